@@ -1,0 +1,1 @@
+-- processor for nba_analytics.player_game_summary: written by the processors work (issue 3)

@@ -1,0 +1,1 @@
+-- processor for nba_analytics.upcoming_team_game_context: written by the processors work (issue 3)

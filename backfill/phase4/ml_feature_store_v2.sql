@@ -1,0 +1,1 @@
+-- processor for ml_feature_store_v2: written by the processors work (issue 3)

@@ -1,0 +1,1 @@
+-- processor for player_composite_factors: written by the processors work (issue 3)

@@ -1,0 +1,1 @@
+-- processor for player_daily_cache: written by the processors work (issue 3)

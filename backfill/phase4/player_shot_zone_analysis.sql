@@ -1,0 +1,1 @@
+-- processor for player_shot_zone_analysis: written by the processors work (issue 3)

@@ -1,0 +1,1 @@
+-- processor for team_defense_zone_analysis: written by the processors work (issue 3)

@@ -1,0 +1,3 @@
+"""Loads the Phasegate pytest plugin for the gate (checks/)."""
+
+pytest_plugins = ["phasegate.plugin"]

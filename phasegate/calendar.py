@@ -1,0 +1,142 @@
+"""Expected games and game dates, read from the schedule.
+
+The schedule is append-only, so it is deduplicated on (game_id, game_date) keeping the
+highest status, then the latest row. A game counts when it is final with scores (a final
+row with NULL scores is a postponed game) and its season type is one the catalog counts.
+Seasons and their opening nights come from the schedule itself: the first regular-season
+game of each season_year. Bootstrap = days 0 .. bootstrap_days-1 after opening night.
+
+`expected_games_cte` is shared with the measurement SQL, so the gate, the planner and the
+`calendar` command all count the same games.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from phasegate.catalog import Catalog
+from phasegate.warehouse import Warehouse
+
+# A season's opening night is at most ~9 months before any of its dates; read this far back
+# so a window that starts mid-season still finds its opener (a literal bound keeps pruning).
+OPENER_LOOKBACK_DAYS = 300
+
+
+def expected_games_cte(catalog: Catalog) -> str:
+    """CTEs `schedule_latest`, `season_openers`, `expected_games` (BigQuery SQL).
+
+    Parameters: @start_date, @end_date, @schedule_start, @season_types, @bootstrap_days.
+    expected_games: game_id, system_game_id, game_date, season_year, season_type,
+    home_team, away_team, season_day, is_bootstrap.
+    """
+    schedule = catalog.schedule.ref
+    return f"""
+schedule_latest AS (
+  SELECT *
+  FROM {schedule}
+  WHERE game_date BETWEEN @schedule_start AND @end_date
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
+),
+season_openers AS (
+  SELECT season_year, MIN(game_date) AS opening_night
+  FROM schedule_latest
+  WHERE season_type = 'Regular Season'
+  GROUP BY season_year
+),
+expected_games AS (
+  SELECT
+    s.game_id,
+    CONCAT(FORMAT_DATE('%Y%m%d', s.game_date), '_', s.away_team_tricode, '_', s.home_team_tricode) AS system_game_id,
+    s.game_date,
+    s.season_year,
+    s.season_type,
+    s.home_team_tricode AS home_team,
+    s.away_team_tricode AS away_team,
+    DATE_DIFF(s.game_date, o.opening_night, DAY) AS season_day,
+    DATE_DIFF(s.game_date, o.opening_night, DAY) BETWEEN 0 AND @bootstrap_days - 1 AS is_bootstrap
+  FROM schedule_latest AS s
+  JOIN season_openers AS o ON o.season_year = s.season_year
+  WHERE s.game_date BETWEEN @start_date AND @end_date
+    AND s.game_status = 3
+    AND s.home_team_score IS NOT NULL
+    AND s.away_team_score IS NOT NULL
+    AND s.season_type IN UNNEST(@season_types)
+)"""
+
+
+def calendar_params(catalog: Catalog, start: dt.date, end: dt.date) -> dict[str, Any]:
+    return {
+        "start_date": start,
+        "end_date": end,
+        "schedule_start": start - dt.timedelta(days=OPENER_LOOKBACK_DAYS),
+        "season_types": list(catalog.settings.season_types),
+        "bootstrap_days": catalog.settings.bootstrap_days,
+    }
+
+
+CALENDAR_SQL = """
+WITH {ctes}
+SELECT game_date, season_year, LOGICAL_OR(is_bootstrap) AS is_bootstrap, COUNT(*) AS games
+FROM expected_games
+GROUP BY game_date, season_year
+ORDER BY game_date
+"""
+
+
+@dataclass(frozen=True)
+class GameDate:
+    date: dt.date
+    season_year: int
+    is_bootstrap: bool
+    games: int
+
+
+@dataclass(frozen=True)
+class Calendar:
+    start: dt.date
+    end: dt.date
+    dates: tuple[GameDate, ...]
+    by_date: dict[dt.date, GameDate] = field(repr=False, default_factory=dict)
+
+    @property
+    def game_dates(self) -> list[dt.date]:
+        return [d.date for d in self.dates]
+
+    @property
+    def bootstrap_dates(self) -> list[dt.date]:
+        return [d.date for d in self.dates if d.is_bootstrap]
+
+    @property
+    def expected_dates(self) -> list[dt.date]:
+        """Game dates that are not bootstrap dates."""
+        return [d.date for d in self.dates if not d.is_bootstrap]
+
+    def summary(self) -> dict[str, Any]:
+        seasons: dict[int, dict[str, int]] = defaultdict(lambda: {"game_dates": 0, "bootstrap_dates": 0,
+                                                                   "expected_dates": 0, "games": 0})
+        for d in self.dates:
+            row = seasons[d.season_year]
+            row["game_dates"] += 1
+            row["bootstrap_dates"] += d.is_bootstrap
+            row["expected_dates"] += not d.is_bootstrap
+            row["games"] += d.games
+        total = {k: sum(s[k] for s in seasons.values()) for k in ("game_dates", "bootstrap_dates",
+                                                                   "expected_dates", "games")}
+        return {
+            "start_date": self.start.isoformat(),
+            "end_date": self.end.isoformat(),
+            "seasons": [{"season": f"{y}-{(y + 1) % 100:02d}", "season_year": y, **seasons[y]}
+                        for y in sorted(seasons)],
+            "total": total,
+        }
+
+
+def load_calendar(warehouse: Warehouse, catalog: Catalog, start: dt.date, end: dt.date) -> Calendar:
+    rows = warehouse.query(CALENDAR_SQL.format(ctes=expected_games_cte(catalog)),
+                           calendar_params(catalog, start, end), labels={"component": "calendar"})
+    dates = tuple(GameDate(r["game_date"], int(r["season_year"]), bool(r["is_bootstrap"]), int(r["games"]))
+                  for r in rows)
+    return Calendar(start, end, dates, {d.date: d for d in dates})

@@ -1,0 +1,367 @@
+"""The catalog (`pipeline.toml`): every phase and table, the single source of truth.
+
+Everything else — the gate's test cases, the runner's plan, the report's checklist —
+is derived from the models loaded here, so a table cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from functools import cached_property
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from phasegate.errors import CatalogError
+
+IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#  Season types are compared with schedule values; keep them to words so they are never SQL.
+SEASON_TYPE = re.compile(r"^[A-Za-z][A-Za-z -]*$")
+
+Grain = Literal["game", "team-game", "player-game", "team-date", "player-date"]
+# include: bootstrap dates are expected like any other; exclude: rows may exist there but the
+# dates are left out of the denominator; skip: the table must write nothing on bootstrap dates.
+BootstrapPolicy = Literal["include", "exclude", "skip"]
+
+
+def check_identifier(value: str, what: str = "identifier") -> str:
+    if not isinstance(value, str) or not IDENTIFIER.match(value):
+        raise ValueError(f"{what} {value!r} is not a plain identifier [A-Za-z_][A-Za-z0-9_]*")
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Settings(_Strict):
+    project: str = "nba-props-platform"
+    schedule_table: str = "nbac_schedule"
+    season_types: tuple[str, ...] = ("Regular Season", "Play-In", "Playoffs", "NBA Cup Final")
+    bootstrap_days: int = Field(14, ge=0, le=120)
+    default_start_date: dt.date
+    default_end_date: dt.date
+    coverage_threshold: float = Field(0.95, ge=0.0, le=1.0)
+    state_dir: str = ".phasegate"
+    reports_dir: str = "reports"
+
+    @field_validator("season_types")
+    @classmethod
+    def _season_types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one season type must count")
+        for season_type in value:
+            if not SEASON_TYPE.match(season_type):
+                raise ValueError(f"season type {season_type!r} must be words only")
+        return value
+
+    @field_validator("schedule_table")
+    @classmethod
+    def _schedule_table(cls, value: str) -> str:
+        return check_identifier(value, "schedule_table")
+
+    @model_validator(mode="after")
+    def _window(self) -> Settings:
+        if self.default_start_date > self.default_end_date:
+            raise ValueError("default_start_date is after default_end_date")
+        return self
+
+
+class Phase(_Strict):
+    name: str
+    description: str = ""
+    upstream_phase: str | None = None
+    datasets: tuple[str, ...] = ()
+
+    @field_validator("name", "upstream_phase")
+    @classmethod
+    def _ident(cls, value: str | None) -> str | None:
+        return None if value is None else check_identifier(value, "phase name")
+
+
+class Table(_Strict):
+    """One catalogued table: what it is, where it lives, what it reads, what must hold."""
+
+    name: str
+    phase: str
+    dataset: str
+    grain: Grain
+    key: tuple[str, ...]
+    key_unique: bool = True
+    date_column: str
+    # Columns that name the team(s) a row belongs to; game coverage is measured through them.
+    team_columns: tuple[str, ...]
+    game_id_column: str | None = None
+    processed_at_column: str = "processed_at"
+    upstream: tuple[str, ...] = ()
+    # A path to a BigQuery SQL SELECT, or a command template; None for raw (scraped) tables.
+    processor: str | tuple[str, ...] | None = None
+    date_coverage: float = Field(0.95, ge=0.0, le=1.0)
+    game_coverage: float = Field(0.95, ge=0.0, le=1.0)
+    measure_coverage: bool = True
+    bootstrap: BootstrapPolicy = "include"
+    rows_per_game: tuple[int, int] | None = None
+    rows_per_date: tuple[int, int] | None = None
+    columns: tuple[str, ...] = ()
+    max_null_rate: dict[str, float] = Field(default_factory=dict)
+    partition_column: str | None = None
+    cluster_by: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    max_feature_null_rate: float = Field(0.05, ge=0.0, le=1.0)
+    description: str = ""
+
+    @field_validator("name", "phase", "dataset", "date_column", "game_id_column",
+                     "processed_at_column", "partition_column")
+    @classmethod
+    def _ident(cls, value: str | None) -> str | None:
+        return None if value is None else check_identifier(value)
+
+    @field_validator("key", "team_columns", "upstream", "columns", "cluster_by", "features")
+    @classmethod
+    def _idents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            check_identifier(item)
+        if len(set(value)) != len(value):
+            raise ValueError(f"duplicate entries in {list(value)}")
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _non_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("must name at least one column")
+        return value
+
+    @model_validator(mode="after")
+    def _coverage_needs_teams(self) -> Table:
+        if self.measure_coverage and not self.team_columns:
+            raise ValueError("team_columns must name at least one column when coverage is measured")
+        return self
+
+    @field_validator("max_null_rate")
+    @classmethod
+    def _null_rates(cls, value: dict[str, float]) -> dict[str, float]:
+        for column, rate in value.items():
+            check_identifier(column)
+            if not 0.0 <= rate <= 1.0:
+                raise ValueError(f"max_null_rate.{column} = {rate} is outside [0, 1]")
+        return value
+
+    @field_validator("rows_per_game", "rows_per_date")
+    @classmethod
+    def _bounds(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and not 0 <= value[0] <= value[1]:
+            raise ValueError(f"bounds {list(value)} must be [min, max] with 0 <= min <= max")
+        return value
+
+    @field_validator("processor")
+    @classmethod
+    def _processor(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+        if isinstance(value, tuple) and not value:
+            raise ValueError("a command processor needs at least the program name")
+        return value
+
+    @property
+    def ref(self) -> str:
+        """`dataset.table` — validated identifiers only, safe to place in SQL."""
+        return f"{self.dataset}.{self.name}"
+
+    @property
+    def partition(self) -> str:
+        return self.partition_column or self.date_column
+
+    @property
+    def is_command_processor(self) -> bool:
+        return isinstance(self.processor, tuple)
+
+    @property
+    def skips_bootstrap(self) -> bool:
+        return self.bootstrap == "skip"
+
+    @property
+    def counts_bootstrap(self) -> bool:
+        return self.bootstrap == "include"
+
+    def required_columns(self) -> tuple[str, ...]:
+        cols: list[str] = [*self.key, self.date_column, *self.team_columns, self.processed_at_column]
+        if self.game_id_column:
+            cols.append(self.game_id_column)
+        cols.extend(self.columns)
+        cols.extend(self.max_null_rate)
+        return tuple(dict.fromkeys(cols))
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    path: Path
+    root: Path
+    settings: Settings
+    phases: dict[str, Phase]
+    tables: dict[str, Table]
+    fingerprint: str
+
+    def table(self, name: str) -> Table:
+        try:
+            return self.tables[name]
+        except KeyError:
+            from phasegate.errors import UsageError
+
+            known = ", ".join(sorted(self.tables))
+            raise UsageError(f"unknown table {name!r}; the catalog knows: {known}") from None
+
+    def phase(self, name: str) -> Phase:
+        try:
+            return self.phases[name]
+        except KeyError:
+            from phasegate.errors import UsageError
+
+            raise UsageError(f"unknown phase {name!r}; the catalog knows: {', '.join(self.phases)}") from None
+
+    def tables_of(self, phase: str) -> list[Table]:
+        self.phase(phase)
+        return [t for t in self.tables.values() if t.phase == phase]
+
+    @cached_property
+    def schedule(self) -> Table:
+        return self.table(self.settings.schedule_table)
+
+    def datasets_of(self, phase: str) -> list[str]:
+        declared = self.phase(phase).datasets
+        found = [t.dataset for t in self.tables_of(phase)]
+        return list(dict.fromkeys([*declared, *found]))
+
+    def topological_order(self, names: list[str] | None = None) -> list[str]:
+        """Tables in dependency order (upstream first), restricted to `names` if given."""
+        order = list(TopologicalSorter({t.name: set(t.upstream) for t in self.tables.values()}).static_order())
+        return [n for n in order if names is None or n in names]
+
+    def downstream_of(self, name: str) -> set[str]:
+        out: set[str] = set()
+        frontier = [name]
+        while frontier:
+            current = frontier.pop()
+            for t in self.tables.values():
+                if current in t.upstream and t.name not in out:
+                    out.add(t.name)
+                    frontier.append(t.name)
+        return out
+
+    def processor_path(self, table: Table) -> Path | None:
+        if table.processor is None or table.is_command_processor:
+            return None
+        return (self.root / table.processor).resolve()
+
+
+def _format_validation_error(path: Path, where: str, err: ValidationError) -> str:
+    first = err.errors()[0]
+    field = ".".join(str(p) for p in first["loc"]) or "(entry)"
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        msg = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        msg = "unknown field"
+    return f"{path}: {where}: field {field!r}: {msg}"
+
+
+def load_catalog(path: str | Path = "pipeline.toml") -> Catalog:
+    """Load and validate the catalog; any problem raises CatalogError with one clear line."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: catalog file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{path}: not valid TOML: {exc}") from None
+
+    unknown = set(raw) - {"settings", "phases", "tables"}
+    if unknown:
+        raise CatalogError(f"{path}: unknown top-level section(s): {', '.join(sorted(unknown))}")
+    try:
+        settings = Settings(**raw.get("settings", {}))
+    except ValidationError as err:
+        raise CatalogError(_format_validation_error(path, "[settings]", err)) from None
+
+    phases: dict[str, Phase] = {}
+    for name, body in raw.get("phases", {}).items():
+        if not isinstance(body, dict):
+            raise CatalogError(f"{path}: [phases.{name}] must be a table")
+        try:
+            phases[name] = Phase(name=name, **body)
+        except ValidationError as err:
+            raise CatalogError(_format_validation_error(path, f"phase {name!r}", err)) from None
+    if not phases:
+        raise CatalogError(f"{path}: no [phases.*] declared")
+
+    tables: dict[str, Table] = {}
+    raw_tables = raw.get("tables", {})
+    if not isinstance(raw_tables, dict) or not raw_tables:
+        raise CatalogError(f"{path}: no [tables.*] declared")
+    for name, body in raw_tables.items():
+        if not isinstance(body, dict):
+            raise CatalogError(f"{path}: [tables.{name}] must be a table")
+        if "name" in body:
+            raise CatalogError(f"{path}: table {name!r}: field 'name' comes from the section header")
+        body = dict(body)
+        if isinstance(body.get("processor"), list):
+            body["processor"] = tuple(body["processor"])
+        body.setdefault("date_coverage", settings.coverage_threshold)
+        body.setdefault("game_coverage", settings.coverage_threshold)
+        try:
+            tables[name] = Table(name=name, **body)
+        except ValidationError as err:
+            raise CatalogError(_format_validation_error(path, f"table {name!r}", err)) from None
+
+    _check_references(path, settings, phases, tables)
+    root = path.resolve().parent
+    for table in tables.values():
+        if isinstance(table.processor, str) and not (root / table.processor).is_file():
+            raise CatalogError(
+                f"{path}: table {table.name!r}: field 'processor': file {table.processor} does not exist")
+
+    return Catalog(path=path, root=root, settings=settings, phases=phases, tables=tables,
+                   fingerprint=hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+
+
+def _check_references(path: Path, settings: Settings, phases: dict[str, Phase], tables: dict[str, Table]) -> None:
+    for phase in phases.values():
+        if phase.upstream_phase and phase.upstream_phase not in phases:
+            raise CatalogError(
+                f"{path}: phase {phase.name!r}: field 'upstream_phase': unknown phase {phase.upstream_phase!r}")
+    for table in tables.values():
+        where = f"{path}: table {table.name!r}"
+        if table.phase not in phases:
+            raise CatalogError(f"{where}: field 'phase': unknown phase {table.phase!r}")
+        for upstream in table.upstream:
+            if upstream not in tables:
+                raise CatalogError(f"{where}: field 'upstream': unknown table {upstream!r}")
+            if upstream == table.name:
+                raise CatalogError(f"{where}: field 'upstream': a table cannot depend on itself")
+        if table.date_column not in table.key:
+            raise CatalogError(f"{where}: field 'key': must include the date column {table.date_column!r}")
+        if table.features and table.max_feature_null_rate is None:
+            raise CatalogError(f"{where}: field 'max_feature_null_rate' is required with features")
+    if settings.schedule_table not in tables:
+        raise CatalogError(f"{path}: [settings]: field 'schedule_table': unknown table {settings.schedule_table!r}")
+    try:
+        TopologicalSorter({t.name: set(t.upstream) for t in tables.values()}).prepare()
+    except CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise CatalogError(f"{path}: dependency cycle between tables: {cycle}") from None
+
+
+def parse_date(value: str | dt.date, what: str = "date") -> dt.date:
+    """Parse an ISO date given by a person; a bad one is a UsageError, never a traceback."""
+    from phasegate.errors import UsageError
+
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{what} {value!r} is not a date (expected YYYY-MM-DD)") from None

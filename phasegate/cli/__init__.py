@@ -1,0 +1,44 @@
+"""The `phasegate` command: a thin Typer layer over the library.
+
+Each command group lives in its own module and registers itself on `app`; this module only
+assembles them and turns engine errors into one-line messages and meaningful exit codes
+(0 GO, 1 NO-GO, 2 usage/configuration, 3 could not validate).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from phasegate.errors import PhasegateError
+
+app = typer.Typer(
+    name="phasegate",
+    help="Go/no-go gate and backfill runner for phased data pipelines (BigQuery; DuckDB embedded).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Modules that add commands to `app` when imported. Keep imports inside commands lazy:
+# `phasegate --help` must start fast and never import Great Expectations.
+COMMAND_MODULES = (
+    "phasegate.cli.catalog_cmd",
+    "phasegate.cli.demo_cmd",
+)
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module)
+
+
+def main() -> None:
+    try:
+        app()
+    except PhasegateError as exc:
+        print(f"phasegate: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("phasegate: interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,91 @@
+"""The warehouse boundary: a narrow protocol, and `open_warehouse(url)` to pick an adapter.
+
+Only modules in this package import a warehouse client library. The engine speaks BigQuery
+Standard SQL everywhere; each adapter runs it as its engine requires.
+
+URLs:
+    duckdb:///path/to/file.duckdb      (default: duckdb:///warehouse.duckdb)
+    duckdb:///:memory:
+    bigquery://PROJECT[?location=US&maximum_bytes_billed=N]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from phasegate.errors import UsageError
+
+DEFAULT_URL = "duckdb:///warehouse.duckdb"
+ENV_VAR = "PHASEGATE_WAREHOUSE"
+
+Params = Mapping[str, Any]
+Row = dict[str, Any]
+
+
+@runtime_checkable
+class Warehouse(Protocol):
+    """What the engine needs from a warehouse, and nothing more."""
+
+    url: str
+    dialect: str  # "duckdb" | "bigquery"
+    query_count: int  # queries sent since opened (benchmarks and tests read it)
+
+    def query(self, sql: str, params: Params | None = None, *, labels: Mapping[str, str] | None = None) -> list[Row]:
+        """Run one BigQuery-SQL query with named @parameters; return its (small) result."""
+
+    def execute(self, statements: Sequence[str], params: Params | None = None, *,
+                labels: Mapping[str, str] | None = None) -> None:
+        """Run statements in one transaction: all or nothing."""
+
+    def tables(self, dataset: str) -> list[str]:
+        """Names of the tables in a dataset ([] if the dataset does not exist)."""
+
+    def columns(self, dataset: str, table: str) -> dict[str, str]:
+        """Column name -> type of a table ({} if it does not exist)."""
+
+    def ensure_dataset(self, dataset: str) -> None:
+        """Create the dataset (schema) if it is missing."""
+
+    def create_table_from_query(self, dataset: str, table: str, select_sql: str, params: Params | None = None, *,
+                                partition_column: str | None = None, cluster_by: Sequence[str] = ()) -> bool:
+        """Create an empty table with the result schema of a SELECT; False if it already existed."""
+
+    def replace_range(self, dataset: str, table: str, date_column: str, start: dt.date, end: dt.date,
+                      select_sql: str, params: Params | None = None, *,
+                      labels: Mapping[str, str] | None = None) -> int:
+        """Atomically replace rows with date_column in [start, end] by the SELECT's rows.
+
+        Returns the number of rows written. A failure leaves the previous rows untouched.
+        """
+
+    def load_table(self, dataset: str, table: str, data: Any, *, replace: bool = True) -> int:
+        """Load an Arrow table (replacing the table when `replace`). Returns rows loaded."""
+
+    def dry_run_bytes(self, sql: str, params: Params | None = None) -> int | None:
+        """Bytes a query would scan, or None where the engine has no such notion."""
+
+    def close(self) -> None: ...
+
+
+def resolve_url(url: str | None) -> str:
+    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def open_warehouse(url: str | None = None, *, read_only: bool = False, **options: Any) -> Warehouse:
+    """Open the warehouse named by `url`, the PHASEGATE_WAREHOUSE variable, or the default."""
+    url = resolve_url(url)
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise UsageError(f"warehouse {url!r} is not a URL (try duckdb:///warehouse.duckdb or bigquery://PROJECT)")
+    if scheme == "duckdb":
+        from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse.from_url(url, read_only=read_only)
+    if scheme == "bigquery":
+        from phasegate.warehouse.bigquery import BigQueryWarehouse
+
+        return BigQueryWarehouse.from_url(url, **options)
+    raise UsageError(f"warehouse scheme {scheme!r} is not supported (use duckdb:// or bigquery://)")

@@ -1,0 +1,205 @@
+"""DuckDB adapter: the embedded default warehouse. Datasets are DuckDB schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from phasegate.catalog import check_identifier
+from phasegate.errors import UsageError, WarehouseError
+from phasegate.warehouse import Params, Row
+from phasegate.warehouse.translate import to_duckdb
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class DuckDBWarehouse:
+    dialect = "duckdb"
+
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False) -> None:
+        self.path = str(path)
+        self.url = f"duckdb:///{self.path}"
+        self.read_only = read_only
+        self.query_count = 0
+        self._count_lock = threading.Lock()
+        if self.path != ":memory:":
+            if read_only and not Path(self.path).exists():
+                raise WarehouseError(f"warehouse file {self.path} does not exist (run `phasegate demo` or `phasegate init`)")
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open DuckDB warehouse {self.path}: {_first_line(exc)}") from None
+        self._local = threading.local()
+
+    @classmethod
+    def from_url(cls, url: str, *, read_only: bool = False) -> DuckDBWarehouse:
+        path = url.removeprefix("duckdb://")
+        # duckdb:///rel/path and duckdb:////abs/path, like SQLAlchemy URLs.
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise UsageError(f"warehouse {url!r} names no file (try duckdb:///warehouse.duckdb)")
+        return cls(path, read_only=read_only)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        # One cursor per thread: DuckDB connections are not shared across threads.
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._con.cursor()
+            self._local.cursor = cursor
+        return cursor
+
+    def _count(self) -> None:
+        with self._count_lock:
+            self.query_count += 1
+
+    @staticmethod
+    def _bind(duck_sql: str, params: Params | None) -> dict[str, Any]:
+        wanted = set(_PARAM.findall(duck_sql))
+        params = dict(params or {})
+        missing = wanted - set(params)
+        if missing:
+            raise WarehouseError(f"query parameter(s) not given: {', '.join(sorted(missing))}")
+        return {k: v for k, v in params.items() if k in wanted}
+
+    def _run(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: Params | None) -> duckdb.DuckDBPyConnection:
+        duck_sql = to_duckdb(sql)
+        bound = self._bind(duck_sql, params)
+        self._count()
+        try:
+            return cursor.execute(duck_sql, bound) if bound else cursor.execute(duck_sql)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"query failed on DuckDB: {_first_line(exc)}") from None
+
+    # -- the Warehouse protocol ---------------------------------------------------------
+
+    def query(self, sql: str, params: Params | None = None, *, labels: Mapping[str, str] | None = None) -> list[Row]:
+        cursor = self._run(self._cursor(), sql, params)
+        names = [d[0] for d in cursor.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def execute(self, statements: Sequence[str], params: Params | None = None, *,
+                labels: Mapping[str, str] | None = None) -> None:
+        cursor = self._cursor()
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            for statement in statements:
+                self._run(cursor, statement, params)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+
+    def tables(self, dataset: str) -> list[str]:
+        check_identifier(dataset, "dataset")
+        rows = self._cursor().execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name",
+            [dataset]).fetchall()
+        return [r[0] for r in rows]
+
+    def columns(self, dataset: str, table: str) -> dict[str, str]:
+        check_identifier(dataset, "dataset")
+        check_identifier(table, "table")
+        rows = self._cursor().execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position", [dataset, table]).fetchall()
+        return {name: dtype for name, dtype in rows}
+
+    def ensure_dataset(self, dataset: str) -> None:
+        check_identifier(dataset, "dataset")
+        self._cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+
+    def create_table_from_query(self, dataset: str, table: str, select_sql: str, params: Params | None = None, *,
+                                partition_column: str | None = None, cluster_by: Sequence[str] = ()) -> bool:
+        if self.columns(dataset, table):
+            return False
+        self.ensure_dataset(dataset)
+        duck_sql = to_duckdb(select_sql)
+        bound = self._bind(duck_sql, params)
+        self._count()
+        try:
+            self._cursor().execute(
+                f"CREATE TABLE IF NOT EXISTS {dataset}.{table} AS SELECT * FROM ({duck_sql}) AS q WHERE FALSE", bound)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot create {dataset}.{table}: {_first_line(exc)}") from None
+        return True
+
+    def replace_range(self, dataset: str, table: str, date_column: str, start: dt.date, end: dt.date,
+                      select_sql: str, params: Params | None = None, *,
+                      labels: Mapping[str, str] | None = None) -> int:
+        for name in (dataset, table, date_column):
+            check_identifier(name)
+        target = f"{dataset}.{table}"
+        duck_sql = to_duckdb(select_sql)
+        bound = self._bind(duck_sql, {**(params or {}), "start_date": start, "end_date": end})
+        chunk = f"_chunk_{uuid.uuid4().hex}"
+        cursor = self._cursor()
+        self._count()
+        cursor.execute("BEGIN TRANSACTION")
+        try:
+            cursor.execute(f"CREATE TEMP TABLE {chunk} AS {duck_sql}", bound)
+            outside = cursor.execute(
+                f"SELECT COUNT(*) FROM {chunk} WHERE {date_column} IS NULL OR {date_column} NOT BETWEEN ? AND ?",
+                [start, end]).fetchone()[0]
+            if outside:
+                raise WarehouseError(
+                    f"processor for {target} returned {outside} row(s) outside {start}..{end}; nothing written")
+            cursor.execute(f"DELETE FROM {target} WHERE {date_column} BETWEEN ? AND ?", [start, end])
+            cursor.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {chunk}")
+            written = cursor.execute(f"SELECT COUNT(*) FROM {chunk}").fetchone()[0]
+            cursor.execute(f"DROP TABLE {chunk}")
+            cursor.execute("COMMIT")
+        except duckdb.Error as exc:
+            cursor.execute("ROLLBACK")
+            raise WarehouseError(f"replacing {target} {start}..{end} failed: {_first_line(exc)}") from None
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return int(written)
+
+    def load_table(self, dataset: str, table: str, data: Any, *, replace: bool = True) -> int:
+        check_identifier(table, "table")
+        self.ensure_dataset(dataset)
+        cursor = self._cursor()
+        view = f"_load_{uuid.uuid4().hex}"
+        cursor.register(view, data)
+        try:
+            if replace or not self.columns(dataset, table):
+                cursor.execute(f"CREATE OR REPLACE TABLE {dataset}.{table} AS SELECT * FROM {view}")
+            else:
+                cursor.execute(f"INSERT INTO {dataset}.{table} BY NAME SELECT * FROM {view}")
+        except duckdb.Error as exc:
+            raise WarehouseError(f"loading {dataset}.{table} failed: {_first_line(exc)}") from None
+        finally:
+            cursor.unregister(view)
+        return int(data.num_rows)
+
+    def dry_run_bytes(self, sql: str, params: Params | None = None) -> int | None:
+        to_duckdb(sql)  # still prove the query translates
+        return None
+
+    def close(self) -> None:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is not None:
+            cursor.close()
+        self._con.close()
+
+    def __enter__(self) -> DuckDBWarehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

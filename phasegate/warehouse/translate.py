@@ -1,0 +1,80 @@
+"""BigQuery Standard SQL -> DuckDB: the one translation function.
+
+sqlglot does the transpiling with `unsupported_level=RAISE`, so a construct DuckDB cannot
+run fails loudly instead of slipping through. On top of it we fix the silent drifts that
+sqlglot leaves (see reference/stack-notes.md): constructs that run on DuckDB but answer
+differently from BigQuery.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import ErrorLevel, exp
+from sqlglot.errors import ParseError, SqlglotError
+
+from phasegate.errors import WarehouseError
+
+# FORMAT_DATE('%e') is rewritten by sqlglot's parser to '%-d', which loses BigQuery's leading
+# space; the pattern is gone after parsing, so it is detected on the text.
+_FORMAT_E = re.compile(r"FORMAT_(DATE|TIMESTAMP|DATETIME)\s*\(\s*(['\"])[^'\"]*%e", re.IGNORECASE)
+
+
+class TranslationError(WarehouseError):
+    """The query uses something the DuckDB translation cannot run faithfully."""
+
+
+def _fix_drift(node: exp.Expression) -> exp.Expression:
+    # BigQuery: DAYOFWEEK 1 = Sunday .. 7 = Saturday; DuckDB: 0 = Sunday.
+    if isinstance(node, exp.Extract) and node.name.upper() == "DAYOFWEEK":
+        return exp.paren(exp.Add(this=node.copy(), expression=exp.Literal.number(1)), copy=False)
+    # BigQuery's DATE_ADD/DATE_SUB/DATE_TRUNC take and return DATE; DuckDB returns TIMESTAMP.
+    if isinstance(node, (exp.DateAdd, exp.DateSub, exp.DateTrunc)) and not isinstance(node.parent, exp.Cast):
+        return exp.cast(node.copy(), exp.DataType.build("DATE"))
+    return node
+
+
+@lru_cache(maxsize=512)
+def to_duckdb(sql: str) -> str:
+    """Translate BigQuery Standard SQL (one or more statements) to DuckDB SQL."""
+    if _FORMAT_E.search(sql):
+        raise TranslationError("FORMAT_DATE('%e') has no faithful DuckDB equivalent; use '%d'")
+    try:
+        statements = sqlglot.parse(sql, read="bigquery")
+    except ParseError as exc:
+        raise TranslationError(f"not valid BigQuery SQL: {_first_line(exc)}") from None
+    out = []
+    for statement in statements:
+        if statement is None:
+            continue
+        fixed = statement.transform(_fix_drift)
+        try:
+            out.append(fixed.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE))
+        except SqlglotError as exc:
+            raise TranslationError(f"BigQuery SQL not supported on DuckDB: {_first_line(exc)}") from None
+    return ";\n".join(out)
+
+
+def parse_bigquery(sql: str) -> list[exp.Expression]:
+    """Parse BigQuery SQL (used to validate processors and to find the tables they read)."""
+    try:
+        return [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
+    except ParseError as exc:
+        raise TranslationError(f"not valid BigQuery SQL: {_first_line(exc)}") from None
+
+
+def referenced_tables(sql: str) -> set[str]:
+    """`dataset.table` names a query reads (CTE names excluded)."""
+    names: set[str] = set()
+    for statement in parse_bigquery(sql):
+        ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
+        for table in statement.find_all(exp.Table):
+            if table.db and table.name not in ctes:
+                names.add(f"{table.db}.{table.name}")
+    return names
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
