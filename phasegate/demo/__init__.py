@@ -1,0 +1,1 @@
+"""Synthetic demo data for Phasegate (pure generators, no warehouse access)."""
