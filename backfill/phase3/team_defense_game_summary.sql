@@ -1,1 +1,119 @@
--- processor for nba_analytics.team_defense_game_summary: written by the processors work (issue 3)
+-- nba_analytics.team_defense_game_summary: one row per defending team per final game.
+--
+-- The defense row is the opponent's offense seen from the defender: the two team box score
+-- rows of a game are paired on the official nba_game_id (order-free) and the opponent's
+-- numbers become *_allowed / opp_*. Defensive actions (steals, blocks, defensive rebounds)
+-- are summed from the gamebook's active players; zones allowed from the opponent players'
+-- shot zones. game_id is rebuilt AWAY_HOME from is_home, like team_offense_game_summary.
+-- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
+WITH schedule_latest AS (
+  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score
+  FROM nba_raw.nbac_schedule
+  WHERE game_date BETWEEN @start_date AND @end_date
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
+),
+counted_games AS (
+  SELECT game_id AS nba_game_id, game_date, season_year
+  FROM schedule_latest
+  WHERE game_status = 3
+    AND home_team_score IS NOT NULL
+    AND away_team_score IS NOT NULL
+    AND season_type IN UNNEST(@season_types)
+),
+team_box AS (
+  SELECT *
+  FROM nba_raw.nbac_team_boxscore
+  WHERE game_date BETWEEN @start_date AND @end_date
+    AND points > 0
+    AND fg_attempted > 0
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, team_abbr ORDER BY processed_at DESC) = 1
+),
+gamebook_latest AS (
+  SELECT *
+  FROM nba_raw.nbac_gamebook_player_stats
+  WHERE game_date BETWEEN @start_date AND @end_date
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, player_lookup ORDER BY processed_at DESC) = 1
+),
+defensive_actions AS (
+  SELECT game_date, team_abbr, SUM(steals) AS steals, SUM(blocks) AS blocks,
+         SUM(defensive_rebounds) AS defensive_rebounds
+  FROM gamebook_latest
+  WHERE player_status = 'active' AND team_abbr IS NOT NULL
+  GROUP BY game_date, team_abbr
+),
+zones_by_team AS (
+  SELECT game_date, team_abbr,
+         SUM(paint_attempts) AS paint_attempts, SUM(paint_makes) AS paint_makes,
+         SUM(mid_range_attempts) AS mid_range_attempts, SUM(mid_range_makes) AS mid_range_makes
+  FROM nba_raw.player_shot_zones
+  WHERE game_date BETWEEN @start_date AND @end_date
+  GROUP BY game_date, team_abbr
+),
+paired AS (
+  SELECT
+    d.game_date,
+    d.nba_game_id,
+    d.team_abbr AS defending_team_abbr,
+    d.is_home,
+    d.points AS own_points,
+    d.personal_fouls AS own_fouls,
+    o.team_abbr AS opponent_team_abbr,
+    o.points AS opp_points,
+    o.fg_attempted AS opp_fga, o.fg_made AS opp_fgm,
+    o.three_pt_attempted AS opp_3pa, o.three_pt_made AS opp_3pm,
+    o.ft_attempted AS opp_fta, o.ft_made AS opp_ftm,
+    o.offensive_rebounds AS opp_oreb, o.total_rebounds AS opp_reb,
+    o.assists AS opp_ast, o.turnovers AS opp_tov,
+    CONCAT(FORMAT_DATE('%Y%m%d', d.game_date), '_',
+           IF(d.is_home, o.team_abbr, d.team_abbr), '_',
+           IF(d.is_home, d.team_abbr, o.team_abbr)) AS away_home_game_id,
+    -- Opponent possessions as the production defense processor counts them (unrounded).
+    o.fg_attempted + 0.44 * o.ft_attempted - o.offensive_rebounds + o.turnovers AS opp_possessions
+  FROM team_box AS d
+  JOIN team_box AS o
+    ON o.game_date = d.game_date
+   AND o.nba_game_id = d.nba_game_id
+   AND o.is_home != d.is_home
+)
+SELECT
+  p.away_home_game_id AS game_id,
+  p.nba_game_id,
+  p.game_date,
+  g.season_year,
+  p.defending_team_abbr,
+  p.opponent_team_abbr,
+  p.opp_points AS points_allowed,
+  p.opp_fga AS opp_fg_attempts,
+  p.opp_fgm AS opp_fg_makes,
+  p.opp_3pa AS opp_three_pt_attempts,
+  p.opp_3pm AS opp_three_pt_makes,
+  p.opp_fta AS opp_ft_attempts,
+  p.opp_ftm AS opp_ft_makes,
+  p.opp_oreb AS opp_offensive_rebounds,
+  p.opp_reb AS opp_rebounds,
+  p.opp_ast AS opp_assists,
+  p.opp_tov AS turnovers_forced,
+  p.own_fouls AS fouls_committed,
+  z.paint_attempts AS opp_paint_attempts,
+  z.paint_makes AS opp_paint_makes,
+  z.mid_range_attempts AS opp_mid_range_attempts,
+  z.mid_range_makes AS opp_mid_range_makes,
+  a.steals,
+  a.blocks,
+  a.defensive_rebounds,
+  ROUND(SAFE_DIVIDE(p.opp_points, p.opp_possessions) * 100, 2) AS defensive_rating,
+  -- Not OT-adjusted (× 48/48), unlike team_offense_game_summary.pace: faithful to production.
+  ROUND(p.opp_possessions * 48 / 48, 1) AS opponent_pace,
+  ROUND(SAFE_DIVIDE(p.opp_points, 2 * (p.opp_fga + 0.44 * p.opp_fta)), 3) AS opponent_ts_pct,
+  p.is_home AS home_game,
+  p.own_points > p.opp_points AS win_flag,
+  p.own_points - p.opp_points AS margin_of_victory,
+  CURRENT_TIMESTAMP() AS processed_at
+FROM paired AS p
+JOIN counted_games AS g
+  ON g.nba_game_id = p.nba_game_id
+ AND g.game_date = p.game_date
+LEFT JOIN defensive_actions AS a
+  ON a.game_date = p.game_date AND a.team_abbr = p.defending_team_abbr
+LEFT JOIN zones_by_team AS z
+  ON z.game_date = p.game_date AND z.team_abbr = p.opponent_team_abbr

@@ -1,1 +1,88 @@
--- processor for nba_analytics.team_offense_game_summary: written by the processors work (issue 3)
+-- nba_analytics.team_offense_game_summary: one row per team per final game (2 per game).
+--
+-- Source: nba_raw.nbac_team_boxscore, whose game_id may arrive in HOME_AWAY order. The game
+-- is therefore identified by the official nba_game_id (order-free) and game_id is rebuilt
+-- from the is_home flag, always YYYYMMDD_AWAY_HOME, so player_game_summary and the gate join
+-- on one format (platform-facts §0: the reversal nulled 52% of usage_rate).
+-- Only games the schedule calls final, with scores, of a counted season type are written.
+-- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
+WITH schedule_latest AS (
+  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score
+  FROM nba_raw.nbac_schedule
+  WHERE game_date BETWEEN @start_date AND @end_date
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
+),
+counted_games AS (
+  SELECT game_id AS nba_game_id, game_date, season_year
+  FROM schedule_latest
+  WHERE game_status = 3
+    AND home_team_score IS NOT NULL
+    AND away_team_score IS NOT NULL
+    AND season_type IN UNNEST(@season_types)
+),
+team_box AS (
+  -- Latest row per (date, team); in-progress placeholders (0 points / 0 FGA) are dropped
+  -- first so a stale placeholder can never win over a final row.
+  SELECT *
+  FROM nba_raw.nbac_team_boxscore
+  WHERE game_date BETWEEN @start_date AND @end_date
+    AND points > 0
+    AND fg_attempted > 0
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, team_abbr ORDER BY processed_at DESC) = 1
+),
+paired AS (
+  SELECT
+    t.*,
+    o.team_abbr AS opp_team_abbr,
+    o.points AS opp_points,
+    -- Cumulative player-minutes: '240:00' regulation, +25 per overtime period.
+    COALESCE(SAFE_CAST(SPLIT(t.minutes, ':')[SAFE_OFFSET(0)] AS INT64), 240) AS team_player_minutes,
+    CONCAT(FORMAT_DATE('%Y%m%d', t.game_date), '_',
+           IF(t.is_home, o.team_abbr, t.team_abbr), '_',
+           IF(t.is_home, t.team_abbr, o.team_abbr)) AS away_home_game_id,
+    -- Rounded to 0.1 then truncated to an integer, as the production processor's int(round(x, 1)).
+    CAST(TRUNC(ROUND(t.fg_attempted + 0.44 * t.ft_attempted + t.turnovers - t.offensive_rebounds, 1)) AS INT64)
+      AS possessions_count
+  FROM team_box AS t
+  JOIN team_box AS o
+    ON o.game_date = t.game_date
+   AND o.nba_game_id = t.nba_game_id
+   AND o.is_home != t.is_home
+)
+SELECT
+  p.away_home_game_id AS game_id,
+  p.nba_game_id,
+  p.game_date,
+  g.season_year,
+  p.team_abbr,
+  p.opp_team_abbr AS opponent_team_abbr,
+  p.points AS points_scored,
+  p.fg_attempted AS fg_attempts,
+  p.fg_made AS fg_makes,
+  p.three_pt_attempted AS three_pt_attempts,
+  p.three_pt_made AS three_pt_makes,
+  p.ft_attempted AS ft_attempts,
+  p.ft_made AS ft_makes,
+  p.offensive_rebounds,
+  p.defensive_rebounds,
+  p.total_rebounds AS rebounds,
+  p.assists,
+  p.steals,
+  p.blocks,
+  p.turnovers,
+  p.personal_fouls,
+  p.possessions_count AS possessions,
+  -- Pace is per 48 minutes of game time: player-minutes / 5 = game minutes (OT-adjusted).
+  ROUND(SAFE_DIVIDE(p.possessions_count * 48, p.team_player_minutes / 5), 1) AS pace,
+  ROUND(SAFE_DIVIDE(p.points, p.possessions_count) * 100, 2) AS offensive_rating,
+  ROUND(SAFE_DIVIDE(p.points, 2 * (p.fg_attempted + 0.44 * p.ft_attempted)), 3) AS ts_pct,
+  GREATEST(0, CAST(ROUND((p.team_player_minutes - 240) / 25) AS INT64)) AS overtime_periods,
+  p.is_home AS home_game,
+  p.points > p.opp_points AS win_flag,
+  p.points - p.opp_points AS margin_of_victory,
+  'nbac_team_boxscore' AS primary_source_used,
+  CURRENT_TIMESTAMP() AS processed_at
+FROM paired AS p
+JOIN counted_games AS g
+  ON g.nba_game_id = p.nba_game_id
+ AND g.game_date = p.game_date

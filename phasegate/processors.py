@@ -1,0 +1,135 @@
+"""How one table is rebuilt for a date range: its processor, run atomically.
+
+A table's processor (catalog field `processor`) is either
+
+* a SQL file, `backfill/PHASE/TABLE.sql`: one BigQuery Standard SQL SELECT that returns the
+  table's rows for `@start_date .. @end_date`. It may read history before the range (rolling
+  windows) but must return rows inside it only. Parameters (see `processor_params`):
+  `@start_date`, `@end_date` (DATE), `@bootstrap_days` (INT64), `@season_types`
+  (ARRAY<STRING>). The warehouse replaces the range in one transaction
+  (`Warehouse.replace_range`): a failure leaves the previous rows untouched, and running the
+  same range twice gives the same table.
+
+* a command template, for backfill jobs that already exist. Placeholders: `{start}`,
+  `{end}` (ISO dates) and `{dates}` (the game dates of the range, comma-separated). The
+  command runs without a shell, from the catalog's folder, with `PHASEGATE_WAREHOUSE` set
+  to the warehouse URL; a non-zero exit raises `ProcessorFailed` with the end of its output.
+  Worked example — in pipeline.toml::
+
+      [tables.team_defense_game_summary]
+      processor = ["python3", "jobs/tdgs_backfill.py", "--start-date", "{start}",
+                   "--end-date", "{end}", "--dates", "{dates}"]
+
+  `run_processor(wh, catalog, "team_defense_game_summary", date(2022, 1, 3), date(2022, 1, 5))`
+  then runs ``python3 jobs/tdgs_backfill.py --start-date 2022-01-03 --end-date 2022-01-05
+  --dates 2022-01-03,2022-01-04,2022-01-05`` (if all three days have games). The job is
+  responsible for its own atomicity; rows_written is None because only the job knows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from phasegate.catalog import Catalog, Table
+from phasegate.errors import PhasegateError, UsageError
+from phasegate.warehouse import Warehouse
+
+# Lines of a failed command's output kept in the error message.
+OUTPUT_TAIL_LINES = 20
+PLACEHOLDERS = ("{start}", "{end}", "{dates}")
+
+
+class ProcessorFailed(PhasegateError):
+    """A table's processor failed; nothing of that range was written (or the job said so)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class ProcessorResult:
+    rows_written: int | None  # None when a command processor ran (only the job knows)
+    output: str               # command output; a one-line summary for SQL processors
+
+
+def processor_params(catalog: Catalog, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The named parameters every SQL processor may use."""
+    return {
+        "start_date": start,
+        "end_date": end,
+        "bootstrap_days": catalog.settings.bootstrap_days,
+        "season_types": list(catalog.settings.season_types),
+    }
+
+
+def processor_sql(catalog: Catalog, table: Table) -> str:
+    path = catalog.processor_path(table)
+    if path is None:
+        raise UsageError(f"table {table.name!r} has no SQL processor")
+    return path.read_text()
+
+
+def run_processor(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date, end: dt.date, *,
+                  labels: Mapping[str, str] | None = None) -> ProcessorResult:
+    """Rebuild `table_name` for start..end (inclusive) with its catalogued processor."""
+    table = catalog.table(table_name)
+    if start > end:
+        raise UsageError(f"start date {start} is after end date {end}")
+    if table.processor is None:
+        raise UsageError(f"table {table.name!r} has no processor (phase-2 tables are loaded by scrapers)")
+    if table.is_command_processor:
+        return _run_command(warehouse, catalog, table, start, end)
+    return _run_sql(warehouse, catalog, table, start, end, labels)
+
+
+def _run_sql(warehouse: Warehouse, catalog: Catalog, table: Table, start: dt.date, end: dt.date,
+             labels: Mapping[str, str] | None) -> ProcessorResult:
+    sql = processor_sql(catalog, table)
+    params = processor_params(catalog, start, end)
+    warehouse.create_table_from_query(table.dataset, table.name, sql, params,
+                                      partition_column=table.partition, cluster_by=table.cluster_by)
+    job_labels = {"component": "processor", "table": table.name, **(labels or {})}
+    rows = warehouse.replace_range(table.dataset, table.name, table.partition, start, end, sql, params,
+                                   labels=job_labels)
+    return ProcessorResult(rows_written=rows, output=f"{table.ref}: {rows} rows for {start}..{end}")
+
+
+def command_for(table: Table, start: dt.date, end: dt.date, dates: list[dt.date]) -> list[str]:
+    """The command template with its placeholders filled (each argument separately: no shell)."""
+    assert isinstance(table.processor, tuple)
+    values = {"{start}": start.isoformat(), "{end}": end.isoformat(),
+              "{dates}": ",".join(d.isoformat() for d in dates)}
+    argv = []
+    for arg in table.processor:
+        for placeholder, value in values.items():
+            arg = arg.replace(placeholder, value)
+        argv.append(arg)
+    return argv
+
+
+def _game_dates(warehouse: Warehouse, catalog: Catalog, start: dt.date, end: dt.date) -> list[dt.date]:
+    from phasegate.calendar import load_calendar
+
+    return load_calendar(warehouse, catalog, start, end).game_dates
+
+
+def _run_command(warehouse: Warehouse, catalog: Catalog, table: Table, start: dt.date,
+                 end: dt.date) -> ProcessorResult:
+    assert isinstance(table.processor, tuple)
+    # Only ask the schedule for the dates when the template wants them.
+    dates = _game_dates(warehouse, catalog, start, end) if any("{dates}" in a for a in table.processor) else []
+    argv = command_for(table, start, end, dates)
+    env = {**os.environ, "PHASEGATE_WAREHOUSE": warehouse.url}
+    try:
+        done = subprocess.run(argv, cwd=catalog.root, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, check=False)
+    except OSError as exc:
+        raise ProcessorFailed(f"{table.ref}: cannot start processor {argv[0]!r}: {exc.strerror}") from None
+    if done.returncode != 0:
+        tail = "\n".join(done.stdout.rstrip().splitlines()[-OUTPUT_TAIL_LINES:])
+        raise ProcessorFailed(f"{table.ref}: processor exited with code {done.returncode} for {start}..{end}:\n{tail}")
+    return ProcessorResult(rows_written=None, output=done.stdout)
