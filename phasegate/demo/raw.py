@@ -112,8 +112,9 @@ _R_CD, _R_TWOWAY, _R_NWT, _R_INJ0 = 0, 1, 2, 3
 
 # minutes template by rank among a team's active players (minutes)
 _MIN_BY_RANK = np.array([35.0, 33.5, 31.5, 29.5, 27.0, 23.5, 20.5, 17.0, 13.0, 9.0, 6.0, 4.0, 3.0])
-_ACTIVE_CHOICES = np.array([8, 9, 10, 11, 12, 13])
-_ACTIVE_PROBS = np.array([0.02, 0.08, 0.27, 0.33, 0.20, 0.10])
+_ACTIVE_CHOICES = np.array([9, 10, 11, 12, 13])
+_ACTIVE_PROBS = np.array([0.10, 0.27, 0.33, 0.20, 0.10])
+_MIN_ACTIVE = 9
 
 
 # --------------------------------------------------------------------------------------- calendar
@@ -285,7 +286,7 @@ def _postseason(rng, year, wins_by_team, strength, conf_of, end_day, mu):
                            "ot": int(res[2][0]), "day": day, "id": f"005{yy:02d}{seq:05d}"})
         final_seeds[c] = s[:6] + [w78, w8]
     # playoffs: rounds laid out on the calendar, series of a round in two day-groups
-    off = [0, 2, 5, 7, 10, 12, 14]
+    patterns = ([0, 2, 5, 7, 9, 11, 13], [0, 3, 5, 7, 10, 12, 14])
     off_finals = [0, 3, 5, 8, 10, 13, 16]
     playoffs = []
     start = end_day + 6
@@ -305,8 +306,9 @@ def _postseason(rng, year, wins_by_team, strength, conf_of, end_day, mu):
             hi, lo = (a, b) if (wins_by_team[a], strength[a]) >= (wins_by_team[b], strength[b]) else (b, a)
             games, w = _series_games(rng, hi, lo, strength, mu - 4.0, rnd, i, yy)
             group = i % 2 if len(pairs) > 1 else 0
+            off = off_finals if rnd == 4 else patterns[(i // 2 + rnd) % 2]
             for g in games:
-                g["day"] = start + group + (off_finals if rnd == 4 else off)[g["k"]]
+                g["day"] = start + group + off[g["k"]]
                 last_day = max(last_day, g["day"])
             playoffs.extend(games)
             winners.append(w)
@@ -852,7 +854,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
                         (keep if u < 0.78 else fa).append(pid)
                     rosters[t] = keep
                 for pid in fa + [pid for t in range(30) for pid in rosters[t]]:
-                    skill[pid] = float(skill[pid] + prng.normal(0.05, 0.25))
+                    skill[pid] = float(skill[pid] + prng.normal(-0.03, 0.25))
                 prng.shuffle(fa)
                 for t in prng.permutation(30):
                     size = int(prng.integers(15, 18))
@@ -914,9 +916,9 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
                 reason[nwt] = _R_NWT
                 unavailable = (reason >= 0) & on
                 avail_n = (on & ~unavailable).sum(axis=0)
-                for j in np.flatnonzero(avail_n < 8):  # keep at least 8 available
+                for j in np.flatnonzero(avail_n < _MIN_ACTIVE):  # keep enough players available
                     for i in np.argsort(-skill[pids]):
-                        if avail_n[j] >= 8:
+                        if avail_n[j] >= _MIN_ACTIVE:
                             break
                         if on[i, j] and unavailable[i, j]:
                             unavailable[i, j] = False
@@ -967,7 +969,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
     mu3a = 34.0 + 1.0 * np.clip(season_t - 2021, -3, 4)
     tpa = np.clip(np.rint(rng.normal(mu3a, 5.5)), 15, 60).astype(np.int64)
     tpm = rng.binomial(tpa, 0.361)
-    fta = np.clip(np.rint(rng.normal(22.0, 5.5)) + 3 * n_ot, 4, 50).astype(np.int64)
+    fta = np.clip(np.rint(rng.normal(22.0, 5.5, T)) + 3 * n_ot, 4, 50).astype(np.int64)
     ftm = rng.binomial(fta, 0.78)
     for _ in range(100):
         bad = 3 * tpm + ftm > pts - 36
@@ -1007,7 +1009,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
     secs[first] += resid
     mins = secs / 60.0
     a_skill = r_skill[act]
-    usage = np.exp(0.55 * a_skill) * mins
+    usage = np.exp(0.45 * np.clip(a_skill, -2.5, 2.3)) * mins
     eff = A["eff"][a_pid]
     p_tpa, u3, g3 = _alloc(rng, a_grp, usage * A["three"][a_pid], tpa, first, last)
     p_tpm = _select_makes(rng, u3, g3, tpa, tpm, eff)
@@ -1152,8 +1154,8 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
     snap_hours = np.array([11.0, 7.0, 3.0, 1.0])
     snap_ts = g_tip_us[pgame] - (snap_hours[snap_no] * _HOUR_US).astype(np.int64) + (pgame % 17) * _MIN_US
     base_line = _round_half(np.maximum(avg_pts[inv[pr]] * np.exp(rng.normal(0, 0.08, pr.size)), 3.0))
-    book_adj = np.array([0.0, 0.0, 0.0, 0.5, -0.5, 1.0, -1.0])[rng.integers(0, 7, pb_row.size)]
-    move = np.array([0.0, 0.0, 0.0, 0.5, -0.5])[rng.integers(0, 5, ps_row.size)] * (snap_no >= 2)
+    book_adj = np.array([0.0, 0.0, 0.0, 0.0, 1.0, -1.0])[rng.integers(0, 6, pb_row.size)]
+    move = np.array([0.0, 0.0, 0.0, 1.0, -1.0])[rng.integers(0, 5, ps_row.size)] * (snap_no >= 2)
     line = np.maximum(base_line[pb_row[ps_row]] + book_adj[ps_row] + move, 0.5)
     price_pairs = np.array([(-110, -110), (-115, -105), (-105, -115), (-120, 100), (100, -120),
                             (-112, -108), (-108, -112), (-125, 105)])
@@ -1190,7 +1192,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
     exp_home = g_str + np.where(neutral, 0.0, 2.4)
     spread_home = -_round_half(exp_home + rng.normal(0, 1.2, n_games) - 0.5)
     total_pt = _round_half(np.array([seasons[(0, y)]["mu"] for y in G_season]) + 4 + rng.normal(0, 6, n_games))
-    bk_move = np.array([0.0, 0.0, 0.5, -0.5])[rng.integers(0, 4, row.size)] * snap
+    bk_move = np.array([0.0, 0.0, 0.5, -0.5])[rng.integers(0, 4, (gb_row.size, 2))][row, snap] * snap
     sp = spread_home[gg] + bk_move
     tot = total_pt[gg] + bk_move
     point = np.select([outcome == 0, outcome == 1, outcome >= 2], [sp, -sp, tot])
@@ -1206,7 +1208,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
         "game_date": _dates(g_date[gg]),
         "home_team_abbr": _strs(all_codes, g_home[gg]),
         "away_team_abbr": _strs(all_codes, g_away[gg]),
-        "bookmaker_key": _strs(_BOOKS, gb_book[gb_row[row]]),
+        "bookmaker_key": _strs(_BOOKS, gb_book[row]),
         "market_key": _strs(["spreads", "totals"], (outcome >= 2).astype(np.int64)),
         "outcome_name": _strs(all_codes + ["Over", "Under"], outcome_name_idx),
         "outcome_point": pa.array(point.astype(float), type=pa.float64()),
