@@ -1,1 +1,152 @@
--- processor for player_daily_cache: written by the processors work (issue 3)
+-- nba_precompute.player_daily_cache: per cache date x player playing that date (the rows of
+-- upcoming_player_game_context), aggregates of the player's *played* games (active, minutes
+-- > 0; DNP rows never enter an average) strictly before cache_date and since the season's
+-- opening night:
+--   points_avg_last_5/10, points_avg_season, points_std_last_10 (sample std), minutes,
+--   usage_rate and ts_pct over the last 10, games_played_season, season usage;
+--   team_pace_last_10 / team_off_rating_last_10 = means over the team's last 10
+--   team_offense_game_summary rows before the date;
+--   the rest/load columns of upcoming_player_game_context and the zone profile of
+--   player_shot_zone_analysis for the same date.
+-- Like production (absolute_min_games = 3), no row is written for a player with fewer than
+-- 3 played games this season: consumers fall back to their defaults.
+-- Nothing is written on bootstrap dates (season opening night from the schedule).
+-- Params: @start_date, @end_date (DATE), @bootstrap_days (INT64), @season_types (ARRAY<STRING>).
+WITH schedule_latest AS (
+  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score
+  FROM nba_raw.nbac_schedule
+  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
+),
+season_openers AS (
+  SELECT season_year, MIN(game_date) AS opening_night
+  FROM schedule_latest
+  WHERE season_type = 'Regular Season'
+  GROUP BY season_year
+),
+analysis_dates AS (
+  SELECT DISTINCT s.game_date AS analysis_date, s.season_year, o.opening_night
+  FROM schedule_latest AS s
+  JOIN season_openers AS o ON o.season_year = s.season_year
+  WHERE s.game_date BETWEEN @start_date AND @end_date
+    AND s.game_status = 3
+    AND s.home_team_score IS NOT NULL
+    AND s.away_team_score IS NOT NULL
+    AND s.season_type IN UNNEST(@season_types)
+    AND DATE_DIFF(s.game_date, o.opening_night, DAY) >= @bootstrap_days
+),
+player_context AS (
+  SELECT u.*, a.opening_night
+  FROM nba_analytics.upcoming_player_game_context AS u
+  JOIN analysis_dates AS a ON a.analysis_date = u.game_date
+  WHERE u.game_date BETWEEN @start_date AND @end_date
+),
+played_games AS (
+  SELECT player_lookup, game_date, points, minutes_played, usage_rate, ts_pct
+  FROM nba_analytics.player_game_summary
+  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
+    AND is_active
+    AND minutes_played > 0
+),
+player_history AS (
+  SELECT
+    c.player_lookup,
+    c.game_date AS cache_date,
+    h.points,
+    h.minutes_played,
+    h.usage_rate,
+    h.ts_pct,
+    ROW_NUMBER() OVER (PARTITION BY c.player_lookup, c.game_date ORDER BY h.game_date DESC) AS games_back
+  FROM player_context AS c
+  JOIN played_games AS h
+    ON h.player_lookup = c.player_lookup
+   AND h.game_date < c.game_date
+   AND h.game_date >= c.opening_night
+),
+player_aggregates AS (
+  SELECT
+    player_lookup,
+    cache_date,
+    COUNT(*) AS games_played_season,
+    AVG(IF(games_back <= 5, points, NULL)) AS points_avg_5,
+    AVG(IF(games_back <= 10, points, NULL)) AS points_avg_10,
+    AVG(points) AS points_avg_season,
+    STDDEV_SAMP(IF(games_back <= 10, points, NULL)) AS points_std_10,
+    AVG(IF(games_back <= 10, minutes_played, NULL)) AS minutes_avg_10,
+    AVG(IF(games_back <= 10, usage_rate, NULL)) AS usage_rate_10,
+    AVG(IF(games_back <= 10, ts_pct, NULL)) AS ts_pct_10,
+    AVG(usage_rate) AS usage_rate_season
+  FROM player_history
+  GROUP BY player_lookup, cache_date
+),
+team_offense AS (
+  SELECT game_date, team_abbr, pace, offensive_rating
+  FROM nba_analytics.team_offense_game_summary
+  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
+),
+team_dates AS (
+  SELECT DISTINCT game_date, team_abbr, opening_night FROM player_context
+),
+team_aggregates AS (
+  SELECT
+    game_date,
+    team_abbr,
+    AVG(IF(games_back <= 10, pace, NULL)) AS pace_10,
+    AVG(IF(games_back <= 10, offensive_rating, NULL)) AS off_rating_10
+  FROM (
+    SELECT
+      d.game_date,
+      d.team_abbr,
+      h.pace,
+      h.offensive_rating,
+      ROW_NUMBER() OVER (PARTITION BY d.game_date, d.team_abbr ORDER BY h.game_date DESC) AS games_back
+    FROM team_dates AS d
+    JOIN team_offense AS h
+      ON h.team_abbr = d.team_abbr
+     AND h.game_date < d.game_date
+     AND h.game_date >= d.opening_night
+  )
+  GROUP BY game_date, team_abbr
+),
+shot_zones AS (
+  SELECT player_lookup, analysis_date, primary_scoring_zone, paint_rate_last_10, three_pt_rate_last_10,
+         assisted_rate_last_10
+  FROM nba_precompute.player_shot_zone_analysis
+  WHERE analysis_date BETWEEN @start_date AND @end_date
+)
+SELECT
+  c.player_lookup,
+  c.team_abbr,
+  c.game_date AS cache_date,
+  ROUND(p.points_avg_5, 1) AS points_avg_last_5,
+  ROUND(p.points_avg_10, 1) AS points_avg_last_10,
+  ROUND(p.points_avg_season, 1) AS points_avg_season,
+  ROUND(p.points_std_10, 2) AS points_std_last_10,
+  ROUND(p.minutes_avg_10, 1) AS minutes_avg_last_10,
+  ROUND(p.usage_rate_10, 2) AS usage_rate_last_10,
+  ROUND(p.ts_pct_10, 3) AS ts_pct_last_10,
+  p.games_played_season,
+  ROUND(p.usage_rate_season, 2) AS player_usage_rate_season,
+  ROUND(t.pace_10, 1) AS team_pace_last_10,
+  ROUND(t.off_rating_10, 2) AS team_off_rating_last_10,
+  c.games_in_last_7_days,
+  c.games_in_last_14_days,
+  c.minutes_in_last_7_days,
+  c.minutes_in_last_14_days,
+  c.back_to_backs_last_14_days,
+  c.avg_minutes_per_game_last_7,
+  z.primary_scoring_zone,
+  z.paint_rate_last_10,
+  z.three_pt_rate_last_10,
+  z.assisted_rate_last_10,
+  z.player_lookup IS NOT NULL AS shot_zone_data_available,
+  'v1' AS cache_version,
+  CURRENT_TIMESTAMP() AS processed_at
+FROM player_context AS c
+JOIN player_aggregates AS p
+  ON p.player_lookup = c.player_lookup AND p.cache_date = c.game_date
+LEFT JOIN team_aggregates AS t
+  ON t.team_abbr = c.team_abbr AND t.game_date = c.game_date
+LEFT JOIN shot_zones AS z
+  ON z.player_lookup = c.player_lookup AND z.analysis_date = c.game_date
+WHERE p.games_played_season >= 3
