@@ -903,8 +903,8 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
                 reason = np.full((nm, ng), -1, dtype=np.int64)
                 # injuries: stretches of consecutive team games
                 for i in range(nm):
-                    for _ in range(prng.poisson(0.9)):
-                        length = int(min(prng.geometric(0.18), 25))
+                    for _ in range(prng.poisson(1.4)):
+                        length = int(min(prng.geometric(0.15), 30))
                         st0 = int(prng.integers(0, ng))
                         reason[i, st0:st0 + length] = _R_INJ0 + int(prng.integers(len(_INJURIES)))
                 # the lowest-skill player on a full roster is often a two-way player in the G League
@@ -1005,11 +1005,21 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
     msum = np.bincount(a_grp, weights=mw, minlength=T)
     secs = np.floor(mw / msum[a_grp] * t_secs[a_grp]).astype(np.int64)
     secs = np.maximum(secs, 30)
+    cap = (t_secs // 5 - 150)[a_grp]  # nobody plays more than 45:30 of 48 (+5:00 per overtime)
+    for _ in range(6):
+        over = secs > cap
+        if not over.any():
+            break
+        excess = np.bincount(a_grp, weights=np.where(over, secs - cap, 0), minlength=T)
+        secs = np.where(over, cap, secs)
+        room = np.where(over, 0, cap - secs).astype(float)
+        room_sum = np.bincount(a_grp, weights=room, minlength=T)
+        secs = secs + np.floor(excess[a_grp] * room / np.where(room_sum > 0, room_sum, 1)[a_grp]).astype(np.int64)
     resid = t_secs - np.bincount(a_grp, weights=secs, minlength=T).astype(np.int64)
-    secs[first] += resid
+    secs[last] += resid  # a few seconds to the deepest bench player
     mins = secs / 60.0
     a_skill = r_skill[act]
-    usage = np.exp(0.45 * np.clip(a_skill, -2.5, 2.3)) * mins
+    usage = np.exp(0.45 * np.clip(a_skill, -2.5, 1.9)) * mins
     eff = A["eff"][a_pid]
     p_tpa, u3, g3 = _alloc(rng, a_grp, usage * A["three"][a_pid], tpa, first, last)
     p_tpm = _select_makes(rng, u3, g3, tpa, tpm, eff)
@@ -1153,7 +1163,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
     pgame = a_game[prow]
     snap_hours = np.array([11.0, 7.0, 3.0, 1.0])
     snap_ts = g_tip_us[pgame] - (snap_hours[snap_no] * _HOUR_US).astype(np.int64) + (pgame % 17) * _MIN_US
-    base_line = _round_half(np.maximum(avg_pts[inv[pr]] * np.exp(rng.normal(0, 0.08, pr.size)), 3.0))
+    base_line = _round_half(np.clip(avg_pts[inv[pr]] * np.exp(rng.normal(0, 0.07, pr.size)), 3.0, 38.0))
     book_adj = np.array([0.0, 0.0, 0.0, 0.0, 1.0, -1.0])[rng.integers(0, 6, pb_row.size)]
     move = np.array([0.0, 0.0, 0.0, 1.0, -1.0])[rng.integers(0, 5, ps_row.size)] * (snap_no >= 2)
     line = np.maximum(base_line[pb_row[ps_row]] + book_adj[ps_row] + move, 0.5)
