@@ -8,7 +8,7 @@ PYTHON ?= python3
 WORKERS ?= 2
 export PHASEGATE_WAREHOUSE ?= duckdb:///warehouse.duckdb
 
-.PHONY: setup demo test validate-phase3 validate-phase4 lint bench clean
+.PHONY: setup demo test browser validate-phase3 validate-phase4 lint bench clean
 
 # Idempotent and quick: reinstalls only when pyproject.toml changed.
 setup: $(STAMP)
@@ -20,8 +20,22 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(PY) -m phasegate.demo.story
 
-test: setup
+test: setup browser
 	$(PY) -m pytest -n $(WORKERS) -q tests
+
+# Headless Chromium for the report's browser test (tests/test_report_browser.py). Idempotent:
+# installs Debian's `chromium` with apt-get only when no browser is on PATH and we are root;
+# otherwise the browser test fails and says how to get one (it is never skipped).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 \
+	  || test -n "$$PHASEGATE_CHROMIUM" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (headless browser for the report test)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+	      || echo "warning: apt-get could not install chromium; the browser test will fail" >&2; \
+	  else \
+	    echo "warning: chromium not found and cannot apt-get it (not root); the browser test will fail" >&2; \
+	  fi; }
 
 validate-phase3: setup
 	$(PG) gate phase3

@@ -1,0 +1,25 @@
+"""Sign-off reports: one self-contained report.html per gate run, an index, and sign-off.
+
+The gate calls `write_report(run_dir)` at the end of every run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def write_report(run_dir: str | Path, *, catalog: Any = None, warehouse: Any = None) -> Path:
+    """Render reports/<phase>/<run_id>/report.html from results.json and refresh reports/index.html."""
+    from phasegate.report.render import write_report as _write
+
+    return _write(run_dir, catalog=catalog, warehouse=warehouse)
+
+
+def write_index(reports_root: str | Path) -> Path:
+    from phasegate.report.render import write_index as _write
+
+    return _write(reports_root)
+
+
+__all__ = ["write_index", "write_report"]

@@ -1,0 +1,322 @@
+"""Render a gate run's results.json into one self-contained report.html, and the index.
+
+`write_report(run_dir)` is what the gate calls at the end of every run. The page has no
+external assets and needs no JavaScript: inline CSS, server-drawn SVG calendars, and
+jinja2 autoescaping for everything that came from data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from phasegate.catalog import Catalog
+from phasegate.report.calendar_svg import (
+    CLASS,
+    COLOURS,
+    LABELS,
+    STATES,
+    calendar_css,
+    render_calendar,
+)
+from phasegate.report.checklist import SEVERITY, build_checklist
+from phasegate.report.fingerprint import combined_fingerprint, ensure_fingerprints
+from phasegate.report.runs import (
+    INDEX,
+    REPORT,
+    load_results,
+    reports_root_of,
+    run_dirs,
+    save_results,
+)
+
+MAX_BACKFILL_RUNS = 8
+
+
+@lru_cache(maxsize=1)
+def _env():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("phasegate.report", "templates"),
+        autoescape=True,  # every template, whatever its extension: data never becomes markup
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.ChainableUndefined,
+    )
+
+
+def find_catalog(run_dir: Path) -> Catalog | None:
+    """The catalog for a run: $PHASEGATE_CATALOG, else pipeline.toml beside reports/, else ./pipeline.toml."""
+    from phasegate.catalog import load_catalog
+    from phasegate.errors import PhasegateError
+
+    candidates = [os.environ.get("PHASEGATE_CATALOG"), reports_root_of(run_dir).parent / "pipeline.toml",
+                  Path("pipeline.toml")]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            try:
+                return load_catalog(candidate)
+            except PhasegateError:
+                continue
+    return None
+
+
+def _pct(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{float(value) * 100:.1f}%"
+
+
+def _bar(label: str, ratio: Any, threshold: Any, detail: str) -> dict[str, Any]:
+    r = None if ratio is None else max(0.0, min(1.0, float(ratio)))
+    t = None if threshold is None else max(0.0, min(1.0, float(threshold)))
+    ok = r is not None and (t is None or r + 1e-12 >= t)
+    return {"label": label, "ratio": r, "threshold": t, "ok": ok, "pct": _pct(r), "thr_pct": _pct(t),
+            "detail": detail, "width": f"{(r or 0) * 100:.2f}", "left": f"{(t or 0) * 100:.2f}"}
+
+
+def _worst(outcomes: list[str]) -> str | None:
+    if not outcomes:
+        return None
+    return min(outcomes, key=lambda o: SEVERITY.get(o, 0))
+
+
+def _ranges(coverage: dict[str, Any]) -> str:
+    text = coverage.get("missing_ranges")
+    if text:
+        return str(text)
+    from phasegate.dates import format_ranges
+
+    missing = []
+    for value in coverage.get("missing_dates") or []:
+        try:
+            missing.append(dt.date.fromisoformat(value))
+        except (TypeError, ValueError):
+            continue
+    days = coverage.get("days") or {}
+    universe = sorted(dt.date.fromisoformat(d) for d, s in days.items() if s != "bootstrap") or None
+    return format_ranges(missing, universe)
+
+
+def _table_view(name: str, body: dict[str, Any], catalog: Catalog | None, checks: list[dict[str, Any]],
+                start: dt.date, end: dt.date) -> dict[str, Any]:
+    table = catalog.tables.get(name) if catalog is not None else None
+    cov = body.get("coverage") or {}
+    bars, calendar = [], None
+    if cov:
+        bars.append(_bar("dates", cov.get("date_ratio"), cov.get("date_threshold"),
+                         f"{cov.get('covered_dates', '?')}/{cov.get('expected_dates', '?')} dates"))
+        bars.append(_bar("games", cov.get("game_ratio"), cov.get("game_threshold"),
+                         f"{cov.get('present_games', '?')}/{cov.get('expected_games', '?')} games"))
+        if cov.get("days") is not None:
+            calendar = render_calendar(cov["days"], start, end, table=name, partial_dates=cov.get("partial_dates"))
+    partial = cov.get("partial_dates") or {}
+    own = [c for c in checks if c.get("family") != "expectation"]
+    expectations = [c for c in checks if c.get("family") == "expectation"]
+    outcomes = [c.get("outcome") or "error" for c in checks]
+    worst = _worst(outcomes)
+    fp = body.get("fingerprint") or {}
+    return {
+        "name": name,
+        "anchor": f"t-{name}",
+        "dataset": body.get("dataset") or (table.dataset if table else ""),
+        "date_column": body.get("date_column") or (table.date_column if table else ""),
+        "description": table.description if table else "",
+        "bars": bars,
+        "calendar": calendar.svg if calendar else None,
+        "counts": calendar.counts if calendar else {},
+        "missing_count": len(cov.get("missing_dates") or []),
+        "missing_ranges": _ranges(cov) if cov.get("missing_dates") else "",
+        "partial": sorted(partial.items())[:50],
+        "partial_count": len(partial),
+        "checks": sorted(own, key=lambda c: (SEVERITY.get(c.get("outcome"), 0), c.get("family") or "",
+                                             c.get("name") or "")),
+        "expectations": sorted(expectations, key=lambda c: (SEVERITY.get(c.get("outcome"), 0), c.get("name") or "")),
+        "expectations_failed": sum(c.get("outcome") in ("failed", "error") for c in expectations),
+        "status": {"error": "error", "failed": "failed", None: "no checks"}.get(worst, "passed"),
+        "failed": sum(o in ("failed", "error") for o in outcomes),
+        "total": len(outcomes),
+        "fingerprint": fp,
+        "in_catalog": table is not None,
+    }
+
+
+def _backfill_runs(catalog: Catalog | None, phase: str | None) -> list[dict[str, Any]]:
+    """The latest runner runs touching this phase, from the run log (if the runner module exists)."""
+    if catalog is None or not phase:
+        return []
+    try:
+        from phasegate.runlog import recent_runs
+    except ImportError:
+        return []
+    state_dir = Path(catalog.settings.state_dir)
+    if not state_dir.is_absolute():
+        state_dir = Path(catalog.root) / state_dir
+    try:
+        runs = list(recent_runs(state_dir, phase=phase))
+    except Exception:  # noqa: BLE001 — the report never fails because of the run log
+        return []
+    out = []
+    for run in runs[:MAX_BACKFILL_RUNS]:
+        run = run if isinstance(run, dict) else getattr(run, "__dict__", {"run": str(run)})
+        out.append({k: v for k, v in run.items() if not isinstance(v, (dict, list)) or k in ("tables", "dates")})
+    return out
+
+
+def _backfill_view(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    preferred = ["run_id", "command", "kind", "phase", "started_at", "finished_at", "status", "verdict",
+                 "tables", "dates", "chunks", "rows", "duration_s"]
+    keys = [k for k in preferred if any(k in r for r in runs)]
+    extra = sorted({k for r in runs for k in r} - set(keys))
+    keys = (keys + extra)[:10]
+    rows = []
+    for r in runs:
+        row = []
+        for k in keys:
+            v = r.get(k, "")
+            if isinstance(v, (list, tuple)):
+                v = ", ".join(str(x) for x in v[:12]) + (f" (+{len(v) - 12})" if len(v) > 12 else "")
+            row.append("" if v is None else str(v))
+        rows.append(row)
+    return keys, rows
+
+
+def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Path | None = None,
+               signoffs: list[dict[str, Any]] | None = None,
+               backfills: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    phase = results.get("phase") or ""
+    window = results.get("window") or {}
+    start = dt.date.fromisoformat(window["start"])
+    end = dt.date.fromisoformat(window["end"])
+    checks = results.get("checks") or []
+    by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for check in checks:
+        by_table[check.get("table") or ""].append(check)
+    tables_body = results.get("tables") or {}
+    names = list(tables_body)
+    if catalog is not None and phase in catalog.phases:
+        order = catalog.topological_order([t.name for t in catalog.tables_of(phase)])
+        names = order + [n for n in names if n not in order]
+    tables = [_table_view(n, tables_body.get(n) or {}, catalog, by_table.get(n, []), start, end) for n in names]
+    known = set(names)
+    phase_checks = [c for c in checks if (c.get("table") or "") not in known]
+    checklist = build_checklist(results, catalog)
+    verdict = results.get("verdict") or "ERROR"
+    failing = [t for t in tables if t["failed"]]
+    fps = {n: (b or {}).get("fingerprint") for n, b in tables_body.items()}
+    data_docs = None
+    if run_dir is not None:
+        for candidate in ("data_docs/index.html", "data_docs/local_site/index.html"):
+            if (run_dir / candidate).is_file():
+                data_docs = candidate
+                break
+        if data_docs is None and (run_dir / "data_docs").is_dir():
+            data_docs = "data_docs/"
+    keys, rows = _backfill_view(backfills or [])
+    return {
+        "r": results,
+        "phase": phase,
+        "verdict": verdict,
+        "verdict_css": {"GO": "go", "NO-GO": "nogo"}.get(verdict, "error"),
+        "run_id": results.get("run_id") or (run_dir.name if run_dir else ""),
+        "window": window,
+        "summary": results.get("summary") or {},
+        "tables": tables,
+        "failing": failing,
+        "phase_checks": phase_checks,
+        "checklist": checklist,
+        "exceptions": results.get("exceptions_applied") or [],
+        "signoffs": signoffs or [],
+        "data_fingerprint": combined_fingerprint(fps) if fps and all(fps.values()) else None,
+        "data_docs": data_docs,
+        "backfill_keys": keys,
+        "backfill_rows": rows,
+        "states": [{"state": s, "cls": CLASS[s], "label": LABELS[s], "colour": COLOURS[s]} for s in STATES],
+        "css": calendar_css(),
+        "catalog_known": catalog is not None,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "junit": run_dir is not None and (run_dir / "junit.xml").is_file(),
+    }
+
+
+def render_report(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Path | None = None,
+                  signoffs: list[dict[str, Any]] | None = None,
+                  backfills: list[dict[str, Any]] | None = None) -> str:
+    view = build_view(results, catalog=catalog, run_dir=run_dir, signoffs=signoffs, backfills=backfills)
+    return _env().get_template("report.html.j2").render(**view)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehouse: Any = None) -> Path:
+    """Render reports/<phase>/<run_id>/report.html from its results.json and refresh reports/index.html.
+
+    `catalog` (else found beside reports/) gives the checklist its rows; `warehouse`, when given,
+    fills in table fingerprints the run did not record (stored back into results.json).
+    """
+    from phasegate.report.signoff import read_signoffs
+
+    run_dir = Path(run_dir)
+    results = load_results(run_dir)
+    if catalog is None:
+        catalog = find_catalog(run_dir)
+    if ensure_fingerprints(results, warehouse=warehouse, catalog=catalog):
+        save_results(run_dir, results)
+    root = reports_root_of(run_dir)
+    run_id = results.get("run_id") or run_dir.name
+    html = render_report(results, catalog=catalog, run_dir=run_dir, signoffs=read_signoffs(root, run_id),
+                         backfills=_backfill_runs(catalog, results.get("phase")))
+    out = run_dir / REPORT
+    _atomic_write(out, html)
+    write_index(root)
+    return out
+
+
+def write_index(reports_root: str | Path) -> Path:
+    """reports/index.html: every run, newest first, with its verdict and a link to its report."""
+    from phasegate.report.signoff import read_signoffs
+
+    root = Path(reports_root)
+    root.mkdir(parents=True, exist_ok=True)
+    signed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in read_signoffs(root):
+        signed[str(record.get("run_id"))].append(record)
+    runs = []
+    for run_dir in run_dirs(root):
+        try:
+            results = load_results(run_dir)
+        except Exception:  # noqa: BLE001 — a torn results.json is listed, not fatal
+            results = {"verdict": "UNREADABLE"}
+        run_id = results.get("run_id") or run_dir.name
+        summary = results.get("summary") or {}
+        failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
+                          if c.get("outcome") in ("failed", "error")})
+        runs.append({
+            "run_id": run_id, "phase": results.get("phase") or run_dir.parent.name,
+            "verdict": results.get("verdict") or "?",
+            "verdict_css": {"GO": "go", "NO-GO": "nogo"}.get(results.get("verdict"), "error"),
+            "window": results.get("window") or {}, "started_at": results.get("started_at") or "",
+            "warehouse": results.get("warehouse") or "", "summary": summary, "failing": failing,
+            "href": f"{run_dir.parent.name}/{run_dir.name}/{REPORT}",
+            "has_report": (run_dir / REPORT).is_file(),
+            "signoffs": signed.get(run_id, []),
+        })
+    html = _env().get_template("index.html.j2").render(
+        runs=runs, generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    out = root / INDEX
+    _atomic_write(out, html)
+    return out
+
+
+def timed_render(run_dir: Path, catalog: Catalog | None = None) -> tuple[Path, float]:
+    started = time.perf_counter()
+    out = write_report(run_dir, catalog=catalog)
+    return out, time.perf_counter() - started

@@ -1,0 +1,75 @@
+"""Finding gate runs on disk: reports/<phase>/<run_id>/results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from phasegate.errors import UsageError
+
+RESULTS = "results.json"
+REPORT = "report.html"
+INDEX = "index.html"
+SIGNOFFS = "signoffs.jsonl"
+RUN_ID = re.compile(r"^(?P<phase>[A-Za-z_][A-Za-z0-9_]*)-(?P<stamp>\d{8}T\d{6}Z)-(?P<tag>[0-9a-f]+)$")
+
+
+def load_results(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / RESULTS
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"{path} does not exist: is {run_dir} a gate run folder?") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not valid JSON: {exc}") from None
+
+
+def save_results(run_dir: Path, results: dict[str, Any]) -> None:
+    path = Path(run_dir) / RESULTS
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=2))
+    os.replace(tmp, path)
+
+
+def reports_root_of(run_dir: Path) -> Path:
+    """reports/<phase>/<run_id> -> reports."""
+    return Path(run_dir).resolve().parent.parent
+
+
+def _sort_key(run_dir: Path, results: dict[str, Any] | None = None) -> tuple[str, str, float]:
+    match = RUN_ID.match(run_dir.name)
+    stamp = match["stamp"] if match else ""
+    started = (results or {}).get("started_at") or ""
+    try:
+        mtime = (run_dir / RESULTS).stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    return (stamp, started, mtime)
+
+
+def run_dirs(reports_root: Path, phase: str | None = None) -> list[Path]:
+    """Every run folder holding a results.json, newest first."""
+    root = Path(reports_root)
+    pattern = f"{phase}/*/{RESULTS}" if phase else f"*/*/{RESULTS}"
+    dirs = [p.parent for p in root.glob(pattern)]
+    return sorted(dirs, key=_sort_key, reverse=True)
+
+
+def latest_run_dir(reports_root: Path, phase: str | None = None) -> Path:
+    dirs = run_dirs(reports_root, phase)
+    if not dirs:
+        where = f" for {phase}" if phase else ""
+        raise UsageError(f"no gate run{where} under {reports_root} (run `phasegate gate PHASE` first)")
+    return dirs[0]
+
+
+def find_run_dir(reports_root: Path, run_id: str) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]*", run_id):
+        raise UsageError(f"{run_id!r} is not a run id (e.g. phase3-20261125T180000Z-ab12)")
+    matches = [p.parent for p in Path(reports_root).glob(f"*/{run_id}/{RESULTS}")]
+    if not matches:
+        raise UsageError(f"no gate run {run_id!r} under {reports_root}")
+    return matches[0]

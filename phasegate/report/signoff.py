@@ -1,0 +1,117 @@
+"""Sign-off: a person vouches for the latest GO report of a phase, if the data has not moved.
+
+The rules: the latest run of the phase must be GO, and every table's fingerprint (row count
+and max processed_at over the run's window, one query per table) must equal the one the run
+recorded. Otherwise the sign-off is refused (NoGo, exit 1). An accepted sign-off is appended
+to reports/signoffs.jsonl and the report is re-rendered with the signature.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from phasegate.catalog import Catalog
+from phasegate.errors import NoGo, UsageError
+from phasegate.report.fingerprint import (
+    combined_fingerprint,
+    fingerprint_changes,
+    measure_fingerprints,
+)
+from phasegate.report.runs import SIGNOFFS, latest_run_dir, load_results
+
+
+def read_signoffs(reports_root: Path, run_id: str | None = None) -> list[dict[str, Any]]:
+    path = Path(reports_root) / SIGNOFFS
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn line never hides the others
+        if isinstance(record, dict) and (run_id is None or record.get("run_id") == run_id):
+            out.append(record)
+    return out
+
+
+def append_signoff(reports_root: Path, record: dict[str, Any]) -> None:
+    path = Path(reports_root) / SIGNOFFS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, sort_keys=True) + "\n"
+    # One write on an O_APPEND descriptor: concurrent sign-offs never interleave within a line.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+def stored_fingerprints(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: (body or {}).get("fingerprint") for name, body in (results.get("tables") or {}).items()}
+
+
+def sign(phase: str, by: str, *, catalog: Catalog, reports_root: Path, warehouse_url: str | None = None,
+         note: str | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Sign the latest report of `phase`; returns the recorded sign-off. Raises NoGo when refused."""
+    from phasegate.report.render import write_report
+    from phasegate.warehouse import ENV_VAR, open_warehouse
+
+    by = (by or "").strip()
+    if not by:
+        raise UsageError("--by must name the person signing off")
+    catalog.phase(phase)
+    run_dir = latest_run_dir(reports_root, phase)
+    results = load_results(run_dir)
+    run_id = results.get("run_id") or run_dir.name
+    verdict = results.get("verdict")
+    if verdict != "GO":
+        failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
+                          if c.get("outcome") in ("failed", "error")})
+        detail = f" (failing: {', '.join(failing)})" if failing else ""
+        raise NoGo(f"refusing to sign {phase}: the latest report {run_id} is {verdict or 'unknown'}{detail}; "
+                   f"fix the data, re-run `phasegate gate {phase}`, then sign the GO report")
+    stored = stored_fingerprints(results)
+    unrecorded = sorted(name for name, fp in stored.items() if not fp)
+    if not stored or unrecorded:
+        raise NoGo(f"refusing to sign {phase}: run {run_id} recorded no data fingerprint for "
+                   f"{', '.join(unrecorded) or 'any table'}, so an unchanged warehouse cannot be proven; "
+                   f"re-run `phasegate gate {phase}`")
+    start = dt.date.fromisoformat(results["window"]["start"])
+    end = dt.date.fromisoformat(results["window"]["end"])
+    url = warehouse_url or os.environ.get(ENV_VAR) or results.get("warehouse")
+    wh = open_warehouse(url, read_only=True)
+    try:
+        known = [name for name in stored if name in catalog.tables]
+        current = measure_fingerprints(wh, catalog, known, start, end)
+    finally:
+        wh.close()
+    for name in stored:
+        if name not in catalog.tables:
+            current[name] = {"rows": None, "max_processed_at": None, "missing": True}
+    changes = fingerprint_changes(stored, current)
+    if changes:
+        raise NoGo(f"refusing to sign {phase}: the data changed since run {run_id} "
+                   f"({len(changes)} table(s)): " + "; ".join(changes)
+                   + f". Re-run `phasegate gate {phase}` and sign the new report")
+    record = {
+        "phase": phase, "run_id": run_id, "by": by,
+        "at": (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds"),
+        "note": note or "", "verdict": verdict, "fingerprint": combined_fingerprint(stored),
+        "tables": {name: {"rows": fp.get("rows"), "max_processed_at": fp.get("max_processed_at")}
+                   for name, fp in sorted(stored.items())},
+        "catalog_fingerprint": results.get("catalog_fingerprint"),
+        "exceptions_fingerprint": results.get("exceptions_fingerprint"),
+        "window": results.get("window"), "warehouse": results.get("warehouse"),
+    }
+    append_signoff(reports_root, record)
+    write_report(run_dir, catalog=catalog)
+    record["report"] = str(run_dir / "report.html")
+    return record

@@ -1,0 +1,180 @@
+"""The sign-off report rendered from fixture results.json files (docs/contracts.md format)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from builders import ROOT, repo_catalog
+
+from phasegate.report import write_report
+from phasegate.report.calendar_svg import CLASS, STATES, render_calendar
+from phasegate.report.checklist import FAMILIES, PHASE_LEVEL, build_checklist
+from phasegate.report.render import render_report
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load(name: str) -> dict:
+    return json.loads((FIXTURES / f"results_{name}.json").read_text())
+
+
+def place(reports: Path, name: str) -> Path:
+    results = load(name)
+    run_dir = reports / results["phase"] / results["run_id"]
+    run_dir.mkdir(parents=True)
+    shutil.copy(FIXTURES / f"results_{name}.json", run_dir / "results.json")
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return repo_catalog()
+
+
+@pytest.fixture(scope="module")
+def nogo_html(catalog) -> str:
+    return render_report(load("nogo"), catalog=catalog)
+
+
+def cell(html: str, table: str, day: str) -> str | None:
+    """The CSS class of `day`'s cell in `table`'s calendar (None if not drawn)."""
+    svg = re.search(rf'<svg class="cal"[^>]*data-table="{table}">(.*?)</svg>', html, re.DOTALL)
+    assert svg, f"no calendar for {table}"
+    m = re.search(rf'<rect x="\d+" class="(\w)"><title>{day} ', svg.group(1))
+    return m.group(1) if m else None
+
+
+def test_banner_names_verdict_window_and_provenance(nogo_html):
+    banner = re.search(r'<header id="banner" class="banner nogo" data-verdict="NO-GO">(.*?)</header>', nogo_html, re.DOTALL)
+    assert banner, "NO-GO banner missing"
+    text = banner.group(1)
+    for needle in ("NO-GO", "phase3", "2023-04-01 .. 2023-12-31", "phase3-20260104T060000Z-a1b2",
+                   "duckdb:///warehouse.duckdb", "9f3c2e1", "5c1d7e0a9b42", "e3b0c44298fc", "2026-01-04T06:00:00",
+                   "unsigned"):
+        assert needle in text, needle
+
+
+def test_failing_tables_are_named_with_their_missing_ranges(nogo_html):
+    failing = re.search(r'<section class="failing" id="failing">(.*?)</section>', nogo_html, re.DOTALL).group(1)
+    for table in ("player_game_summary", "team_defense_game_summary", "upcoming_player_game_context"):
+        assert table in failing
+    assert "team_offense_game_summary" not in failing
+    results = load("nogo")
+    pgs = results["tables"]["player_game_summary"]["coverage"]
+    assert len(pgs["missing_dates"]) == 72
+    # 72 consecutive game dates fold into one range
+    assert f"72 missing dates:</b> <span class=\"mono missing-ranges\">{pgs['missing_dates'][0]}.." \
+           f"{pgs['missing_dates'][-1]}</span>" in nogo_html
+
+
+def test_calendar_has_a_cell_for_each_of_the_six_states(nogo_html):
+    results = load("nogo")
+    first_missing = results["tables"]["player_game_summary"]["coverage"]["missing_dates"][0]
+    assert cell(nogo_html, "player_game_summary", "2023-04-03") == CLASS["covered"]
+    assert cell(nogo_html, "player_game_summary", first_missing) == CLASS["missing"]
+    assert cell(nogo_html, "player_game_summary", "2023-12-20") == CLASS["partial"]
+    assert cell(nogo_html, "player_game_summary", "2023-10-24") == CLASS["bootstrap"]
+    assert cell(nogo_html, "upcoming_player_game_context", "2023-12-01") == CLASS["excepted"]
+    assert cell(nogo_html, "player_game_summary", "2023-11-23") == CLASS["no-games"]  # Thanksgiving
+    # one calendar per table with coverage; the legend names every state
+    assert nogo_html.count('<svg class="cal"') == 4
+    for state in STATES:
+        assert f'class="sw sw-{CLASS[state]}"' in nogo_html
+
+
+def test_calendar_one_row_per_season_one_cell_per_day():
+    days = {"2022-04-01": "covered", "2022-04-03": "missing", "2022-10-20": "bootstrap", "2022-11-15": "partial",
+            "2022-12-01": "excepted"}
+    cal = render_calendar(days, dt.date(2022, 4, 1), dt.date(2022, 12, 31), table="t",
+                          partial_dates={"2022-11-15": ["20221115_<X>_Y"]})
+    assert cal.seasons == 2
+    assert cal.svg.count("<g transform") == 2
+    assert cal.counts["no-games"] > 0 and all(cal.counts[s] == 1 for s in STATES if s != "no-games")
+    assert cal.svg.count("<rect") == sum(cal.counts.values())  # every day of the drawn range, once
+    assert "20221115_&lt;X&gt;_Y" in cal.svg and "<X>" not in cal.svg
+
+
+def test_checklist_covers_every_catalogued_table_and_family(catalog, nogo_html):
+    checklist = build_checklist(load("nogo"), catalog)
+    phase3 = [t.name for t in catalog.tables_of("phase3")]
+    assert sorted(checklist.rows) == sorted(phase3)
+    for row in checklist.rows.values():
+        assert tuple(row) == FAMILIES
+    # upcoming_team_game_context has no case at all in this run: a row of gaps, not ticks
+    row = checklist.rows["upcoming_team_game_context"]
+    assert {c.status for f, c in row.items() if f not in PHASE_LEVEL} <= {"gap", "n/a"}
+    assert row["date_coverage"].status == "gap"
+    assert ("upcoming_team_game_context", "date_coverage") in checklist.gaps
+    # ticked by the run: failures, passes, the phase-level case, n/a from the catalog
+    assert checklist.rows["player_game_summary"]["date_coverage"].status == "failed"
+    assert checklist.rows["player_game_summary"]["expectation"].status == "failed"
+    assert checklist.rows["team_offense_game_summary"]["schema"].status == "passed"
+    assert checklist.rows["team_offense_game_summary"]["uncatalogued_tables"].status == "passed"
+    assert checklist.rows["team_offense_game_summary"]["feature_vector"].status == "n/a"
+    # the page shows every cell
+    table = re.search(r'<table class="cl" id="checklist-table">(.*?)</table>', nogo_html, re.DOTALL).group(1)
+    assert table.count("data-family=") == len(phase3) * len(FAMILIES)
+    assert "Checklist incomplete" in nogo_html
+
+
+def test_every_check_is_listed_with_outcome_measured_threshold_and_message(nogo_html):
+    results = load("nogo")
+    for check in results["checks"]:
+        assert f'title="{check["nodeid"]}"' in nogo_html
+    assert "&gt;= 95%" in nogo_html
+    assert "Great Expectations (3" in nogo_html
+
+
+def test_text_from_data_is_escaped(nogo_html):
+    assert "<script" not in nogo_html.lower()
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in nogo_html
+    assert "<img" not in nogo_html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in nogo_html
+    assert "</td></tr></table><script>" not in nogo_html
+    assert "20230502_&lt;b&gt;PHX&lt;/b&gt;_GSW" in nogo_html
+    assert "Dana O&#39;Neil &amp; &lt;ops&gt;" in nogo_html  # the exceptions applied
+
+
+def test_write_report_and_index_newest_first(tmp_path, catalog):
+    reports = tmp_path / "reports"
+    nogo_dir = place(reports, "nogo")
+    go_dir = place(reports, "go")
+    out = write_report(nogo_dir, catalog=catalog)
+    write_report(go_dir, catalog=catalog)
+    assert out == nogo_dir / "report.html" and out.is_file()
+    index = (reports / "index.html").read_text()
+    go_at = index.index('href="phase3/phase3-20260104T070000Z-c3d4/report.html"')
+    nogo_at = index.index('href="phase3/phase3-20260104T060000Z-a1b2/report.html"')
+    assert go_at < nogo_at  # newest first
+    assert '<td class="v go">GO</td>' in index and '<td class="v nogo">NO-GO</td>' in index
+    go_html = (go_dir / "report.html").read_text()
+    assert 'data-verdict="GO"' in go_html and go_html.count('<svg class="cal"') == 5
+    assert "Checklist incomplete" not in go_html
+    assert "http://" not in go_html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in go_html and "<link" not in go_html
+
+
+def test_full_demo_window_page_budget(tmp_path, catalog):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_report import synthetic_results
+
+    tables = [t.name for t in catalog.tables_of("phase3")] + [t.name for t in catalog.tables_of("phase4")]
+    results = synthetic_results("phase3", tables, catalog.settings.default_start_date,
+                                catalog.settings.default_end_date, gaps={tables[1]: 72})
+    run_dir = tmp_path / "reports" / "phase3" / results["run_id"]
+    run_dir.mkdir(parents=True)
+    (run_dir / "results.json").write_text(json.dumps(results))
+    write_report(run_dir, catalog=catalog)
+    started = time.perf_counter()
+    out = write_report(run_dir, catalog=catalog)
+    elapsed = time.perf_counter() - started
+    assert out.stat().st_size < 2_000_000
+    assert elapsed < 1.0
+    assert out.read_text().count('<svg class="cal"') == len(tables)

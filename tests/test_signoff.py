@@ -1,0 +1,150 @@
+"""Sign-off rules on a small DuckDB warehouse: NO-GO refused, stale refused, GO accepted and recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+
+import pyarrow as pa
+import pytest
+from builders import ROOT, load_rows
+
+from phasegate.catalog import load_catalog
+from phasegate.errors import NoGo
+from phasegate.report.fingerprint import table_fingerprint
+from phasegate.report.signoff import read_signoffs, sign
+from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+TABLE = "team_offense_game_summary"
+SCHEMA = pa.schema([("game_date", pa.date32()), ("team_abbr", pa.string()), ("game_id", pa.string()),
+                    ("processed_at", pa.timestamp("us", tz="UTC"))])
+START, END = dt.date(2023, 11, 1), dt.date(2023, 11, 30)
+
+
+def rows(*days: str, stamp: str = "2024-01-01T00:00:00") -> list[dict]:
+    at = dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.UTC)
+    return [{"game_date": dt.date.fromisoformat(d), "team_abbr": t, "game_id": f"{d}_LAL_DEN", "processed_at": at}
+            for d in days for t in ("LAL", "DEN")]
+
+
+@pytest.fixture()
+def project(tmp_path):
+    """A project folder: the repo's catalog (with its processors), a warehouse file, reports/."""
+    shutil.copy(ROOT / "pipeline.toml", tmp_path / "pipeline.toml")
+    shutil.copytree(ROOT / "backfill", tmp_path / "backfill")
+    catalog = load_catalog(tmp_path / "pipeline.toml")
+    url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
+    wh = DuckDBWarehouse(tmp_path / "wh.duckdb")
+    load_rows(wh, "nba_analytics", TABLE, rows("2023-11-07", "2023-11-08", "2023-12-02"), SCHEMA)
+    wh.close()
+    return tmp_path, catalog, url
+
+
+def gate_run(project_dir, catalog, url, *, verdict: str, run_id: str, fingerprint: dict | None = None) -> dict:
+    """Write a run folder as the gate would, recording the table fingerprint of *now*."""
+    if fingerprint is None:
+        wh = DuckDBWarehouse(url.removeprefix("duckdb:///"), read_only=True)
+        fingerprint = table_fingerprint(wh, catalog.table(TABLE), START, END)
+        wh.close()
+    run_dir = project_dir / "reports" / "phase3" / run_id
+    run_dir.mkdir(parents=True)
+    checks = [{"nodeid": f"checks/phase3/test_gate.py::test_date_coverage[{TABLE}]", "name": "test_date_coverage",
+               "table": TABLE, "family": "date_coverage", "outcome": "passed" if verdict == "GO" else "failed",
+               "measured": "2/2", "threshold": ">= 95%", "message": "", "duration_s": 0.1}]
+    results = {
+        "run_id": run_id, "phase": "phase3", "verdict": verdict, "exit_code": 0 if verdict == "GO" else 1,
+        "window": {"start": START.isoformat(), "end": END.isoformat()}, "warehouse": url,
+        "started_at": "2026-01-04T06:00:00+00:00", "finished_at": "2026-01-04T06:00:01+00:00", "duration_s": 1.0,
+        "git_commit": None, "catalog_fingerprint": catalog.fingerprint, "exceptions_fingerprint": "000000000000",
+        "tables": {TABLE: {"phase": "phase3", "dataset": "nba_analytics", "date_column": "game_date",
+                           "coverage": {"days": {"2023-11-07": "covered", "2023-11-08": "covered"}},
+                           "fingerprint": fingerprint}},
+        "checks": checks, "exceptions_applied": [],
+        "summary": {"passed": int(verdict == "GO"), "failed": int(verdict != "GO"), "error": 0, "skipped": 0,
+                    "total": 1},
+    }
+    (run_dir / "results.json").write_text(json.dumps(results))
+    return results
+
+
+def test_go_report_is_signed_recorded_and_rerendered(project):
+    project_dir, catalog, url = project
+    gate_run(project_dir, catalog, url, verdict="GO", run_id="phase3-20260104T060000Z-0001")
+    record = sign("phase3", "Ada Lovelace", catalog=catalog, reports_root=project_dir / "reports",
+                  warehouse_url=url, note="reviewed <calendars>")
+    assert record["run_id"] == "phase3-20260104T060000Z-0001"
+    logged = read_signoffs(project_dir / "reports")
+    assert len(logged) == 1
+    assert {k: logged[0][k] for k in ("by", "run_id", "note", "phase")} == {
+        "by": "Ada Lovelace", "run_id": "phase3-20260104T060000Z-0001", "note": "reviewed <calendars>",
+        "phase": "phase3"}
+    assert logged[0]["fingerprint"] == record["fingerprint"] and logged[0]["at"]
+    assert logged[0]["tables"][TABLE]["rows"] == 4  # 2023-12-02 is outside the window
+    html = (project_dir / "reports" / "phase3" / "phase3-20260104T060000Z-0001" / "report.html").read_text()
+    assert "Signed off by Ada Lovelace" in html and "reviewed &lt;calendars&gt;" in html
+    assert 'data-signed="yes"' in html
+    assert "Ada Lovelace" in (project_dir / "reports" / "index.html").read_text()
+
+
+def test_nogo_report_is_refused(project):
+    project_dir, catalog, url = project
+    gate_run(project_dir, catalog, url, verdict="GO", run_id="phase3-20260104T050000Z-0001")
+    gate_run(project_dir, catalog, url, verdict="NO-GO", run_id="phase3-20260104T060000Z-0002")
+    with pytest.raises(NoGo, match=r"latest report phase3-20260104T060000Z-0002 is NO-GO \(failing: "
+                                   r"team_offense_game_summary\)") as err:
+        sign("phase3", "Ada", catalog=catalog, reports_root=project_dir / "reports", warehouse_url=url)
+    assert err.value.exit_code == 1
+    assert read_signoffs(project_dir / "reports") == []
+
+
+@pytest.mark.parametrize("change", ["new_rows", "reprocessed"])
+def test_stale_data_is_refused(project, change):
+    project_dir, catalog, url = project
+    gate_run(project_dir, catalog, url, verdict="GO", run_id="phase3-20260104T060000Z-0003")
+    wh = DuckDBWarehouse(url.removeprefix("duckdb:///"))
+    if change == "new_rows":
+        wh.execute([("INSERT INTO nba_analytics.team_offense_game_summary VALUES "
+                     "(DATE '2023-11-09', 'BOS', 'x', TIMESTAMP '2024-01-01 00:00:00')")])
+    else:  # same row count, reprocessed later
+        wh.execute([("UPDATE nba_analytics.team_offense_game_summary SET processed_at = TIMESTAMP '2024-02-01 00:00:00'"
+                     " WHERE game_date = DATE '2023-11-08'")])
+    wh.close()
+    with pytest.raises(NoGo, match=r"data changed since run phase3-20260104T060000Z-0003 .*team_offense_game_summary"):
+        sign("phase3", "Ada", catalog=catalog, reports_root=project_dir / "reports", warehouse_url=url)
+    assert read_signoffs(project_dir / "reports") == []
+
+
+def test_unrecorded_fingerprint_is_refused(project):
+    project_dir, catalog, url = project
+    gate_run(project_dir, catalog, url, verdict="GO", run_id="phase3-20260104T060000Z-0004", fingerprint={})
+    with pytest.raises(NoGo, match="recorded no data fingerprint"):
+        sign("phase3", "Ada", catalog=catalog, reports_root=project_dir / "reports", warehouse_url=url)
+
+
+def test_cli_signoff_and_report(project, monkeypatch, capsys):
+    from phasegate.cli import main
+
+    project_dir, catalog, url = project
+    gate_run(project_dir, catalog, url, verdict="NO-GO", run_id="phase3-20260104T060000Z-0005")
+    monkeypatch.chdir(project_dir)
+    monkeypatch.setenv("PHASEGATE_WAREHOUSE", url)
+
+    def run(*args: str) -> int:
+        monkeypatch.setattr(sys, "argv", ["phasegate", *args])
+        try:
+            main()
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        return 0
+
+    assert run("signoff", "phase3", "--by", "Ada") == 1
+    assert "refusing to sign phase3" in capsys.readouterr().err
+    assert run("report", "--phase", "phase3") == 0
+    assert "report.html" in capsys.readouterr().out
+    assert run("report", "phase3-20260104T060000Z-0005") == 0
+    assert run("report", "no-such-run") == 2
+    gate_run(project_dir, catalog, url, verdict="GO", run_id="phase3-20260104T070000Z-0006")
+    assert run("signoff", "phase3", "--by", "Ada", "--note", "ok") == 0
+    assert "signed off phase3-20260104T070000Z-0006" in capsys.readouterr().out
