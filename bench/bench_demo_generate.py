@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from phasegate.demo.raw import RAW_TABLES, generate_raw  # noqa: E402
+from phasegate.demo.raw import RAW_TABLES, generate_raw
 
 SIZES = {
     "default": {},

@@ -73,7 +73,7 @@ _MIN_US = 60_000_000
 
 _BOOKS = np.array(["draftkings", "fanduel", "betmgm", "caesars"], dtype=object)
 
-_FIRST = (
+_FIRST = (  # noqa: SIM905
     "Aaron Adam Al Alex Andre Andrew Anthony Austin Ben Bobby Brandon Brook Bruce Caleb Cam Cameron "
     "Caris Chris Christian Cody Cole Collin Corey Daniel Darius David Dean Dejounte Derrick Devin "
     "Dillon Donovan Dorian Drew Duncan Dwight Dylan Eric Evan Franz Fred Gary Gabe George Gordon Grant "
@@ -83,7 +83,7 @@ _FIRST = (
     "Moses Naz Nic Nick Norman Obi Oscar Paul Quentin Reggie Ricky Robert Ryan Sam Scottie Seth Shai "
     "Spencer Stephen Terry Thomas Tim Tobias Trae Tre Trey Tyler Tyrese Victor Walker Wendell Zach Zion"
 ).split()
-_LAST = (
+_LAST = (  # noqa: SIM905
     "Adams Allen Anderson Bailey Baker Banks Barnes Bates Bell Bennett Brooks Brown Bryant Butler "
     "Caldwell Carter Castle Chambers Clark Coleman Collins Cook Cooper Craig Cunningham Daniels Davis "
     "Dawson Dixon Dunn Edwards Ellis Evans Ferguson Fields Fisher Fleming Ford Foster Fox Freeman "
@@ -544,7 +544,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
         raise ValueError("extra_seasons must be >= 0")
     if not games_scale >= 1.0:
         raise ValueError("games_scale must be >= 1.0")
-    n_leagues = int(math.ceil(games_scale - 1e-9))
+    n_leagues = math.ceil(games_scale - 1e-9)
     if n_leagues > 23:
         raise ValueError("games_scale too large (max 23)")
     years = list(range(FIRST_SEASON - extra_seasons, LAST_SEASON + 1))
@@ -1145,7 +1145,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
     # ---------------------------------------------------------------- player points props
     a_season = g_season[a_game]
     key = a_pid * 10_000 + a_season
-    uk, inv = np.unique(key, return_inverse=True)
+    _, inv = np.unique(key, return_inverse=True)
     avg_secs = np.bincount(inv, weights=secs) / np.bincount(inv)
     avg_pts = np.bincount(inv, weights=p_pts) / np.bincount(inv)
     rot = (avg_secs[inv] >= 20 * 60) & (rng.random(act.size) < 0.8)
