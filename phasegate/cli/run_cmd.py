@@ -1,0 +1,212 @@
+"""`phasegate backfill`, `phasegate run` and `phasegate runs`: fill what is missing, then gate.
+
+    phasegate backfill phase3 --yes                     only what the gate calls missing
+    phasegate backfill phase3 --table X --dates A..B    narrow (dependencies still expand it)
+    phasegate backfill phase3 --dry-run                 print the plan, write nothing
+    phasegate run phase4 --yes                          gate phase3, backfill phase4, gate phase4
+    phasegate runs [--phase P]                          recent runs and outcomes
+    phasegate runs show RUN                             one run's plan, chunks and verdict
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from typing import Annotated
+
+import typer
+
+from phasegate.cli import app
+from phasegate.cli.options import DEFAULT_CATALOG, CatalogOpt, EndOpt, JsonOpt, StartOpt, WarehouseOpt, catalog_from
+
+TableOpt = Annotated[list[str] | None, typer.Option("--table", "-t", help="Only this table (repeatable).")]
+DatesOpt = Annotated[str | None, typer.Option(
+    "--dates", help="Only these dates: D,D,... or ranges A..B (comma-separated).")]
+AllOpt = Annotated[bool, typer.Option("--all", help="Every game date, not only missing/partial ones.")]
+WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="Tables processed in parallel.")]
+ChunkOpt = Annotated[int, typer.Option("--chunk-days", help="At most this many game dates per processor call.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan and exit; write nothing.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal).")]
+NoGateOpt = Annotated[bool, typer.Option("--no-gate", help="Do not run the phase's gate at the end.")]
+ExceptionsOpt = Annotated[str | None, typer.Option("--exceptions", help="Documented exceptions (default exceptions.toml).")]
+RetriesOpt = Annotated[int, typer.Option("--retries", help="Retries of a chunk after a transient error.")]
+BackoffOpt = Annotated[float, typer.Option("--backoff", help="First retry delay in seconds (doubles each time).")]
+
+
+def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str | None, end_date: str | None,
+             table: list[str] | None, dates: str | None, all_dates: bool, workers: int, chunk_days: int,
+             dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float):
+    from phasegate.catalog import parse_date
+    from phasegate.errors import UsageError
+    from phasegate.runner import Options, command_line, parse_dates
+
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if chunk_days < 1:
+        raise UsageError("--chunk-days must be at least 1")
+    if retries < 0 or backoff < 0:
+        raise UsageError("--retries and --backoff must be >= 0")
+    return Options(
+        phase=phase, warehouse_url=warehouse, catalog_path=catalog or DEFAULT_CATALOG,
+        start=parse_date(start_date, "--start-date") if start_date else None,
+        end=parse_date(end_date, "--end-date") if end_date else None,
+        tables=list(table) if table else None, dates=parse_dates(dates) if dates else None,
+        all_dates=all_dates, workers=workers, chunk_days=chunk_days, dry_run=dry_run, yes=yes, gate=not no_gate,
+        exceptions_path=exceptions, interactive=sys.stdin.isatty() and sys.stdout.isatty(), retries=retries,
+        backoff_s=backoff, command=command_line(),
+    )
+
+
+def _confirm(plan) -> bool:  # noqa: ANN001
+    return typer.confirm(f"Run {plan.total_chunks} chunk(s) over {plan.total_dates} table-dates?", default=False)
+
+
+def _sigterm_as_interrupt() -> None:
+    def handler(signum, frame):  # noqa: ANN001, ARG001
+        raise KeyboardInterrupt
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        pass
+
+
+def _go(kind: str, opts) -> None:  # noqa: ANN001
+    from phasegate.progress import make_progress
+    from phasegate.runner import backfill, run_phase
+
+    _sigterm_as_interrupt()
+    progress = None if opts.dry_run else make_progress()
+    fn = backfill if kind == "backfill" else run_phase
+    try:
+        outcome = fn(opts, out=typer.echo, progress=progress, confirm=_confirm)
+    finally:
+        if progress is not None:
+            progress.close()
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command("backfill")
+def backfill_command(
+    phase: Annotated[str, typer.Argument(help="The phase to backfill (e.g. phase3).")],
+    table: TableOpt = None, start_date: StartOpt = None, end_date: EndOpt = None, dates: DatesOpt = None,
+    all_dates: AllOpt = False, workers: WorkersOpt = 4, chunk_days: ChunkOpt = 30, dry_run: DryRunOpt = False,
+    yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
+    catalog: CatalogOpt = DEFAULT_CATALOG, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
+    backoff: BackoffOpt = 2.0,
+) -> None:
+    """Rebuild only what is missing (missing and partial dates), in dependency order, then gate.
+
+    Exit 0 GO, 1 NO-GO (a chunk failed or the gate says NO-GO), 2 usage / refused / locked,
+    3 could not validate.
+    """
+    opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
+                    table=table, dates=dates, all_dates=all_dates, workers=workers, chunk_days=chunk_days,
+                    dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions, retries=retries,
+                    backoff=backoff)
+    _go("backfill", opts)
+
+
+@app.command("run")
+def run_command(
+    phase: Annotated[str, typer.Argument(help="The phase to run (e.g. phase4).")],
+    table: TableOpt = None, start_date: StartOpt = None, end_date: EndOpt = None, dates: DatesOpt = None,
+    all_dates: AllOpt = False, workers: WorkersOpt = 4, chunk_days: ChunkOpt = 30, dry_run: DryRunOpt = False,
+    yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
+    catalog: CatalogOpt = DEFAULT_CATALOG, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
+    backoff: BackoffOpt = 2.0,
+) -> None:
+    """Gate the upstream phase (NO-GO stops here, nothing written), backfill PHASE, gate PHASE."""
+    opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
+                    table=table, dates=dates, all_dates=all_dates, workers=workers, chunk_days=chunk_days,
+                    dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions, retries=retries,
+                    backoff=backoff)
+    _go("run", opts)
+
+
+runs_app = typer.Typer(help="Recent backfill runs and their outcomes.", invoke_without_command=True,
+                       no_args_is_help=False)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.callback()
+def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(help="Only this phase.")] = None,
+                 limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+                 catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = False) -> None:
+    """List recent runs (newest first): status, tables, dates done/failed, rows, gate."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    from phasegate.runlog import recent_runs
+    from phasegate.runner import state_dir_of
+
+    cat = catalog_from(catalog)
+    runs = recent_runs(state_dir_of(cat), phase=phase, limit=limit)
+    if as_json:
+        print(json.dumps(runs, indent=2, default=str))
+        return
+    if not runs:
+        typer.echo(f"no runs yet under {state_dir_of(cat) / 'runs'}")
+        return
+    out = RichTable(title="Recent runs")
+    for col in ("run", "kind", "status", "started", "duration", "dates done/planned", "failed", "rows", "gate"):
+        out.add_column(col, overflow="fold")
+    for r in runs:
+        planned = sum(t["planned"] for t in r["tables"].values())
+        done = sum(t["done"] for t in r["tables"].values())
+        failed = sum(t["failed"] for t in r["tables"].values())
+        style = {"GO": "green", "NO-GO": "red", "ERROR": "red", "interrupted": "yellow", "running": "cyan"}.get(
+            r["status"], "")
+        out.add_row(r["run_id"], r.get("kind") or "", f"[{style}]{r['status']}[/]" if style else str(r["status"]),
+                    (r.get("started_at") or "")[:19], f"{r['duration_s']}s" if r.get("duration_s") is not None else "",
+                    f"{done}/{planned}", str(failed), f"{r['rows_written']:,}", r.get("gate_verdict") or "")
+    Console(width=max(120, Console().width)).print(out)
+
+
+@runs_app.command("show")
+def runs_show(run: Annotated[str, typer.Argument(help="A run id (or a unique prefix).")],
+              catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = False) -> None:
+    """One run: the command, the plan, every chunk attempt, the gate and the verdict."""
+    from phasegate.runlog import find_run, read_events, summarize
+    from phasegate.runner import state_dir_of
+
+    cat = catalog_from(catalog)
+    path = find_run(state_dir_of(cat), run)
+    events = read_events(path)
+    if as_json:
+        print(json.dumps(events, indent=2))
+        return
+    s = summarize(events, path)
+    typer.echo(f"run {s['run_id']}  {s.get('kind') or ''} {s.get('phase') or ''}  status {s['status']}"
+               f"  exit {s['exit_code']}")
+    typer.echo(f"  command  {s.get('command') or ''}")
+    typer.echo(f"  started  {s.get('started_at')}  finished {s.get('finished_at')}  duration {s.get('duration_s')}s"
+               f"  pid {s.get('pid')} on {s.get('host')}")
+    typer.echo(f"  log      {path}")
+    for e in events:
+        kind = e.get("event")
+        at = (e.get("at") or "")[11:23]
+        if kind == "plan":
+            typer.echo(f"{at} plan: {e.get('total_dates')} table-dates in {e.get('total_chunks')} chunk(s)")
+            for name, t in (e.get("tables") or {}).items():
+                if t.get("dates"):
+                    typer.echo(f"{'':12}   {name}: {t['dates']} dates {t.get('reasons')}: {t.get('ranges')}")
+        elif kind == "chunk":
+            extra = f"{e.get('rows')} rows" if e.get("status") == "ok" else (e.get("error") or "")
+            typer.echo(f"{at} chunk {e.get('table')} {e.get('start')}..{e.get('end')} ({e.get('dates')} dates) "
+                       f"attempt {e.get('attempt')}: {e.get('status')} in {e.get('seconds')}s  {extra}")
+        elif kind in ("gate", "upstream_gate"):
+            typer.echo(f"{at} {kind} {e.get('phase')}: {e.get('verdict')}  {e.get('run_dir') or ''}")
+            for name, reason in (e.get("failing_tables") or {}).items():
+                typer.echo(f"{'':12}   {name}: {reason}")
+        elif kind == "table":
+            typer.echo(f"{at} table {e.get('table')}: {e.get('done')}/{e.get('planned')} done, "
+                       f"{e.get('failed')} failed, {e.get('skipped')} skipped, {e.get('rows')} rows, {e.get('seconds')}s")
+        elif kind == "verdict":
+            typer.echo(f"{at} verdict: {e.get('verdict')} (exit {e.get('exit_code')}) {e.get('message') or ''}")
+            for cmd in e.get("retry") or []:
+                typer.echo(f"{'':12}   retry: {cmd}")
+        elif kind == "lock_takeover":
+            typer.echo(f"{at} took over a stale lock on {e.get('table')}")

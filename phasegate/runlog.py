@@ -1,0 +1,244 @@
+"""The run log: one JSON-lines file per backfill run, under `<state_dir>/runs/<run_id>.jsonl`.
+
+Every line is one event: `{"event": ..., "run_id": ..., "at": ISO-8601 UTC, ...}`. Events, in
+order: `start` (command, pid, host, warehouse, window), `upstream_gate` (run only), `plan`,
+`chunk` (one per attempt: table, start, end, dates, attempt, status ok|retry|failed, rows,
+seconds, error, output), `table` (a table finished: done/failed/blocked dates), `gate`
+(the phase's own gate), `verdict` (final: GO | NO-GO | ERROR | REFUSED, exit_code, failed,
+retry commands).
+
+The log is a record for people and the report, not the checkpoint: the data is the
+checkpoint (a re-run re-plans from what the warehouse holds). Lines are appended and
+flushed one at a time, so a run killed mid-way leaves a readable log whose last event
+says how far it got; `recent_runs` reports such a run as `interrupted` (or `running` if
+its process is still alive on this host).
+
+`recent_runs(state_dir, phase=None, limit=20)` returns plain dicts, newest first:
+    run_id, phase, command, kind (backfill | run), started_at, finished_at, duration_s,
+    status (GO | NO-GO | ERROR | REFUSED | running | interrupted), exit_code, pid, host,
+    tables (name -> {"planned": n, "done": n, "failed": n}), chunks_ok, chunks_failed,
+    attempts, rows_written, gate_run_dir, path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+from phasegate.errors import UsageError
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def iso(moment: dt.datetime | None = None) -> str:
+    return (moment or utc_now()).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_run_id(phase: str) -> str:
+    """`<phase>-<UTC yyyymmddTHHMMSSZ>-<4 hex>`, the same shape as the gate's run ids."""
+    return f"{phase}-{utc_now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def runs_dir(state_dir: str | Path) -> Path:
+    return Path(state_dir) / "runs"
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return iso(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+class RunLog:
+    """Append-only JSON-lines writer for one run; safe to call from worker threads."""
+
+    def __init__(self, state_dir: str | Path, run_id: str) -> None:
+        self.run_id = run_id
+        self.path = runs_dir(state_dir) / f"{run_id}.jsonl"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def write(self, event: str, **fields: Any) -> dict[str, Any]:
+        record = {"event": event, "run_id": self.run_id, "at": iso(), **fields}
+        line = json.dumps(record, default=_default, sort_keys=False)
+        with self._lock:
+            self._file.write(line + "\n")
+            self._file.flush()
+        return record
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class NullRunLog:
+    """A run log that writes nothing (dry runs, library callers that want none)."""
+
+    run_id = "dry-run"
+    path = None
+
+    def write(self, event: str, **fields: Any) -> dict[str, Any]:
+        return {"event": event, **fields}
+
+    def close(self) -> None:
+        pass
+
+
+def read_events(path: str | Path) -> list[dict[str, Any]]:
+    """Events of one run log; a torn last line (killed mid-write) is ignored."""
+    events = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return events
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (killed, not yet reaped) is not alive for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
+
+
+def summarize(events: list[dict[str, Any]], path: Path | None = None) -> dict[str, Any]:
+    """Fold one run's events into the summary `recent_runs` returns."""
+    start = next((e for e in events if e.get("event") == "start"), {})
+    plan = next((e for e in events if e.get("event") == "plan"), {})
+    verdict = next((e for e in reversed(events) if e.get("event") == "verdict"), None)
+    gate = next((e for e in reversed(events) if e.get("event") == "gate"), None)
+    tables: dict[str, dict[str, int]] = {}
+    for name, info in (plan.get("tables") or {}).items():
+        tables[name] = {"planned": int(info.get("dates", 0)), "done": 0, "failed": 0}
+    chunks_ok = chunks_failed = attempts = rows = 0
+    for e in events:
+        if e.get("event") != "chunk":
+            continue
+        attempts += 1
+        entry = tables.setdefault(e.get("table", "?"), {"planned": 0, "done": 0, "failed": 0})
+        if e.get("status") == "ok":
+            chunks_ok += 1
+            entry["done"] += int(e.get("dates", 0))
+            rows += int(e.get("rows") or 0)
+        elif e.get("status") == "failed":
+            chunks_failed += 1
+            entry["failed"] += int(e.get("dates", 0))
+    host = start.get("host")
+    pid = start.get("pid")
+    if verdict is not None:
+        status = verdict.get("verdict")
+    elif host == socket.gethostname() and isinstance(pid, int) and pid_alive(pid):
+        status = "running"
+    else:
+        status = "interrupted"
+    started = start.get("at") or (events[0].get("at") if events else None)
+    finished = verdict.get("at") if verdict else (events[-1].get("at") if events else None)
+    duration = None
+    if started and finished:
+        try:
+            duration = round((dt.datetime.fromisoformat(finished.replace("Z", "+00:00"))
+                              - dt.datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds(), 1)
+        except ValueError:
+            duration = None
+    run_id = start.get("run_id") or (events[0].get("run_id") if events else (path.stem if path else "?"))
+    return {
+        "run_id": run_id,
+        "phase": start.get("phase"),
+        "command": start.get("command"),
+        "kind": start.get("kind"),
+        "started_at": started,
+        "finished_at": finished if verdict else None,
+        "duration_s": duration,
+        "status": status,
+        "exit_code": verdict.get("exit_code") if verdict else None,
+        "pid": pid,
+        "host": host,
+        "tables": tables,
+        "chunks_ok": chunks_ok,
+        "chunks_failed": chunks_failed,
+        "attempts": attempts,
+        "rows_written": rows,
+        "gate_run_dir": (gate or {}).get("run_dir"),
+        "gate_verdict": (gate or {}).get("verdict"),
+        "failed": (verdict or {}).get("failed", {}),
+        "retry": (verdict or {}).get("retry", []),
+        "path": str(path) if path else None,
+    }
+
+
+def recent_runs(state_dir: str | Path, phase: str | None = None, limit: int | None = 20) -> list[dict[str, Any]]:
+    """Summaries of the most recent runs (newest first), optionally of one phase."""
+    folder = runs_dir(state_dir)
+    if not folder.is_dir():
+        return []
+    out = []
+    # run ids embed a UTC timestamp after the phase; sort on it, then on file time.
+    files = sorted(folder.glob("*.jsonl"), key=lambda p: (p.stem.split("-", 1)[-1], p.stat().st_mtime), reverse=True)
+    for path in files:
+        if phase is not None and not path.stem.startswith(f"{phase}-"):
+            continue
+        try:
+            events = read_events(path)
+        except OSError:
+            continue
+        summary = summarize(events, path)
+        if phase is not None and summary.get("phase") not in (None, phase):
+            continue
+        out.append(summary)
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def find_run(state_dir: str | Path, run: str) -> Path:
+    """The log file of a run id (or a unique prefix of one)."""
+    folder = runs_dir(state_dir)
+    exact = folder / f"{run}.jsonl"
+    if exact.is_file():
+        return exact
+    matches = sorted(folder.glob(f"{run}*.jsonl")) if folder.is_dir() else []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise UsageError(f"no run {run!r} under {folder} (see `phasegate runs`)")
+    raise UsageError(f"{run!r} matches {len(matches)} runs: {', '.join(p.stem for p in matches[:5])}")
