@@ -178,3 +178,20 @@ def test_full_demo_window_page_budget(tmp_path, catalog):
     assert out.stat().st_size < 2_000_000
     assert elapsed < 1.0
     assert out.read_text().count('<svg class="cal"') == len(tables)
+
+
+def test_latest_backfill_runs_of_the_phase_are_listed(tmp_path, catalog):
+    runlog = pytest.importorskip("phasegate.runlog", reason="the runner's run log is not in this tree yet")
+    state = tmp_path / ".phasegate"
+    with runlog.RunLog(state, "phase3-20260104T065000Z-beef") as log:
+        log.write("start", run_id="phase3-20260104T065000Z-beef", phase="phase3", command="backfill",
+                  kind="backfill", pid=0, host="elsewhere")
+        log.write("plan", tables={"player_game_summary": {"dates": 72}})
+        log.write("chunk", table="player_game_summary", status="ok", dates=72, rows=9000)
+        log.write("verdict", verdict="GO", exit_code=0)
+    runs = runlog.recent_runs(state, phase="phase3")
+    html = render_report(load("go"), catalog=catalog, backfills=runs)
+    section = html[html.index('id="backfills"'):html.index('id="signoff"')]
+    assert "phase3-20260104T065000Z-beef" in section
+    assert "player_game_summary 72/72 dates" in section and "9000" in section
+    assert "No backfill run recorded" in render_report(load("go"), catalog=catalog, backfills=[])

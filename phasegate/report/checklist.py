@@ -52,10 +52,33 @@ class Checklist:
         return not self.gaps
 
 
+def _gate_families(table: Table, catalog: Catalog) -> set[str] | None:
+    """The families the gate collects for this table (phasegate.measure), None if unavailable."""
+    try:
+        from phasegate.measure import TABLE_FAMILIES, table_families
+    except ImportError:
+        return None
+    try:
+        return set(table_families(catalog, table)) | (set(FAMILIES) - set(TABLE_FAMILIES) - {"expectation"})
+    except Exception:  # noqa: BLE001 — a broken check file must not hide the report; fall back
+        return None
+
+
 def applies(family: str, table: Table | None, catalog: Catalog | None) -> tuple[bool, str]:
-    """Does the catalog ask for this family on this table? (applies, reason when not)."""
+    """Does the catalog ask for this family on this table? (applies, reason when not).
+
+    The gate's own collection rule (`phasegate.measure.table_families`, derived from the
+    catalog and checks/<phase>/sql) decides; the rules below are the fallback without it.
+    """
     if table is None:
         return True, ""
+    if family == "expectation" and catalog is not None:
+        suite = Path(catalog.root) / "expectations" / table.phase / f"{table.name}.json"
+        return (True, "") if suite.is_file() else (False, "no expectation suite")
+    if catalog is not None:
+        families = _gate_families(table, catalog)
+        if families is not None:
+            return (True, "") if family in families else (False, "the catalog asks for no such check here")
     if family in ("date_coverage", "game_coverage") and not table.measure_coverage:
         return False, "coverage not measured for this table"
     if family == "key_uniqueness" and not table.key_unique:
@@ -66,8 +89,8 @@ def applies(family: str, table: Table | None, catalog: Catalog | None) -> tuple[
         return False, "no max_null_rate in the catalog"
     if family == "game_id_consistency" and not table.game_id_column:
         return False, "no game_id_column"
-    if family == "bootstrap_rows" and table.bootstrap == "include":
-        return False, "bootstrap dates counted like others"
+    if family == "bootstrap_rows" and not table.skips_bootstrap:
+        return False, "the table may write bootstrap dates"
     if family == "feature_vector" and not table.features:
         return False, "no feature vector"
     if family == "cross_table" and not table.upstream:

@@ -146,7 +146,7 @@ def _table_view(name: str, body: dict[str, Any], catalog: Catalog | None, checks
 
 
 def _backfill_runs(catalog: Catalog | None, phase: str | None) -> list[dict[str, Any]]:
-    """The latest runner runs touching this phase, from the run log (if the runner module exists)."""
+    """The latest runner runs of this phase, from the run log (phasegate.runlog.recent_runs)."""
     if catalog is None or not phase:
         return []
     try:
@@ -157,30 +157,53 @@ def _backfill_runs(catalog: Catalog | None, phase: str | None) -> list[dict[str,
     if not state_dir.is_absolute():
         state_dir = Path(catalog.root) / state_dir
     try:
-        runs = list(recent_runs(state_dir, phase=phase))
+        runs = recent_runs(state_dir, phase=phase, limit=MAX_BACKFILL_RUNS)
     except Exception:  # noqa: BLE001 — the report never fails because of the run log
         return []
-    out = []
-    for run in runs[:MAX_BACKFILL_RUNS]:
-        run = run if isinstance(run, dict) else getattr(run, "__dict__", {"run": str(run)})
-        out.append({k: v for k, v in run.items() if not isinstance(v, (dict, list)) or k in ("tables", "dates")})
-    return out
+    return [r for r in runs if isinstance(r, dict)][:MAX_BACKFILL_RUNS]
+
+
+def _tables_cell(tables: Any) -> str:
+    if not isinstance(tables, dict):
+        return "" if tables is None else str(tables)
+    parts = []
+    for name, info in tables.items():
+        if isinstance(info, dict):
+            text = f"{name} {info.get('done', 0)}/{info.get('planned', 0)} dates"
+            if info.get("failed"):
+                text += f" ({info['failed']} failed)"
+        else:
+            text = f"{name} {info}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
+BACKFILL_COLUMNS = (
+    ("run", lambda r: r.get("run_id")),
+    ("command", lambda r: r.get("command") or r.get("kind")),
+    ("started", lambda r: r.get("started_at")),
+    ("duration", lambda r: None if r.get("duration_s") is None else f"{r['duration_s']} s"),
+    ("status", lambda r: r.get("status")),
+    ("tables (dates done/planned)", lambda r: _tables_cell(r.get("tables"))),
+    ("chunks ok/failed", lambda r: f"{r.get('chunks_ok', 0)}/{r.get('chunks_failed', 0)}"),
+    ("rows written", lambda r: r.get("rows_written")),
+    ("gate after", lambda r: r.get("gate_verdict")),
+)
 
 
 def _backfill_view(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    preferred = ["run_id", "command", "kind", "phase", "started_at", "finished_at", "status", "verdict",
-                 "tables", "dates", "chunks", "rows", "duration_s"]
-    keys = [k for k in preferred if any(k in r for r in runs)]
-    extra = sorted({k for r in runs for k in r} - set(keys))
-    keys = (keys + extra)[:10]
+    keys = [label for label, _ in BACKFILL_COLUMNS]
     rows = []
-    for r in runs:
+    for run in runs:
         row = []
-        for k in keys:
-            v = r.get(k, "")
-            if isinstance(v, (list, tuple)):
-                v = ", ".join(str(x) for x in v[:12]) + (f" (+{len(v) - 12})" if len(v) > 12 else "")
-            row.append("" if v is None else str(v))
+        for _, get in BACKFILL_COLUMNS:
+            try:
+                value = get(run)
+            except Exception:  # noqa: BLE001 — an odd log line shows as blank, never breaks the page
+                value = None
+            if isinstance(value, (list, tuple)):
+                value = ", ".join(str(x) for x in value)
+            row.append("" if value is None else str(value))
         rows.append(row)
     return keys, rows
 
@@ -280,6 +303,40 @@ def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehou
     return out
 
 
+ENTRY = ".index-entry.json"  # per run: the index's line, so the index never re-reads big results
+
+
+def _index_entry(run_dir: Path) -> dict[str, Any]:
+    import json
+
+    cache = run_dir / ENTRY
+    try:
+        if cache.stat().st_mtime_ns >= (run_dir / "results.json").stat().st_mtime_ns:
+            return json.loads(cache.read_text())
+    except (OSError, ValueError):
+        pass
+    try:
+        results = load_results(run_dir)
+    except Exception:  # noqa: BLE001 — a torn results.json is listed, not fatal
+        results = {"verdict": "UNREADABLE"}
+    failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
+                      if c.get("outcome") in ("failed", "error")})
+    entry = {
+        "run_id": results.get("run_id") or run_dir.name, "phase": results.get("phase") or run_dir.parent.name,
+        "verdict": results.get("verdict") or "?",
+        "verdict_css": {"GO": "go", "NO-GO": "nogo"}.get(results.get("verdict"), "error"),
+        "window": results.get("window") or {}, "started_at": results.get("started_at") or "",
+        "warehouse": results.get("warehouse") or "", "summary": results.get("summary") or {}, "failing": failing,
+        "href": f"{run_dir.parent.name}/{run_dir.name}/{REPORT}",
+    }
+    if results.get("verdict") != "UNREADABLE":
+        try:
+            _atomic_write(cache, json.dumps(entry))
+        except OSError:
+            pass
+    return entry
+
+
 def write_index(reports_root: str | Path) -> Path:
     """reports/index.html: every run, newest first, with its verdict and a link to its report."""
     from phasegate.report.signoff import read_signoffs
@@ -291,24 +348,10 @@ def write_index(reports_root: str | Path) -> Path:
         signed[str(record.get("run_id"))].append(record)
     runs = []
     for run_dir in run_dirs(root):
-        try:
-            results = load_results(run_dir)
-        except Exception:  # noqa: BLE001 — a torn results.json is listed, not fatal
-            results = {"verdict": "UNREADABLE"}
-        run_id = results.get("run_id") or run_dir.name
-        summary = results.get("summary") or {}
-        failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
-                          if c.get("outcome") in ("failed", "error")})
-        runs.append({
-            "run_id": run_id, "phase": results.get("phase") or run_dir.parent.name,
-            "verdict": results.get("verdict") or "?",
-            "verdict_css": {"GO": "go", "NO-GO": "nogo"}.get(results.get("verdict"), "error"),
-            "window": results.get("window") or {}, "started_at": results.get("started_at") or "",
-            "warehouse": results.get("warehouse") or "", "summary": summary, "failing": failing,
-            "href": f"{run_dir.parent.name}/{run_dir.name}/{REPORT}",
-            "has_report": (run_dir / REPORT).is_file(),
-            "signoffs": signed.get(run_id, []),
-        })
+        entry = _index_entry(run_dir)
+        entry["signoffs"] = signed.get(entry["run_id"], [])
+        entry["has_report"] = (run_dir / REPORT).is_file()
+        runs.append(entry)
     html = _env().get_template("index.html.j2").render(
         runs=runs, generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     out = root / INDEX
