@@ -17,6 +17,7 @@ imported on the first case that runs, not at collection.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,12 @@ from phasegate.expectations.suites import Rule, SuiteFile, discover
 
 DATA_DOCS_ENV = "PHASEGATE_DATA_DOCS_DIR"
 FAMILY = "expectation"
+# The gate's recorder (phasegate/plugin.py) reads ("phasegate", json) user properties into results.json.
+PROPERTY = "phasegate"
+
+
+def _record(item: pytest.Item, **data: Any) -> None:
+    item.user_properties.append((PROPERTY, json.dumps(data, default=str)))
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,9 @@ def _window(request: pytest.FixtureRequest) -> _Window:
     run_dir = _first_attr(ctx, "run_dir") if ctx is not None else None
     if run_dir:
         docs = Path(run_dir) / "data_docs"
+    results_json = _option(config, "--results-json")
+    if docs is None and results_json:
+        docs = Path(results_json).resolve().parent / "data_docs"  # beside results.json, in the run dir
     docs = docs or _option(config, "--data-docs-dir") or os.environ.get(DATA_DOCS_ENV)
     return _Window(catalog, warehouse, start, end, Path(docs) if docs else None)
 
@@ -174,16 +184,16 @@ def expectation_outcome(expectation_case: ExpectationCase, expectation_session: 
                         request: pytest.FixtureRequest) -> ExpectationOutcome:
     """The GE outcome of this case's rule; errors (not failures) when it could not be evaluated."""
     case = expectation_case
-    props = request.node.user_properties
-    props.extend([("family", FAMILY), ("table", case.table)])
+    _record(request.node, family=FAMILY, table=case.table)
     if case.rule is None:
         pytest.fail(case.suite.error or f"{case.suite.display}: unusable suite", pytrace=False)
-    props.append(("threshold", _threshold(case.rule)))
+    _record(request.node, threshold=_threshold(case.rule), rule=case.rule.type,
+            column=", ".join(case.rule.columns_no_condition))
     result = expectation_session.table_result(case)
     if result.error:
         pytest.fail(result.error, pytrace=False)
     outcome = result.outcomes[case.rule.case_id]
-    props.append(("measured", _measured(outcome)))
+    _record(request.node, measured=_measured(outcome), message=outcome.describe(case.rule))
     if outcome.exception:
         pytest.fail(outcome.describe(case.rule), pytrace=False)
     return ExpectationOutcome(case, outcome)

@@ -13,6 +13,7 @@ Warehouse URLs map to SQLAlchemy engine URLs here (`engine_url`):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import threading
 import time
@@ -50,7 +51,11 @@ def engine_url(warehouse_url: str | None) -> tuple[str, dict[str, Any]]:
         file = Path(path).resolve()
         if not file.is_file():
             raise WarehouseError(f"warehouse file {file} does not exist (run `phasegate demo`)")
-        return f"duckdb:///{file}", {"connect_args": {"read_only": True}}
+        # Connect exactly as the DuckDB adapter does (read-only, no extra config): DuckDB refuses a
+        # second connection to one file in one process with a different configuration, and
+        # duckdb-engine's own connect adds a user-agent setting. The gate's warehouse and GE then
+        # share the process's database instance.
+        return f"duckdb:///{file}", {"creator": functools.partial(_duckdb_read_only, str(file))}
     if scheme == "bigquery":
         project, _, query = rest.partition("?")
         project = project.strip("/")
@@ -60,6 +65,13 @@ def engine_url(warehouse_url: str | None) -> tuple[str, dict[str, Any]]:
         suffix = f"?{urllib.parse.urlencode(options)}" if options else ""
         return f"bigquery://{project}{suffix}", {}
     raise UsageError(f"warehouse scheme {scheme!r} is not supported (use duckdb:// or bigquery://)")
+
+
+def _duckdb_read_only(path: str) -> Any:
+    import duckdb
+    from duckdb_engine import ConnectionWrapper
+
+    return ConnectionWrapper(duckdb.connect(path, read_only=True))
 
 
 def window_query(table: Table, columns: Sequence[str], start: dt.date, end: dt.date) -> str:
