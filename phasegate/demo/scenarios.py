@@ -67,11 +67,12 @@ def load_raw(warehouse: Warehouse, catalog: Catalog, *, seed: int = 7, extra_sea
 
 
 def demo_window(warehouse: Warehouse, catalog: Catalog) -> tuple[dt.date, dt.date]:
-    """The catalog's default window, widened to the schedule's first date (extra seasons)."""
+    """The catalog's default window, widened to the first regular-season date (extra seasons)."""
     start, end = catalog.settings.default_start_date, catalog.settings.default_end_date
     schedule = catalog.schedule
     first = warehouse.query(
-        f"SELECT MIN(game_date) AS first_date FROM {schedule.ref} WHERE game_date <= @end_date",
+        f"SELECT MIN(game_date) AS first_date FROM {schedule.ref} "
+        f"WHERE game_date <= @end_date AND season_type = 'Regular Season'",
         {"end_date": end})[0]["first_date"]
     return (min(start, first) if first else start), end
 

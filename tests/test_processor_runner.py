@@ -1,0 +1,141 @@
+"""The processor runner: SQL processors (atomic, idempotent) and command processors."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+import pytest
+
+from builders import ROOT, d, repo_catalog
+from phasegate.catalog import load_catalog
+from phasegate.errors import PhasegateError, WarehouseError
+from phasegate.processors import ProcessorFailed, command_for, processor_params, processor_sql, run_processor
+from phasegate.warehouse.duckdb import DuckDBWarehouse
+from phasegate.warehouse.translate import parse_bigquery, referenced_tables, to_duckdb
+from test_processors_phase3 import END, START, raw_fixture
+
+PROCESSED = [t for t in repo_catalog().tables.values() if t.processor is not None]
+
+
+@pytest.fixture()
+def warehouse(tmp_path):
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    raw_fixture(wh)
+    yield wh
+    wh.close()
+
+
+def catalog_copy(tmp_path, replace: tuple[str, str] | None = None):
+    """The repo catalog and processors in tmp_path, with one line of pipeline.toml replaced."""
+    shutil.copytree(ROOT / "backfill", tmp_path / "backfill")
+    text = (ROOT / "pipeline.toml").read_text()
+    if replace:
+        assert replace[0] in text
+        text = text.replace(replace[0], replace[1])
+    (tmp_path / "pipeline.toml").write_text(text)
+    return load_catalog(tmp_path / "pipeline.toml")
+
+
+@pytest.mark.parametrize("table", PROCESSED, ids=lambda t: t.name)
+def test_upstream_is_exactly_what_the_processor_reads(table):
+    catalog = repo_catalog()
+    read = {name.split(".")[1] for name in referenced_tables(processor_sql(catalog, table))}
+    assert read == set(table.upstream)
+    for name in referenced_tables(processor_sql(catalog, table)):
+        dataset, table_name = name.split(".")
+        assert catalog.table(table_name).dataset == dataset
+
+
+@pytest.mark.parametrize("table", PROCESSED, ids=lambda t: t.name)
+def test_processor_is_one_bigquery_select_that_translates(table):
+    sql = processor_sql(repo_catalog(), table)
+    statements = parse_bigquery(sql)
+    assert len(statements) == 1 and statements[0].key == "select"
+    to_duckdb(sql)
+    assert "CURRENT_TIMESTAMP() AS processed_at" in sql
+
+
+def test_every_processor_runs_on_duckdb_and_writes_the_catalogued_columns(warehouse):
+    catalog = repo_catalog()
+    for name in catalog.topological_order([t.name for t in PROCESSED]):
+        table = catalog.table(name)
+        result = run_processor(warehouse, catalog, name, START, END)
+        assert result.rows_written is not None
+        missing = set(table.required_columns()) - set(warehouse.columns(table.dataset, table.name))
+        assert not missing, f"{name} lacks {sorted(missing)}"
+
+
+def test_processor_params():
+    params = processor_params(repo_catalog(), d("2023-11-01"), d("2023-11-30"))
+    assert params == {"start_date": d("2023-11-01"), "end_date": d("2023-11-30"), "bootstrap_days": 14,
+                      "season_types": ["Regular Season", "Play-In", "Playoffs", "NBA Cup Final"]}
+
+
+def test_same_range_twice_leaves_no_duplicates(warehouse):
+    catalog = repo_catalog()
+    first = run_processor(warehouse, catalog, "team_offense_game_summary", START, END)
+    second = run_processor(warehouse, catalog, "team_offense_game_summary", START, END)
+    assert first.rows_written == second.rows_written == 2
+    rows = warehouse.query("SELECT COUNT(*) AS n FROM nba_analytics.team_offense_game_summary")
+    assert rows[0]["n"] == 2
+
+
+def test_a_processor_failing_mid_range_leaves_previous_rows_untouched(warehouse, tmp_path):
+    catalog = repo_catalog()
+    run_processor(warehouse, catalog, "upcoming_team_game_context", START, END)
+    before = warehouse.query("SELECT * FROM nba_analytics.upcoming_team_game_context ORDER BY game_date, team_abbr")
+    assert len(before) == 12
+    broken = catalog_copy(tmp_path)
+    path = tmp_path / "backfill/phase3/upcoming_team_game_context.sql"
+    # The same SELECT, made to fail at run time on one date in the middle of the range.
+    path.write_text("SELECT * FROM (\n" + path.read_text() + "\n) AS rows_so_far\n"
+                    "WHERE CAST(IF(game_date = DATE '2023-11-03', 'boom', '1') AS INT64) = 1")
+    with pytest.raises(WarehouseError):
+        run_processor(warehouse, broken, "upcoming_team_game_context", START, END)
+    after = warehouse.query("SELECT * FROM nba_analytics.upcoming_team_game_context ORDER BY game_date, team_abbr")
+    assert after == before
+
+
+COMMAND_LINE = 'processor = "backfill/phase3/team_defense_game_summary.sql"'
+
+
+def test_command_processor_templating_env_and_output(warehouse, tmp_path):
+    script = ("import os, sys; print('argv', sys.argv[1:]); print('warehouse', os.environ['PHASEGATE_WAREHOUSE']); "
+              "print('oops', file=sys.stderr)")
+    template = [sys.executable, "-c", script, "--start-date", "{start}", "--end-date", "{end}", "--dates", "{dates}"]
+    toml_list = "[" + ", ".join(f"'''{arg}'''" for arg in template) + "]"
+    catalog = catalog_copy(tmp_path, (COMMAND_LINE, f"processor = {toml_list}"))
+    table = catalog.table("team_defense_game_summary")
+    assert table.is_command_processor
+    result = run_processor(warehouse, catalog, table.name, d("2023-10-30"), d("2023-11-03"))
+    assert result.rows_written is None
+    # Game dates of the range come from the schedule: 10-30, 11-01, 11-03.
+    assert ("argv ['--start-date', '2023-10-30', '--end-date', '2023-11-03', "
+            "'--dates', '2023-10-30,2023-11-01,2023-11-03']") in result.output
+    assert f"warehouse {warehouse.url}" in result.output
+    assert "oops" in result.output  # stderr is captured with stdout
+
+
+def test_command_template_fills_each_argument_without_a_shell(tmp_path):
+    catalog = catalog_copy(tmp_path, (COMMAND_LINE, 'processor = ["job", "--range={start}..{end}", "{dates}; rm -rf /"]'))
+    argv = command_for(catalog.table("team_defense_game_summary"), d("2024-01-01"), d("2024-01-02"),
+                       [d("2024-01-01")])
+    assert argv == ["job", "--range=2024-01-01..2024-01-02", "2024-01-01; rm -rf /"]
+
+
+def test_command_processor_failure_raises_with_the_output_tail(warehouse, tmp_path):
+    script = "import sys; [print('line', i) for i in range(50)]; print('disk quota exceeded'); sys.exit(3)"
+    catalog = catalog_copy(tmp_path, (COMMAND_LINE, f'processor = ["{sys.executable}", "-c", "{script}"]'))
+    with pytest.raises(ProcessorFailed) as failure:
+        run_processor(warehouse, catalog, "team_defense_game_summary", START, END)
+    message = str(failure.value)
+    assert isinstance(failure.value, PhasegateError)
+    assert "exited with code 3" in message and "disk quota exceeded" in message
+    assert "line 49" in message and "line 0\n" not in message  # only the tail
+
+
+def test_missing_program_is_a_processor_failure(warehouse, tmp_path):
+    catalog = catalog_copy(tmp_path, (COMMAND_LINE, 'processor = ["/nonexistent/job-binary", "{start}"]'))
+    with pytest.raises(ProcessorFailed, match="cannot start"):
+        run_processor(warehouse, catalog, "team_defense_game_summary", START, END)
