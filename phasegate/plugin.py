@@ -1,14 +1,583 @@
-"""The Phasegate pytest plugin: options for the gate in checks/."""
+"""The Phasegate pytest plugin: the gate's cases, generated from the catalog.
+
+Loaded by the root conftest.py, it only acts on test modules under `checks/<phase>/` (the
+phase is the folder's name); `pytest tests/` is untouched apart from the options below.
+
+* Options: --warehouse (env PHASEGATE_WAREHOUSE), --catalog (env PHASEGATE_CATALOG, default
+  pipeline.toml), --start-date/--end-date (default: the catalog's window), --exceptions
+  (default exceptions.toml next to the catalog), --results-json PATH (write results.json,
+  docs/contracts.md, at the end of the session).
+* Test functions named `test_<family>(table, verdict)` are parametrized with every table of
+  the phase the family applies to (`phasegate.measure.table_families`), ids are the table
+  names: `test_date_coverage[team_defense_game_summary]`. Adding a catalog table adds its
+  cases; adding `checks/<phase>/sql/<table>.<check>.sql` adds a check to its family's case.
+* Each table is measured once per run (coverage: one query; every other SQL check: one more
+  query), cached on the session's `gate_context` and shared by the table's cases; the
+  `xdist_group` mark keeps a table's cases on one worker (`-n N --dist loadgroup`).
+* Measurements happen in fixture setup, so a failed query is a test ERROR, never a failure
+  and never a skip.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+from phasegate.catalog import Catalog, Table, load_catalog, parse_date
+from phasegate.errors import PhasegateError, UsageError
+
+PROPERTY = "phasegate"
+PHASE_GROUP = "_phase"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("phasegate", "Phasegate gate")
     group.addoption("--warehouse", default=None, help="Warehouse URL (env PHASEGATE_WAREHOUSE).")
-    group.addoption("--catalog", default=None, help="Catalog path (default pipeline.toml).")
+    group.addoption("--catalog", default=None, help="Catalog path (env PHASEGATE_CATALOG, default pipeline.toml).")
     group.addoption("--start-date", default=None, help="Window start (default from the catalog).")
     group.addoption("--end-date", default=None, help="Window end (default from the catalog).")
     group.addoption("--exceptions", default=None, help="Documented exceptions (default exceptions.toml).")
+    group.addoption("--results-json", default=None, help="Write the gate's results.json here.")
+    group.addoption("--run-id", default=None, help="Run id recorded in results.json (set by `phasegate gate`).")
+
+
+# -- the session context -----------------------------------------------------------------------
+
+class GateContext:
+    """What a gate case needs, shared by every case of the session (`gate_context` fixture).
+
+    Attributes:
+        catalog        phasegate.catalog.Catalog (validated pipeline.toml)
+        catalog_path   Path of the catalog file
+        phase          the phase under test ("phase3"), from the checks/<phase>/ folder
+        tables         list[Table]: the catalogued tables of that phase
+        warehouse_url  the warehouse URL (option, env PHASEGATE_WAREHOUSE, or the default)
+        start, end     datetime.date: the window
+        exceptions     phasegate.exceptions.Exceptions (documented gaps; `.for_table(name)`)
+        warehouse      the Warehouse, opened read-only on first use (an error raises WarehouseError)
+        run_dir        Path of the run's report folder (reports/<phase>/<run_id>/) or None
+    Methods (each cached for the session, so one query per table and kind):
+        coverage(table) -> phasegate.coverage.Coverage (documented exceptions applied)
+        measurement(table) -> phasegate.measure.TableMeasurement (all SQL checks, one query)
+        columns(table) -> dict column -> type ({} when the table is missing)
+    """
+
+    def __init__(self, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
+                 exceptions: Any) -> None:
+        self.catalog = catalog
+        self.catalog_path = catalog.path
+        self.phase = phase
+        self.tables: list[Table] = catalog.tables_of(phase) if phase else []
+        self.warehouse_url = warehouse_url
+        self.start = start
+        self.end = end
+        self.exceptions = exceptions
+        self.run_dir: Path | None = None
+        self._warehouse = None
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    @property
+    def warehouse(self):
+        if self._warehouse is None:
+            from phasegate.warehouse import open_warehouse
+
+            self._warehouse = open_warehouse(self.warehouse_url, read_only=True)
+        return self._warehouse
+
+    def _cached(self, kind: str, table: str, compute):
+        key = (kind, table)
+        if key not in self._cache:
+            try:
+                self._cache[key] = ("ok", compute())
+            except Exception as exc:  # remembered so every case of the table errors the same way
+                self._cache[key] = ("error", exc)
+        state, value = self._cache[key]
+        if state == "error":
+            raise value
+        return value
+
+    def coverage(self, table: str):
+        from phasegate.coverage import measure_coverage
+
+        excepted = self.exceptions.for_table(table)
+        return self._cached("coverage", table, lambda: measure_coverage(
+            self.warehouse, self.catalog, table, self.start, self.end,
+            excepted_dates=excepted.dates, excepted_games=excepted.games))
+
+    def measurement(self, table: str):
+        from phasegate.measure import measure_table
+
+        def compute():
+            missing = self.missing_columns(table)
+            if missing is None:
+                from phasegate.errors import WarehouseError
+
+                raise WarehouseError(f"table {self.catalog.table(table).ref} does not exist in {self.warehouse_url}")
+            if missing:
+                from phasegate.errors import WarehouseError
+
+                raise WarehouseError(f"cannot measure {table}: column(s) {', '.join(missing)} missing (see test_schema)")
+            return measure_table(self.warehouse, self.catalog, table, self.start, self.end)
+
+        return self._cached("measurement", table, compute)
+
+    def columns(self, table: str) -> dict[str, str]:
+        t = self.catalog.table(table)
+        return self._cached("columns", table, lambda: self.warehouse.columns(t.dataset, t.name))
+
+    def missing_columns(self, table: str) -> list[str] | None:
+        """Required columns the table lacks; None when the table itself is missing."""
+        cols = self.columns(table)
+        if not cols:
+            return None
+        return [c for c in self.catalog.table(table).required_columns() if c not in cols]
+
+    def close(self) -> None:
+        if self._warehouse is not None:
+            self._warehouse.close()
+            self._warehouse = None
+
+
+def _catalog_path(config: pytest.Config) -> Path:
+    given = config.getoption("--catalog") or os.environ.get("PHASEGATE_CATALOG")
+    if given:
+        return Path(given)
+    for candidate in (Path.cwd() / "pipeline.toml", config.rootpath / "pipeline.toml"):
+        if candidate.exists():
+            return candidate
+    return Path("pipeline.toml")
+
+
+def _catalog(config: pytest.Config) -> Catalog:
+    cached = getattr(config, "_phasegate_catalog", None)
+    if cached is None:
+        try:
+            cached = load_catalog(_catalog_path(config))
+        except PhasegateError as exc:
+            raise pytest.UsageError(f"phasegate: {exc}") from None
+        config._phasegate_catalog = cached
+    return cached
+
+
+def _settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.date, Any]:
+    from phasegate.exceptions import load_exceptions
+    from phasegate.warehouse import resolve_url
+
+    catalog = _catalog(config)
+    try:
+        start_opt, end_opt = config.getoption("--start-date"), config.getoption("--end-date")
+        start = parse_date(start_opt, "--start-date") if start_opt else catalog.settings.default_start_date
+        end = parse_date(end_opt, "--end-date") if end_opt else catalog.settings.default_end_date
+        if start > end:
+            raise UsageError(f"--start-date {start} is after --end-date {end}")
+        path = config.getoption("--exceptions")
+        exceptions = load_exceptions(path, catalog, required=path is not None)
+    except PhasegateError as exc:
+        raise pytest.UsageError(f"phasegate: {exc}") from None
+    return catalog, resolve_url(config.getoption("--warehouse")), start, end, exceptions
+
+
+def gate_phase(path: Path | None, catalog: Catalog | None = None) -> str | None:
+    """The phase of a test module under checks/<phase>/, else None (not a gate module)."""
+    if path is None or path.parent.parent.name != "checks":
+        return None
+    phase = path.parent.name
+    if catalog is not None and phase not in catalog.phases:
+        return None
+    return phase
+
+
+# -- collection ---------------------------------------------------------------------------------
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "xdist_group(name): Phasegate groups a table's cases on one worker")
+    config._phasegate_reports = {}
+    config._phasegate_started = time.time()
+    config.pluginmanager.register(_Recorder(config), "phasegate-recorder")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    phase = gate_phase(Path(metafunc.module.__file__))
+    if phase is None or "table" not in metafunc.fixturenames:
+        return
+    from phasegate.measure import TABLE_FAMILIES, table_families
+
+    catalog = _catalog(metafunc.config)
+    if phase not in catalog.phases:
+        raise pytest.UsageError(f"phasegate: {metafunc.module.__file__}: phase {phase!r} is not in {catalog.path}")
+    family = metafunc.function.__name__.removeprefix("test_")
+    if family not in TABLE_FAMILIES:
+        raise pytest.UsageError(f"phasegate: {metafunc.function.__name__}: no check family {family!r}")
+    try:
+        names = [t.name for t in catalog.tables_of(phase) if family in table_families(catalog, t)]
+    except PhasegateError as exc:
+        raise pytest.UsageError(f"phasegate: {exc}") from None
+    metafunc.parametrize("table", names, ids=names)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep, drop = [], []
+    for item in items:
+        phase = gate_phase(getattr(item, "path", None))
+        if phase is None:
+            keep.append(item)
+            continue
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("table") if callspec is not None else None
+        if "table" in getattr(item, "fixturenames", ()) and not isinstance(param, str):
+            drop.append(item)  # a family no table of this phase has: no case at all
+            continue
+        table = param if isinstance(param, str) else PHASE_GROUP
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(name=table))
+        keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    phases = {gate_phase(getattr(i, "path", None)) for i in items} - {None}
+    if len(phases) > 1:
+        raise pytest.UsageError(f"phasegate: run one phase at a time (collected {', '.join(sorted(phases))})")
+    config._phasegate_phase = next(iter(phases), None)
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def gate_context(request: pytest.FixtureRequest):
+    """The session's GateContext (see its docstring for the attributes)."""
+    catalog, url, start, end, exceptions = _settings(request.config)
+    ctx = GateContext(catalog, getattr(request.config, "_phasegate_phase", None), url, start, end, exceptions)
+    results_json = request.config.getoption("--results-json")
+    ctx.run_dir = Path(results_json).resolve().parent if results_json else None
+    yield ctx
+    ctx.close()
+
+
+@dataclass
+class Verdict:
+    family: str
+    table: str | None
+    passed: bool
+    message: str
+    measured: str = ""
+    threshold: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if not self.passed:
+            pytest.fail(self.message, pytrace=False)
+
+
+def _record(item: pytest.Item, **data: Any) -> None:
+    item.user_properties.append((PROPERTY, json.dumps(data, default=str)))
+
+
+@pytest.fixture()
+def verdict(request: pytest.FixtureRequest, gate_context: GateContext) -> Verdict:
+    """Measure (cached per table) and judge this case's family; measurement errors ERROR the case."""
+    family = request.function.__name__.removeprefix("test_")
+    table = request.getfixturevalue("table") if "table" in request.fixturenames else None
+    _record(request.node, family=family, table=table)
+    result = JUDGES[family](gate_context, table)
+    _record(request.node, measured=result.measured, threshold=result.threshold, message=result.message,
+            **result.extra)
+    return result
+
+
+# -- judging each family --------------------------------------------------------------------------
+
+def _judge_schema(ctx: GateContext, table: str) -> Verdict:
+    t = ctx.catalog.table(table)
+    required = t.required_columns()
+    missing = ctx.missing_columns(table)
+    if missing is None:
+        return Verdict("schema", table, False, f"{t.ref} does not exist in {ctx.warehouse_url}",
+                       "table missing", f"{len(required)} required columns")
+    measured = f"{len(required) - len(missing)}/{len(required)} required columns"
+    if missing:
+        return Verdict("schema", table, False, f"{t.ref} lacks required column(s): {', '.join(missing)} "
+                       f"(key, date, team, processed_at and the catalog's columns)", measured, "all present")
+    return Verdict("schema", table, True, f"{t.ref}: all {len(required)} required columns present", measured,
+                   "all present")
+
+
+def _coverage_extra(ctx: GateContext, table: str, cov) -> dict[str, Any]:
+    from phasegate.measure import coverage_json
+
+    return {"coverage": coverage_json(cov)}
+
+
+def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
+    from phasegate.measure import date_measured, missing_ranges
+
+    cov = ctx.coverage(table)
+    excepted = ctx.exceptions.for_table(table)
+    measured = date_measured(cov)
+    threshold = f">= {cov.date_threshold:.0%}"
+    extra = _coverage_extra(ctx, table, cov)
+    extra["exceptions_applied"] = [e.as_dict() for e in excepted.applied]
+    problems = []
+    if not cov.expected:
+        problems.append(f"no expected dates in {ctx.start}..{ctx.end}: the schedule has no counted non-bootstrap "
+                        "final game there (is the schedule loaded and the window right?)")
+    elif cov.date_ratio < cov.date_threshold:
+        problems.append(f"{measured} expected dates present, below {cov.date_threshold:.0%}; "
+                        f"{len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}")
+    problems.extend(excepted.invalid_messages())
+    notes = []
+    if cov.applied_date_exceptions:
+        notes.append(f"{len(cov.applied_date_exceptions)} excepted date(s) left out")
+    if problems:
+        return Verdict("date_coverage", table, False, f"{table}: " + "; ".join(problems + notes), measured,
+                       threshold, extra)
+    tail = f"; {len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}" if cov.missing_dates else ""
+    return Verdict("date_coverage", table, True, f"{table}: {measured} expected dates present{tail}"
+                   + ("; " + "; ".join(notes) if notes else ""), measured, threshold, extra)
+
+
+def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
+    from phasegate.measure import game_measured, partial_text
+
+    cov = ctx.coverage(table)
+    measured = game_measured(cov)
+    threshold = f">= {cov.game_threshold:.0%}, no partial dates"
+    problems = []
+    if cov.game_ratio < cov.game_threshold:
+        problems.append(f"{measured} expected games present, below {cov.game_threshold:.0%}")
+    if cov.partial_dates:
+        problems.append(f"{len(cov.partial_dates)} partial date(s) (rows present, games missing): {partial_text(cov)}")
+    if problems:
+        return Verdict("game_coverage", table, False, f"{table}: " + "; ".join(problems), measured, threshold)
+    return Verdict("game_coverage", table, True, f"{table}: {measured} expected games present, no partial date",
+                   measured, threshold)
+
+
+def _judge_bootstrap_rows(ctx: GateContext, table: str) -> Verdict:
+    from phasegate.dates import format_ranges
+
+    cov = ctx.coverage(table)
+    bad = cov.rows_on_bootstrap_dates
+    measured = f"{len(bad)} bootstrap date(s) with rows"
+    if bad:
+        return Verdict("bootstrap_rows", table, False,
+                       f"{table} must write nothing on bootstrap dates (first {ctx.catalog.settings.bootstrap_days} "
+                       f"days of a season) but has rows on {len(bad)}: {format_ranges(bad, cov.game_dates, limit=8)}",
+                       measured, "0")
+    return Verdict("bootstrap_rows", table, True, f"{table}: no rows on {len(cov.bootstrap_dates)} bootstrap dates",
+                   measured, "0")
+
+
+def _judge_sql_family(family: str):
+    def judge(ctx: GateContext, table: str) -> Verdict:
+        m = ctx.measurement(table)
+        results = m.of_family(family)
+        failing = [r for r in results if not r.passed]
+        extra = {"fingerprint": {"rows": m.rows, "max_processed_at": m.max_processed_at},
+                 "checks": {r.check.name: {"failures": r.failures, "examples": r.examples, "source": r.check.source,
+                                           "description": r.check.description} for r in results}}
+        measured = ", ".join(f"{r.check.name}={r.failures}" for r in results)
+        threshold = "0 failing rows per check"
+        if failing:
+            lines = "; ".join(f"{r.check.name} ({r.check.description}): {r.failures} failing, e.g. {r.examples}"
+                              for r in failing)
+            return Verdict(family, table, False, f"{table}: {lines}", measured, threshold, extra)
+        return Verdict(family, table, True, f"{table}: " + ", ".join(f"{r.check.name} ok" for r in results),
+                       measured, threshold, extra)
+    return judge
+
+
+def _judge_uncatalogued(ctx: GateContext, table: str | None) -> Verdict:
+    phase = ctx.phase
+    catalog = ctx.catalog
+    unknown, missing = [], []
+    for dataset in catalog.datasets_of(phase):
+        present = set(ctx.warehouse.tables(dataset))
+        known = {t.name for t in catalog.tables.values() if t.dataset == dataset}
+        unknown += [f"{dataset}.{n}" for n in sorted(present - known)]
+        missing += [f"{dataset}.{t.name}" for t in ctx.tables if t.dataset == dataset and t.name not in present]
+    measured = f"{len(unknown)} uncatalogued, {len(missing)} missing"
+    problems = []
+    if unknown:
+        problems.append(f"the warehouse holds table(s) the catalog does not know: {', '.join(unknown)} "
+                        f"(add them to {catalog.path.name} or drop them)")
+    if missing:
+        problems.append(f"catalogued table(s) missing from the warehouse: {', '.join(missing)}")
+    if problems:
+        return Verdict("uncatalogued_tables", None, False, f"{phase}: " + "; ".join(problems), measured, "0 and 0")
+    return Verdict("uncatalogued_tables", None, True,
+                   f"{phase}: the datasets {', '.join(catalog.datasets_of(phase))} hold exactly the "
+                   f"{len(ctx.tables)} catalogued tables", measured, "0 and 0")
+
+
+JUDGES = {
+    "schema": _judge_schema,
+    "date_coverage": _judge_date_coverage,
+    "game_coverage": _judge_game_coverage,
+    "bootstrap_rows": _judge_bootstrap_rows,
+    "uncatalogued_tables": _judge_uncatalogued,
+    **{f: _judge_sql_family(f) for f in ("key_uniqueness", "row_counts", "null_rates", "game_id_consistency",
+                                         "cross_table", "staleness", "leakage", "feature_vector")},
+}
+
+
+# -- results.json (written by the controller process) ----------------------------------------------
+
+_NODE = re.compile(r"@[^\]]*$")
+
+
+def _clean_nodeid(nodeid: str) -> str:
+    return _NODE.sub("", nodeid) if "@" in nodeid and not nodeid.endswith("]") else nodeid
+
+
+def _message(report: pytest.TestReport) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    if crash is not None and getattr(crash, "message", None):
+        text = crash.message
+    else:
+        text = report.longreprtext or ""
+    text = text.strip()
+    for prefix in ("Failed: ",):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def collect_cases(reports: dict[str, list[pytest.TestReport]]) -> tuple[list[dict], dict[str, dict]]:
+    checks, tables = [], {}
+    for nodeid, reps in reports.items():
+        props: dict[str, Any] = {}
+        outcome, message, duration = "passed", "", 0.0
+        for rep in reps:
+            for key, value in rep.user_properties:
+                if key == PROPERTY:
+                    props.update(json.loads(value))
+                elif key in ("family", "table", "measured", "threshold", "message"):
+                    props[key] = value  # plain properties (e.g. the Great Expectations cases)
+            duration += rep.duration
+            if rep.when == "setup" and rep.failed:
+                outcome, message = "error", _message(rep)
+            elif rep.when == "setup" and rep.skipped:
+                outcome, message = "skipped", _message(rep)
+            elif rep.when == "call" and rep.failed:
+                outcome, message = "failed", _message(rep)
+            elif rep.when == "call" and rep.skipped:
+                outcome, message = "skipped", _message(rep)
+            elif rep.when == "teardown" and rep.failed and outcome == "passed":
+                outcome, message = "error", _message(rep)
+        if outcome == "passed":
+            message = props.get("message", "")
+        clean = _clean_nodeid(nodeid)
+        name = clean.split("::")[-1]
+        family = props.get("family") or name.split("[")[0].removeprefix("test_")
+        table = props.get("table")
+        checks.append({"nodeid": clean, "name": name, "table": table, "family": family, "outcome": outcome,
+                       "measured": props.get("measured", ""), "threshold": props.get("threshold", ""),
+                       "message": message, "duration_s": round(duration, 4)})
+        if table:
+            entry = tables.setdefault(table, {})
+            if "coverage" in props:
+                entry["coverage"] = props["coverage"]
+            if "fingerprint" in props:
+                entry["fingerprint"] = props["fingerprint"]
+            if "exceptions_applied" in props:
+                entry["exceptions_applied"] = props["exceptions_applied"]
+    checks.sort(key=lambda c: c["nodeid"])
+    return checks, tables
+
+
+def verdict_of(summary: dict[str, int], pytest_exit: int | None = None) -> tuple[str, int]:
+    """GO only when cases ran and all passed; failures NO-GO; errors alone: could not validate."""
+    if summary.get("failed", 0):
+        return "NO-GO", 1
+    if summary.get("error", 0):
+        return "ERROR", 3
+    if pytest_exit not in (None, 0, 1, 5):  # interrupted, internal error, usage error
+        return "ERROR", 3
+    if summary.get("total", 0) == 0 or summary.get("passed", 0) == 0:
+        return "NO-GO", 1  # "no tests collected" is never a GO
+    if summary.get("skipped", 0):
+        return "NO-GO", 1  # a skipped case proved nothing
+    return "GO", 0
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _phase_from_args(config: pytest.Config, catalog: Catalog) -> str | None:
+    for arg in config.args:
+        path = Path(str(arg).split("::")[0]).resolve()
+        for candidate in (path / "x", path):
+            phase = gate_phase(candidate, catalog)
+            if phase:
+                return phase
+    return None
+
+
+def build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
+    catalog, url, start, end, exceptions = _settings(config)
+    phase = getattr(config, "_phasegate_phase", None) or _phase_from_args(config, catalog)
+    checks, table_facts = collect_cases(config._phasegate_reports)
+    summary = {k: sum(1 for c in checks if c["outcome"] == k) for k in ("passed", "failed", "error", "skipped")}
+    summary["total"] = len(checks)
+    verdict, code = verdict_of(summary, int(exitstatus))
+    tables = {}
+    for t in (catalog.tables_of(phase) if phase else []):
+        facts = table_facts.get(t.name, {})
+        tables[t.name] = {"phase": t.phase, "dataset": t.dataset, "date_column": t.date_column,
+                          "coverage": facts.get("coverage"), "fingerprint": facts.get("fingerprint")}
+    applied = [e for facts in table_facts.values() for e in facts.get("exceptions_applied", [])]
+    started = config._phasegate_started
+    finished = time.time()
+    iso = lambda ts: dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    return {
+        "run_id": config.getoption("--run-id") or f"{phase}-{dt.datetime.fromtimestamp(started, dt.timezone.utc):%Y%m%dT%H%M%SZ}-pyte",
+        "phase": phase, "verdict": verdict, "exit_code": code,
+        "window": {"start": start.isoformat(), "end": end.isoformat()}, "warehouse": url,
+        "started_at": iso(started), "finished_at": iso(finished), "duration_s": round(finished - started, 3),
+        "git_commit": _git_commit(catalog.root), "catalog_fingerprint": catalog.fingerprint,
+        "exceptions_fingerprint": exceptions.fingerprint,
+        "tables": tables, "checks": checks, "exceptions_applied": applied, "summary": summary,
+    }
+
+
+class _Recorder:
+    """Collects every case's reports in this process (the xdist controller receives the workers')."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        phase = gate_phase(Path(report.fspath)) if report.fspath else None
+        if phase is not None:
+            self.config._phasegate_reports.setdefault(report.nodeid, []).append(report)
+            if getattr(self.config, "_phasegate_phase", None) is None:
+                self.config._phasegate_phase = phase  # the xdist controller does not collect
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        config = self.config
+        if hasattr(config, "workerinput"):
+            return  # xdist worker: the controller writes the results
+        path = config.getoption("--results-json")
+        if not path:
+            return
+        results = build_results(config, exitstatus)
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(results, indent=2, default=str))
+        tmp.replace(target)

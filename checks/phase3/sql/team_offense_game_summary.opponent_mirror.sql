@@ -1,0 +1,26 @@
+-- family: cross_table
+-- the two rows of a game mirror each other: same game_id, opponents swapped, one home, one winner, margins opposite
+WITH r AS (
+  SELECT game_date, game_id, team_abbr, opponent_team_abbr, home_game, win_flag, margin_of_victory, points_scored
+  FROM nba_analytics.team_offense_game_summary
+  WHERE game_date BETWEEN @start_date AND @end_date
+)
+SELECT CONCAT(CAST(a.game_date AS STRING), ' ', COALESCE(a.team_abbr, 'NULL'), ' ', COALESCE(a.game_id, 'NULL'), ': ',
+  CASE
+    WHEN b.team_abbr IS NULL THEN CONCAT('no row for its opponent ', COALESCE(a.opponent_team_abbr, 'NULL'))
+    WHEN COALESCE(b.opponent_team_abbr, '') != a.team_abbr THEN CONCAT('opponent row names ', COALESCE(b.opponent_team_abbr, 'NULL'))
+    WHEN COALESCE(b.game_id, '') != COALESCE(a.game_id, '') THEN CONCAT('opponent row has game_id ', COALESCE(b.game_id, 'NULL'))
+    WHEN b.home_game = a.home_game THEN 'both rows have the same home_game'
+    WHEN b.win_flag = a.win_flag THEN 'both rows have the same win_flag'
+    ELSE CONCAT('margin ', CAST(a.margin_of_victory AS STRING), ' vs points ', CAST(a.points_scored AS STRING), '-',
+                CAST(b.points_scored AS STRING))
+  END) AS example
+FROM r AS a
+LEFT JOIN r AS b ON b.game_date = a.game_date AND b.team_abbr = a.opponent_team_abbr
+WHERE b.team_abbr IS NULL
+   OR COALESCE(b.opponent_team_abbr, '') != a.team_abbr
+   OR COALESCE(b.game_id, '') != COALESCE(a.game_id, '')
+   OR b.home_game = a.home_game
+   OR b.win_flag = a.win_flag
+   OR a.margin_of_victory != a.points_scored - b.points_scored
+   OR b.margin_of_victory != -a.margin_of_victory

@@ -1,0 +1,91 @@
+"""`phasegate gate PHASE` (GO / NO-GO through pytest) and `phasegate status PHASE` (coverage now)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from phasegate.cli import app
+from phasegate.cli.options import DEFAULT_CATALOG, CatalogOpt, EndOpt, JsonOpt, StartOpt, WarehouseOpt, catalog_from, window
+
+ExceptionsOpt = Annotated[str | None, typer.Option(
+    "--exceptions", help="Documented exceptions (default exceptions.toml next to the catalog).")]
+
+
+@app.command("gate")
+def gate_command(
+    phase: Annotated[str, typer.Argument(help="The phase to validate, e.g. phase3.")],
+    warehouse: WarehouseOpt = None,
+    start_date: StartOpt = None,
+    end_date: EndOpt = None,
+    catalog: CatalogOpt = DEFAULT_CATALOG,
+    exceptions: ExceptionsOpt = None,
+    workers: Annotated[int, typer.Option("--workers", "-n", help="pytest-xdist workers (1 = in one process).")] = 2,
+) -> None:
+    """Run the gate of a phase (pytest checks/PHASE): exit 0 GO, 1 NO-GO, 3 could not validate."""
+    from phasegate.gate import run_gate
+
+    result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog or DEFAULT_CATALOG, start=start_date,
+                      end=end_date, exceptions_path=exceptions, workers=workers)
+    typer.echo(result.text)
+    sys.exit(result.exit_code)
+
+
+@app.command("status")
+def status_command(
+    phase: Annotated[str, typer.Argument(help="The phase, e.g. phase3.")],
+    warehouse: WarehouseOpt = None,
+    start_date: StartOpt = None,
+    end_date: EndOpt = None,
+    catalog: CatalogOpt = DEFAULT_CATALOG,
+    exceptions: ExceptionsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Coverage of each table of a phase now (one query per table, no pytest)."""
+    from phasegate.coverage import measure_coverage
+    from phasegate.exceptions import load_exceptions
+    from phasegate.measure import coverage_json, game_measured, missing_ranges
+    from phasegate.warehouse import open_warehouse
+
+    cat = catalog_from(catalog)
+    cat.phase(phase)
+    start, end = window(cat, start_date, end_date)
+    exc = load_exceptions(exceptions, cat, required=exceptions is not None)
+    rows = []
+    wh = open_warehouse(warehouse, read_only=True)
+    try:
+        for table in cat.tables_of(phase):
+            if not table.measure_coverage:
+                continue
+            te = exc.for_table(table.name)
+            cov = measure_coverage(wh, cat, table.name, start, end, excepted_dates=te.dates, excepted_games=te.games)
+            rows.append((table, cov, te))
+    finally:
+        wh.close()
+    if as_json:
+        out = {"phase": phase, "window": {"start": start.isoformat(), "end": end.isoformat()}, "tables": {}}
+        for table, cov, te in rows:
+            facts = coverage_json(cov)
+            facts.pop("days")
+            facts["ok"] = (cov.date_ratio >= cov.date_threshold and cov.game_ratio >= cov.game_threshold
+                           and not cov.partial_dates and not te.invalid and bool(cov.expected))
+            facts["invalid_exceptions"] = te.invalid_messages()
+            out["tables"][table.name] = facts
+        typer.echo(json.dumps(out, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    view = RichTable(title=f"{phase} coverage {start} .. {end}")
+    for col in ("table", "dates", "%", "games", "partial", "missing dates", "status"):
+        view.add_column(col, overflow="fold")
+    for table, cov, te in rows:
+        ok = (cov.date_ratio >= cov.date_threshold and cov.game_ratio >= cov.game_threshold and not cov.partial_dates
+              and not te.invalid and bool(cov.expected))
+        view.add_row(table.name, f"{len(cov.covered_dates)}/{len(cov.expected)}", f"{cov.date_ratio:.1%}",
+                     game_measured(cov), str(len(cov.partial_dates)), missing_ranges(cov, limit=6) or "-",
+                     "ok" if ok else "[bold red]INCOMPLETE[/]")
+    Console(width=200).print(view)

@@ -1,0 +1,177 @@
+"""Running the gate of a phase: pytest on checks/<phase> in a subprocess, and its verdict.
+
+`run_gate(...)` validates the inputs (catalog, window, exceptions: a problem is a usage error,
+exit 2, before anything runs), then runs `pytest checks/<phase>` with pytest-xdist
+(`-n N --dist loadgroup`: a table's cases stay on one worker, which measures it once). The
+workers open the warehouse read-only; this process never opens it. The run writes
+`reports/<phase>/<run_id>/{junit.xml,results.json,pytest.log}` and returns a GateResult:
+
+    GO     exit 0   every case ran and passed
+    NO-GO  exit 1   a case failed (or nothing was collected: no evidence is not a GO)
+    ERROR  exit 3   could not validate: errors (warehouse unreachable, query failed) and no failure
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from phasegate.catalog import Catalog, load_catalog, parse_date
+from phasegate.errors import EXIT_CANNOT_VALIDATE, UsageError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class GateResult:
+    phase: str
+    verdict: str  # "GO" | "NO-GO" | "ERROR"
+    exit_code: int  # 0 | 1 | 3
+    run_dir: Path
+    failing_tables: dict[str, str] = field(default_factory=dict)  # table -> one-line reason
+    text: str = ""
+    results: dict[str, Any] | None = None
+
+    @property
+    def results_path(self) -> Path:
+        return self.run_dir / "results.json"
+
+
+def new_run_id(phase: str, now: dt.datetime | None = None) -> str:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{phase}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def _check_url(url: str) -> None:
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("duckdb", "bigquery") or not rest.strip("/"):
+        raise UsageError(f"warehouse {url!r} is not a duckdb:///FILE or bigquery://PROJECT URL")
+
+
+def checks_dir(catalog: Catalog, phase: str) -> Path:
+    for root in (catalog.root, REPO_ROOT):
+        folder = root / "checks" / phase
+        if folder.is_dir():
+            return folder
+    raise UsageError(f"no checks folder for {phase} (expected {catalog.root / 'checks' / phase})")
+
+
+def _one_line(text: str, limit: int = 240) -> str:
+    line = " ".join((text or "").split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """failing_tables (table -> reason) and the short verdict text for people."""
+    by_table: dict[str, list[dict]] = {}
+    for case in results.get("checks", []):
+        if case["outcome"] in ("failed", "error"):
+            by_table.setdefault(case.get("table") or "(phase)", []).append(case)
+    failing: dict[str, str] = {}
+    lines = []
+    s = results.get("summary", {})
+    head = (f"{results.get('phase')}: {results.get('verdict')} — {s.get('failed', 0)} failed, {s.get('error', 0)} "
+            f"error(s), {s.get('passed', 0)} passed of {s.get('total', 0)} cases "
+            f"({results.get('window', {}).get('start')}..{results.get('window', {}).get('end')}, "
+            f"{results.get('warehouse')})")
+    lines.append(head)
+    if results.get("verdict") == "NO-GO" and not s.get("total"):
+        lines.append("  no gate case was collected: nothing was validated (NO-GO)")
+    for table, cases in sorted(by_table.items()):
+        cases.sort(key=lambda c: (c["outcome"] != "failed", c["family"] != "date_coverage", c["family"]))
+        first = cases[0]
+        cov = (results.get("tables", {}).get(table) or {}).get("coverage") or {}
+        families = ", ".join(f"{c['family']}{'' if c['outcome'] == 'failed' else ' (ERROR)'}" for c in cases)
+        reason = _one_line(first["message"], 200)
+        if first["family"] == "date_coverage" and cov:
+            ranges = cov.get("missing_ranges", "")
+            shown = ranges.split(", ")
+            ranges = ", ".join(shown[:3]) + (f" (+{len(shown) - 3} more ranges)" if len(shown) > 3 else "")
+            reason = (f"date coverage {cov['covered_dates']}/{cov['expected_dates']} ({cov['date_ratio']:.1%}) "
+                      f"< {cov['date_threshold']:.0%}; first missing: {ranges}")
+        failing[table] = reason
+        lines.append(f"  {table:<32} {reason}")
+        if len(cases) > 1:
+            lines.append(f"  {'':<32} failing families: {families}")
+    return failing, "\n".join(lines)
+
+
+def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path = "pipeline.toml",
+             start: str | dt.date | None = None, end: str | dt.date | None = None,
+             exceptions_path: str | Path | None = None, workers: int = 2,
+             reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = ()) -> GateResult:
+    """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2)."""
+    from phasegate.exceptions import load_exceptions
+    from phasegate.plugin import verdict_of
+    from phasegate.warehouse import resolve_url
+
+    catalog = load_catalog(catalog_path)
+    catalog.phase(phase)
+    start_date = parse_date(start, "--start-date") if start else catalog.settings.default_start_date
+    end_date = parse_date(end, "--end-date") if end else catalog.settings.default_end_date
+    if start_date > end_date:
+        raise UsageError(f"--start-date {start_date} is after --end-date {end_date}")
+    if workers < 0:
+        raise UsageError("--workers must be >= 0")
+    exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)
+    url = resolve_url(warehouse_url)
+    _check_url(url)
+    folder = checks_dir(catalog, phase)
+
+    run_id = new_run_id(phase)
+    base = Path(reports_dir) if reports_dir else catalog.root / catalog.settings.reports_dir
+    run_dir = (base / phase / run_id).resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    results_path = run_dir / "results.json"
+    cmd = [sys.executable, "-m", "pytest", str(folder), "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit2",
+           "--junitxml", str(run_dir / "junit.xml"), "--results-json", str(results_path), "--run-id", run_id,
+           "--catalog", str(catalog.path.resolve()), "--warehouse", url,
+           "--start-date", start_date.isoformat(), "--end-date", end_date.isoformat()]
+    if exceptions.path is not None:
+        cmd += ["--exceptions", str(Path(exceptions.path).resolve())]
+    if workers > 1:
+        cmd += ["-n", str(workers), "--dist", "loadgroup"]
+    else:
+        cmd += ["-p", "no:xdist"]
+    cmd += list(pytest_args)
+    # The parent never opens the warehouse: the pytest workers open it read-only.
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True)
+    (run_dir / "pytest.log").write_text(f"$ {' '.join(cmd)}\n\n{proc.stdout}\n{proc.stderr}")
+
+    if not results_path.exists():
+        last = _one_line((proc.stderr or proc.stdout).strip().splitlines()[-1] if (proc.stderr or proc.stdout).strip()
+                         else f"pytest exited {proc.returncode}")
+        if proc.returncode == 4:
+            raise UsageError(f"the gate could not start: {last} (see {run_dir / 'pytest.log'})")
+        results: dict[str, Any] = {
+            "run_id": run_id, "phase": phase, "verdict": "ERROR", "exit_code": EXIT_CANNOT_VALIDATE,
+            "window": {"start": start_date.isoformat(), "end": end_date.isoformat()}, "warehouse": url,
+            "tables": {}, "checks": [], "exceptions_applied": [],
+            "summary": {"passed": 0, "failed": 0, "error": 0, "skipped": 0, "total": 0},
+            "error": f"pytest exited {proc.returncode} without results: {last}",
+        }
+    else:
+        results = json.loads(results_path.read_text())
+        verdict, code = verdict_of(results["summary"], proc.returncode)
+        results.update(run_id=run_id, verdict=verdict, exit_code=code)
+    results_path.write_text(json.dumps(results, indent=2, default=str))
+
+    failing, text = summarize(results)
+    if results.get("error"):
+        text += f"\n  could not validate: {results['error']}"
+    elif results["verdict"] == "ERROR":
+        errors = [c for c in results["checks"] if c["outcome"] == "error"]
+        text += f"\n  could not validate: {_one_line(errors[0]['message']) if errors else 'pytest failed'}"
+    text += f"\nreport: {run_dir}"
+
+    # --- HTML report (report teammate): render reports/<phase>/<run_id>/report.html here, -------
+    # --- from `results` / results.json, before returning. -------------------------------------
+
+    return GateResult(phase=phase, verdict=results["verdict"], exit_code=int(results["exit_code"]), run_dir=run_dir,
+                      failing_tables=failing, text=text, results=results)
