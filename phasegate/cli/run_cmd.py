@@ -151,7 +151,8 @@ def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(h
         typer.echo(f"no runs yet under {state_dir_of(cat) / 'runs'}")
         return
     out = RichTable(title="Recent runs")
-    for col in ("run", "kind", "status", "started", "duration", "dates done/planned", "failed", "rows", "gate"):
+    out.add_column("run", no_wrap=True)
+    for col in ("kind", "status", "started", "duration", "dates done/planned", "failed", "rows", "gate"):
         out.add_column(col, overflow="fold")
     for r in runs:
         planned = sum(t["planned"] for t in r["tables"].values())
@@ -162,7 +163,7 @@ def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(h
         out.add_row(r["run_id"], r.get("kind") or "", f"[{style}]{r['status']}[/]" if style else str(r["status"]),
                     (r.get("started_at") or "")[:19], f"{r['duration_s']}s" if r.get("duration_s") is not None else "",
                     f"{done}/{planned}", str(failed), f"{r['rows_written']:,}", r.get("gate_verdict") or "")
-    Console(width=max(120, Console().width)).print(out)
+    Console(width=max(160, Console().width)).print(out)
 
 
 @runs_app.command("show")

@@ -1,0 +1,356 @@
+"""The backfill plan: from measurement, narrowed, expanded by dependencies, chunked.
+
+A tiny world (its own catalog, a 2023-24 season of 2 games a day, one raw table and four
+derived ones) keeps every case readable; `make_world` is reused by the runner, lock and
+crash tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from builders import d, load_rows, load_schedule, schedule_row
+from phasegate.catalog import Catalog, load_catalog
+from phasegate.errors import UsageError
+from phasegate.plan import build_plan, load_exclusions, make_chunks
+from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+OPENING = d("2023-10-24")
+TEAMS = ["ATL", "BOS", "CHI", "DEN"]
+
+CATALOG = """
+[settings]
+schedule_table = "nbac_schedule"
+season_types = ["Regular Season", "Play-In", "Playoffs", "NBA Cup Final"]
+bootstrap_days = 14
+default_start_date = 2023-10-01
+default_end_date = 2023-12-31
+
+[phases.phase2]
+datasets = ["nba_raw"]
+[phases.phase3]
+upstream_phase = "phase2"
+datasets = ["nba_analytics"]
+[phases.phase4]
+upstream_phase = "phase3"
+datasets = ["nba_precompute"]
+
+[tables.nbac_schedule]
+phase = "phase2"
+dataset = "nba_raw"
+grain = "game"
+key = ["game_id", "game_date", "game_status", "processed_at"]
+key_unique = false
+date_column = "game_date"
+team_columns = ["home_team_tricode", "away_team_tricode"]
+measure_coverage = false
+
+[tables.team_box]
+phase = "phase2"
+dataset = "nba_raw"
+grain = "team-game"
+key = ["game_date", "team_abbr"]
+date_column = "game_date"
+team_columns = ["team_abbr"]
+
+[tables.team_summary]
+phase = "phase3"
+dataset = "nba_analytics"
+grain = "team-game"
+key = ["game_date", "team_abbr"]
+date_column = "game_date"
+team_columns = ["team_abbr"]
+upstream = ["team_box", "nbac_schedule"]
+processor = "backfill/phase3/team_summary.sql"
+bootstrap = "exclude"
+
+[tables.team_rollup]
+phase = "phase3"
+dataset = "nba_analytics"
+grain = "team-game"
+key = ["game_date", "team_abbr"]
+date_column = "game_date"
+team_columns = ["team_abbr"]
+upstream = ["team_summary"]
+processor = "backfill/phase3/team_rollup.sql"
+bootstrap = "exclude"
+
+[tables.team_other]
+phase = "phase3"
+dataset = "nba_analytics"
+grain = "team-game"
+key = ["game_date", "team_abbr"]
+date_column = "game_date"
+team_columns = ["team_abbr"]
+upstream = ["team_box"]
+processor = "backfill/phase3/team_other.sql"
+bootstrap = "exclude"
+
+[tables.team_zone]
+phase = "phase4"
+dataset = "nba_precompute"
+grain = "team-date"
+key = ["analysis_date", "team_abbr"]
+date_column = "analysis_date"
+team_columns = ["team_abbr"]
+upstream = ["team_summary"]
+processor = "backfill/phase4/team_zone.sql"
+bootstrap = "skip"
+"""
+
+SQL = {
+    "phase3/team_summary.sql": """
+        SELECT game_date, team_abbr, points, CURRENT_TIMESTAMP() AS processed_at
+        FROM nba_raw.team_box WHERE game_date BETWEEN @start_date AND @end_date""",
+    "phase3/team_rollup.sql": """
+        SELECT game_date, team_abbr, points * 2 AS double_points, CURRENT_TIMESTAMP() AS processed_at
+        FROM nba_analytics.team_summary WHERE game_date BETWEEN @start_date AND @end_date""",
+    "phase3/team_other.sql": """
+        SELECT game_date, team_abbr, points + 1 AS other, CURRENT_TIMESTAMP() AS processed_at
+        FROM nba_raw.team_box WHERE game_date BETWEEN @start_date AND @end_date""",
+    "phase4/team_zone.sql": """
+        SELECT game_date AS analysis_date, team_abbr, points AS zone, CURRENT_TIMESTAMP() AS processed_at
+        FROM nba_analytics.team_summary WHERE game_date BETWEEN @start_date AND @end_date""",
+}
+
+
+def game_dates() -> list[dt.date]:
+    """Opening night 2023-10-24, then a game day every day but Mondays, until 2023-12-20."""
+    out, day = [], OPENING
+    while day <= d("2023-12-20"):
+        if day.weekday() != 0:
+            out.append(day)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def games_of(day: dt.date) -> list[tuple[str, str]]:
+    k = day.toordinal() % 2
+    return [(TEAMS[0], TEAMS[1]), (TEAMS[2], TEAMS[3])] if k else [(TEAMS[0], TEAMS[2]), (TEAMS[1], TEAMS[3])]
+
+
+@dataclass
+class World:
+    root: Path
+    catalog: Catalog
+    url: str
+    path: Path
+
+    def open(self, read_only: bool = False) -> DuckDBWarehouse:
+        return DuckDBWarehouse(self.path, read_only=read_only)
+
+    def rows(self, table: str, where: str = "TRUE") -> int:
+        t = self.catalog.table(table)
+        with self.open(read_only=True) as wh:
+            if not wh.columns(t.dataset, t.name):
+                return 0
+            return wh.query(f"SELECT COUNT(*) AS n FROM {t.ref} WHERE {where}")[0]["n"]
+
+    def dates_with_rows(self, table: str) -> set[dt.date]:
+        t = self.catalog.table(table)
+        with self.open(read_only=True) as wh:
+            if not wh.columns(t.dataset, t.name):
+                return set()
+            return {r["x"] for r in wh.query(f"SELECT DISTINCT {t.date_column} AS x FROM {t.ref}")}
+
+
+def team_box_rows(days: list[dt.date]) -> list[dict]:
+    rows = []
+    for day in days:
+        for away, home in games_of(day):
+            for team in (away, home):
+                rows.append({"game_date": day, "team_abbr": team, "points": 100 + day.day,
+                             "processed_at": dt.datetime(2024, 1, 1)})
+    return rows
+
+
+TEAM_SCHEMA = pa.schema([("game_date", pa.date32()), ("team_abbr", pa.string()), ("points", pa.int64()),
+                         ("processed_at", pa.timestamp("us"))])
+
+
+def make_world(tmp_path: Path, *, fill: tuple[str, ...] = ("team_summary", "team_rollup", "team_other"),
+               exceptions: str | None = None, extra_sql: dict[str, str] | None = None) -> World:
+    """The tiny world, with the phase-3 tables in `fill` complete (bootstrap dates included)."""
+    root = tmp_path / "proj"
+    for rel, sql in {**SQL, **(extra_sql or {})}.items():
+        path = root / "backfill" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(sql).strip() + "\n")
+    (root / "pipeline.toml").write_text(CATALOG)
+    if exceptions:
+        (root / "exceptions.toml").write_text(exceptions)
+    catalog = load_catalog(root / "pipeline.toml")
+    path = tmp_path / "w.duckdb"
+    wh = DuckDBWarehouse(path)
+    days = game_dates()
+    sched = []
+    for i, day in enumerate(days):
+        for j, (away, home) in enumerate(games_of(day)):
+            sched.append(schedule_row(f"00223{i:03d}{j}", day.isoformat(), away, home))
+    load_schedule(wh, sched)
+    load_rows(wh, "nba_raw", "team_box", team_box_rows(days), TEAM_SCHEMA)
+    from phasegate.processors import run_processor
+
+    for name in catalog.topological_order(list(fill)):
+        run_processor(wh, catalog, name, d("2023-10-01"), d("2023-12-31"))
+    wh.close()
+    return World(root, catalog, f"duckdb:///{path}", path)
+
+
+def delete(world: World, table: str, where: str) -> None:
+    t = world.catalog.table(table)
+    with world.open() as wh:
+        wh.execute([f"DELETE FROM {t.ref} WHERE {where}"])
+
+
+def plan_of(world: World, phase: str = "phase3", **kw):
+    exclusions = load_exclusions(world.catalog)
+    with world.open(read_only=True) as wh:
+        return build_plan(wh, world.catalog, phase, start=d("2023-10-01"), end=d("2023-12-31"),
+                          exclusions=exclusions, **kw)
+
+
+@pytest.fixture()
+def world(tmp_path):
+    return make_world(tmp_path)
+
+
+def test_complete_world_plans_nothing(world):
+    plan = plan_of(world)
+    assert plan.is_empty
+    assert set(plan.tables) == {"team_summary", "team_rollup", "team_other"}
+    order = list(plan.tables)
+    assert order.index("team_summary") < order.index("team_rollup")
+    assert "nothing to backfill" in plan.describe()
+
+
+def test_missing_dates_and_staleness(world):
+    # team_summary loses 2023-11-14..11-16; team_rollup still holds rows computed from it.
+    delete(world, "team_summary", "game_date BETWEEN DATE '2023-11-14' AND DATE '2023-11-16'")
+    plan = plan_of(world)
+    missing = [d("2023-11-14"), d("2023-11-15"), d("2023-11-16")]
+    assert plan.tables["team_summary"].reasons == {x: "missing" for x in missing}
+    assert plan.tables["team_rollup"].reasons == {x: "stale" for x in missing}
+    assert plan.tables["team_other"].reasons == {}
+    assert plan.total_dates == 6
+
+
+def test_partial_date_is_rebuilt(world):
+    delete(world, "team_other", "game_date = DATE '2023-11-21' AND team_abbr = 'ATL'")
+    plan = plan_of(world)
+    assert plan.tables["team_other"].reasons == {d("2023-11-21"): "partial"}
+
+
+def test_upstream_is_expanded_when_narrowed_to_a_downstream_table(world):
+    delete(world, "team_summary", "game_date = DATE '2023-12-01'")
+    delete(world, "team_rollup", "game_date IN (DATE '2023-12-01', DATE '2023-12-02')")
+    plan = plan_of(world, tables=["team_rollup"])
+    assert plan.tables["team_rollup"].reasons == {d("2023-12-01"): "missing", d("2023-12-02"): "missing"}
+    assert plan.tables["team_summary"].reasons == {d("2023-12-01"): "upstream"}
+    assert "team_other" not in plan.tables
+    order = list(plan.tables)
+    assert order.index("team_summary") < order.index("team_rollup")
+
+
+def test_dates_narrow_and_days_without_games_are_never_scheduled(world):
+    delete(world, "team_other", "game_date BETWEEN DATE '2023-11-20' AND DATE '2023-11-30'")
+    plan = plan_of(world, tables=["team_other"], dates=[d("2023-11-21"), d("2023-11-22"), d("2023-11-27")])
+    # 2023-11-27 is a Monday: no games.
+    assert plan.tables["team_other"].dates == [d("2023-11-21"), d("2023-11-22")]
+    assert any("without counted games" in n for n in plan.notes)
+
+
+def test_all_dates_rebuilds_every_game_date_including_written_bootstrap(world):
+    plan = plan_of(world, tables=["team_other"], all_dates=True)
+    assert plan.tables["team_other"].dates == game_dates()
+    assert set(plan.tables["team_other"].reasons.values()) == {"all"}
+
+
+def test_bootstrap_skip_tables_never_plan_bootstrap_dates(world):
+    plan = plan_of(world, phase="phase4")
+    dates = plan.tables["team_zone"].dates
+    bootstrap = {x for x in game_dates() if (x - OPENING).days < 14}
+    assert dates and not (set(dates) & bootstrap)
+    assert set(dates) == set(game_dates()) - bootstrap
+    plan_all = plan_of(world, phase="phase4", all_dates=True)
+    assert not set(plan_all.tables["team_zone"].dates) & bootstrap
+
+
+def test_missing_bootstrap_rows_of_exclude_tables_are_rebuilt(tmp_path):
+    world = make_world(tmp_path, fill=("team_summary",))
+    delete(world, "team_summary", f"game_date = DATE '{OPENING}'")
+    plan = plan_of(world, tables=["team_summary"])
+    assert plan.tables["team_summary"].reasons == {OPENING: "bootstrap"}
+
+
+def test_documented_exceptions_are_left_alone(tmp_path):
+    exceptions = textwrap.dedent("""
+        [[exceptions]]
+        table = "team_other"
+        dates = ["2023-11-21..2023-11-22"]
+        reason = "box scores never published"
+        approved_by = "Jane Doe"
+        expires = 2099-01-01
+    """)
+    world = make_world(tmp_path, exceptions=exceptions)
+    delete(world, "team_other", "game_date BETWEEN DATE '2023-11-21' AND DATE '2023-11-23'")
+    plan = plan_of(world)
+    assert plan.tables["team_other"].dates == [d("2023-11-23")]
+    # forcing them by --dates still does not schedule them
+    plan = plan_of(world, dates=[d("2023-11-21")], all_dates=True, tables=["team_other"])
+    assert plan.tables["team_other"].dates == []
+
+
+def test_blocked_when_the_upstream_phase_has_no_rows(world):
+    delete(world, "team_summary", "game_date = DATE '2023-12-05'")
+    plan = plan_of(world, phase="phase4")
+    assert d("2023-12-05") not in plan.tables["team_zone"].reasons
+    assert plan.tables["team_zone"].blocked == {d("2023-12-05"): ["team_summary"]}
+    assert "BLOCKED team_zone" in plan.describe()
+
+
+def test_raw_phase_and_raw_tables_are_refused(world):
+    with pytest.raises(UsageError, match="raw"):
+        plan_of(world, phase="phase2")
+    with pytest.raises(UsageError, match="raw"):
+        plan_of(world, tables=["team_box"])
+    with pytest.raises(UsageError, match="belongs to phase4"):
+        plan_of(world, tables=["team_zone"])
+
+
+def test_chunks_are_contiguous_in_the_game_calendar_and_bounded():
+    universe = [d("2023-11-01"), d("2023-11-02"), d("2023-11-04"), d("2023-11-05"), d("2023-11-06"),
+                d("2023-11-08")]
+    planned = [d("2023-11-01"), d("2023-11-02"), d("2023-11-04"), d("2023-11-06"), d("2023-11-08")]
+    chunks = make_chunks("t", planned, universe, chunk_days=2)
+    # 11-03 has no games: the run continues across it; 11-05 is an unplanned game date: split.
+    assert [(c.start, c.end) for c in chunks] == [
+        (d("2023-11-01"), d("2023-11-02")), (d("2023-11-04"), d("2023-11-04")),
+        (d("2023-11-06"), d("2023-11-08"))]
+    assert [(c.start, c.end) for c in make_chunks("t", planned[:3], universe, 30)] == [
+        (d("2023-11-01"), d("2023-11-04"))]
+    with pytest.raises(UsageError):
+        make_chunks("t", planned, universe, 0)
+
+
+def test_plan_chunks_never_span_an_unplanned_date_with_rows(world):
+    delete(world, "team_other", "game_date IN (DATE '2023-11-21', DATE '2023-11-23')")
+    plan = plan_of(world, tables=["team_other"], chunk_days=30)
+    chunks = plan.tables["team_other"].chunks
+    assert [(c.start, c.end) for c in chunks] == [(d("2023-11-21"), d("2023-11-21")),
+                                                  (d("2023-11-23"), d("2023-11-23"))]
+    assert plan.total_chunks == 2
+
+
+def test_plan_uses_few_queries(world):
+    delete(world, "team_summary", "game_date = DATE '2023-12-01'")
+    with world.open(read_only=True) as wh:
+        build_plan(wh, world.catalog, "phase3", start=d("2023-10-01"), end=d("2023-12-31"))
+        # 1 calendar + 1 coverage per phase-3 table (3)
+        assert wh.query_count == 4

@@ -1,0 +1,217 @@
+"""The runner: order, parallelism, retries, verification, failure isolation, refusal, run log."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from builders import d
+from phasegate.errors import WarehouseError
+from phasegate.processors import ProcessorResult, run_processor
+from phasegate.runlog import read_events, recent_runs
+from phasegate.runner import (Options, Refused, RetryPolicy, TransientError, backfill, coverage_gate, is_transient,
+                              parse_dates, retry_command, run_phase)
+from test_plan import delete, make_world
+
+
+class Recorder:
+    """Wraps the real processor: records calls, can fail or slow down some of them."""
+
+    def __init__(self, fail=None, delay: float = 0.0):
+        self.calls: list[tuple[str, object, object, float, float]] = []
+        self.fail = fail or (lambda table, start, end, n: None)
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.n: dict[str, int] = {}
+
+    def __call__(self, wh, catalog, table, start, end, *, labels=None):
+        with self.lock:
+            self.n[table] = self.n.get(table, 0) + 1
+            n = self.n[table]
+        t0 = time.monotonic()
+        time.sleep(self.delay)
+        self.fail(table, start, end, n)
+        result = run_processor(wh, catalog, table, start, end, labels=labels)
+        with self.lock:
+            self.calls.append((table, start, end, t0, time.monotonic()))
+        return result
+
+
+def opts(world, phase="phase3", **kw):
+    base = dict(phase=phase, warehouse_url=world.url, catalog_path=world.root / "pipeline.toml",
+                start=d("2023-10-01"), end=d("2023-12-31"), yes=True, workers=3, chunk_days=5)
+    base.update(kw)
+    return Options(**base)
+
+
+NO_SLEEP = RetryPolicy(retries=3, base_s=0.01, sleep=lambda s: None)
+
+
+def run(world, proc=None, phase="phase3", policy=NO_SLEEP, **kw):
+    lines: list[str] = []
+    outcome = backfill(opts(world, phase, **kw), out=lines.append, processor=proc, gate_fn=coverage_gate,
+                       policy=policy)
+    return outcome, "\n".join(lines)
+
+
+@pytest.fixture()
+def world(tmp_path):
+    w = make_world(tmp_path, fill=("team_summary",))
+    delete(w, "team_summary", "game_date BETWEEN DATE '2023-11-07' AND DATE '2023-11-30'")
+    return w
+
+
+def test_fills_what_is_missing_in_dependency_order_and_in_parallel(world):
+    proc = Recorder(delay=0.05)
+    outcome, text = run(world, proc)
+    assert outcome.verdict == "GO" and outcome.exit_code == 0, text
+    calls = proc.calls
+    summary_end = max(c[4] for c in calls if c[0] == "team_summary")
+    rollup_start = min(c[3] for c in calls if c[0] == "team_rollup")
+    assert summary_end <= rollup_start  # downstream starts after its upstream's chunks
+    # team_other is independent of team_summary: they overlap in time
+    other = [c for c in calls if c[0] == "team_other"]
+    summary = [c for c in calls if c[0] == "team_summary"]
+    assert min(c[3] for c in other) < max(c[4] for c in summary)
+    assert all(len({x for x in c[1:3]}) >= 1 for c in calls)
+    # chunks of at most 5 game dates
+    for chunk in outcome.plan.tables["team_rollup"].chunks:
+        assert len(chunk.dates) <= 5
+    assert world.rows("team_summary") == world.rows("team_rollup") == world.rows("nbac_schedule") * 2
+    # nothing left: a second run plans nothing and writes nothing
+    again, text2 = run(world, Recorder())
+    assert again.plan.is_empty and again.exit_code == 0
+    assert "nothing to backfill" in text2
+
+
+def test_transient_errors_are_retried_with_backoff(world):
+    delays: list[float] = []
+
+    def flaky(table, start, end, n):
+        if table == "team_other" and n <= 2:
+            raise TransientError("connection reset by peer")
+
+    policy = RetryPolicy(retries=3, base_s=0.5, sleep=delays.append)
+    outcome, text = run(world, Recorder(fail=flaky), policy=policy, tables=["team_other"], gate=False)
+    assert outcome.exit_code == 0, text
+    assert len(delays) == 2 and delays[1] > delays[0]  # exponential
+    events = read_events(outcome.log_path)
+    statuses = [e["status"] for e in events if e["event"] == "chunk" and e["table"] == "team_other"]
+    assert statuses[:3] == ["retry", "retry", "ok"]
+
+
+def test_permanent_errors_are_not_retried_and_the_run_is_no_go(world):
+    def broken(table, start, end, n):
+        if table == "team_summary" and start <= d("2023-11-10") <= end:
+            raise WarehouseError("query failed on DuckDB: Binder Error: column foo not found")
+
+    proc = Recorder(fail=broken)
+    outcome, text = run(world, proc)
+    assert outcome.verdict == "NO-GO" and outcome.exit_code == 1
+    ex = outcome.execution
+    # one attempt only for the failing chunk
+    failing = [e for e in read_events(outcome.log_path) if e["event"] == "chunk" and e["status"] != "ok"]
+    assert len(failing) == 1 and failing[0]["attempt"] == 1
+    failed_dates = set(ex.tables["team_summary"].failed)
+    assert d("2023-11-10") in failed_dates
+    # downstream skips exactly the failed dates, goes on with the others; independent tables go on
+    assert set(ex.tables["team_rollup"].skipped) == failed_dates
+    assert ex.tables["team_rollup"].done
+    assert ex.tables["team_other"].ok
+    # the exact retry command
+    assert any(r.startswith("phasegate backfill phase3 --table team_summary --dates 2023-11-") for r in outcome.retry)
+    assert "retry with:" in text
+
+
+def test_a_processor_that_succeeds_with_zero_rows_has_failed(world):
+    def zero(wh, catalog, table, start, end, *, labels=None):
+        return ProcessorResult(rows_written=0, output="nothing to do")
+
+    outcome, text = run(world, zero, tables=["team_other"], gate=False)
+    assert outcome.exit_code == 1
+    assert "wrote 0 rows" in text
+
+
+def test_a_processor_that_leaves_games_out_is_caught_by_verification(world):
+    def lossy(wh, catalog, table, start, end, *, labels=None):
+        result = run_processor(wh, catalog, table, start, end, labels=labels)
+        t = catalog.table(table)
+        wh.execute([f"DELETE FROM {t.ref} WHERE team_abbr = 'ATL' AND game_date BETWEEN DATE '{start}' "
+                    f"AND DATE '{end}'"])
+        return result
+
+    outcome, text = run(world, lossy, tables=["team_other"], gate=False)
+    assert outcome.exit_code == 1
+    assert "game(s) missing" in text
+
+
+def test_transient_classification():
+    assert is_transient(TransientError("x"))
+    assert is_transient(WarehouseError("503 Service Unavailable"))
+    assert is_transient(WarehouseError("Exceeded rate limits: too many table update operations"))
+    assert not is_transient(WarehouseError("Syntax error: Unexpected keyword FROM"))
+    assert not is_transient(ValueError("bug"))
+
+
+def test_refuses_without_yes_and_without_a_terminal(world):
+    with pytest.raises(Refused, match="--yes") as info:
+        backfill(opts(world, yes=False, interactive=False), out=lambda s: None)
+    assert info.value.exit_code == 2
+    from phasegate.cli import app
+
+    result = CliRunner().invoke(app, ["backfill", "phase3", "--warehouse", world.url, "--catalog",
+                                      str(world.root / "pipeline.toml")])
+    assert result.exit_code == 2 or "refusing" in str(result.exception)
+    assert world.rows("team_rollup") == 0
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(world):
+    lines: list[str] = []
+    outcome = backfill(opts(world, dry_run=True, yes=False), out=lines.append)
+    assert outcome.exit_code == 0 and outcome.verdict == "DRY-RUN"
+    assert "team_summary" in "\n".join(lines) and world.rows("team_rollup") == 0
+
+
+def test_run_refuses_when_the_upstream_phase_is_no_go(world):
+    lines: list[str] = []
+    outcome = run_phase(opts(world, "phase4"), out=lines.append, gate_fn=coverage_gate)
+    text = "\n".join(lines)
+    assert outcome.exit_code == 1 and outcome.verdict == "NO-GO"
+    assert world.rows("team_zone") == 0  # nothing written (the table does not even exist)
+    assert "team_summary" in text and "team_rollup" in text and "2023-11-07..2023-11-30" in text
+    assert "phasegate backfill phase3" in text
+    # then: backfill phase3, run phase4 -> GO
+    assert backfill(opts(world), out=lambda s: None, gate_fn=coverage_gate).exit_code == 0
+    done = run_phase(opts(world, "phase4"), out=lambda s: None, gate_fn=coverage_gate)
+    assert done.exit_code == 0 and done.gate.verdict == "GO" and done.upstream_gate.verdict == "GO"
+    assert world.rows("team_zone") > 0
+    runs = recent_runs(world.root / ".phasegate")
+    assert [r["status"] for r in runs][:3] == ["GO", "GO", "NO-GO"]
+    assert runs[0]["kind"] == "run" and runs[0]["phase"] == "phase4"
+
+
+def test_run_log_and_runs_commands(world):
+    outcome, _ = run(world)
+    events = read_events(outcome.log_path)
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[1] == "plan" and kinds[-1] == "verdict" and "gate" in kinds
+    summary = recent_runs(world.root / ".phasegate", phase="phase3")[0]
+    assert summary["status"] == "GO" and summary["rows_written"] > 0
+    assert summary["tables"]["team_summary"]["done"] == summary["tables"]["team_summary"]["planned"] > 0
+    from phasegate.cli import app
+
+    cat = str(world.root / "pipeline.toml")
+    listed = CliRunner().invoke(app, ["runs", "--catalog", cat])
+    assert listed.exit_code == 0 and outcome.run_id in listed.output
+    shown = CliRunner().invoke(app, ["runs", "show", outcome.run_id, "--catalog", cat])
+    assert shown.exit_code == 0 and "verdict: GO" in shown.output and "chunk team_summary" in shown.output
+
+
+def test_dates_option_parsing_and_retry_command():
+    assert parse_dates("2023-11-01,2023-11-03..2023-11-04") == [d("2023-11-01"), d("2023-11-03"), d("2023-11-04")]
+    universe = [d("2023-11-01"), d("2023-11-02"), d("2023-11-04")]
+    assert retry_command("phase3", "t", universe, universe) == \
+        "phasegate backfill phase3 --table t --dates 2023-11-01..2023-11-04"
