@@ -195,3 +195,13 @@ def test_latest_backfill_runs_of_the_phase_are_listed(tmp_path, catalog):
     assert "phase3-20260104T065000Z-beef" in section
     assert "player_game_summary 72/72 dates" in section and "9000" in section
     assert "No backfill run recorded" in render_report(load("go"), catalog=catalog, backfills=[])
+
+
+def test_results_without_phase_or_table_facts_still_render_with_gaps(catalog):
+    results = load("nogo")
+    results["phase"] = None
+    results["tables"] = {}
+    html = render_report(results, catalog=catalog)
+    assert 'data-verdict="NO-GO"' in html
+    assert html.count('<tr data-table="') == len(catalog.tables_of("phase3"))
+    assert "No coverage measured for this table" in html

@@ -211,6 +211,13 @@ def _backfill_view(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str
 def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Path | None = None,
                signoffs: list[dict[str, Any]] | None = None,
                backfills: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    if not results.get("phase"):
+        # an older or partial results.json: the phase is in the run id and the folder name
+        from phasegate.report.runs import RUN_ID
+
+        match = RUN_ID.match(str(results.get("run_id") or ""))
+        guess = match["phase"] if match else (run_dir.parent.name if run_dir is not None else "")
+        results = {**results, "phase": guess}
     phase = results.get("phase") or ""
     window = results.get("window") or {}
     start = dt.date.fromisoformat(window["start"])
