@@ -8,7 +8,7 @@ PYTHON ?= python3
 WORKERS ?= 2
 export PHASEGATE_WAREHOUSE ?= duckdb:///warehouse.duckdb
 
-.PHONY: setup demo test browser validate-phase3 validate-phase4 lint bench clean
+.PHONY: setup emulator demo test browser validate-phase3 validate-phase4 lint bench clean
 
 # Idempotent and quick: reinstalls only when pyproject.toml changed.
 setup: $(STAMP)
@@ -20,7 +20,16 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(PY) -m phasegate.demo.story
 
-test: setup browser
+# The BigQuery emulator's own venv (it pins sqlglot<30.12): idempotent, for tests/test_bigquery_*.
+EMULATOR_VENV := .phasegate/emulator-venv
+EMULATOR_STAMP := $(EMULATOR_VENV)/.installed-stamp
+emulator: $(EMULATOR_STAMP)
+$(EMULATOR_STAMP): tests/emulator/requirements.txt
+	@test -x $(EMULATOR_VENV)/bin/python || $(PYTHON) -m venv $(EMULATOR_VENV)
+	$(EMULATOR_VENV)/bin/python -m pip install -q --disable-pip-version-check -r tests/emulator/requirements.txt
+	@touch $(EMULATOR_STAMP)
+
+test: setup browser emulator
 	$(PY) -m pytest -n $(WORKERS) -q tests
 
 # Headless Chromium for the report's browser test (tests/test_report_browser.py). Idempotent:

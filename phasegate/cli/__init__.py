@@ -27,6 +27,7 @@ app = typer.Typer(
 COMMAND_MODULES = (
     "phasegate.cli.catalog_cmd",
     "phasegate.cli.demo_cmd",
+    "phasegate.cli.init_cmd",
     "phasegate.cli.gate_cmd",
     "phasegate.cli.run_cmd",
     "phasegate.cli.report_cmd",

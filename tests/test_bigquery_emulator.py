@@ -1,0 +1,173 @@
+"""End to end through the official google-cloud-bigquery client, against bqemulator.
+
+The same small raw warehouse (about four weeks of the demo's 2023-24 season) is loaded into
+the emulator and into DuckDB; the processors, `phasegate init`, the coverage measurement,
+the gate and the runner then run on both, and every measurement must be equal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pyarrow.compute as pc
+import pytest
+
+from bigquery_emulator import Emulator
+from builders import repo_catalog
+from phasegate.coverage import measure_coverage
+from phasegate.errors import WarehouseError
+from phasegate.init import init_warehouse
+from phasegate.processors import run_processor
+from phasegate.warehouse import open_warehouse
+from phasegate.warehouse.bigquery import BigQueryWarehouse
+from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+RAW_START, RAW_END = dt.date(2023, 10, 24), dt.date(2023, 11, 21)   # opening night 2023-10-24
+WINDOW = (dt.date(2023, 10, 24), dt.date(2023, 11, 21))
+PHASE3 = ["team_offense_game_summary", "team_defense_game_summary", "player_game_summary",
+          "upcoming_team_game_context", "upcoming_player_game_context"]
+# What each table gets, so that coverage has holes: (start, end) ranges run by the processor.
+FILLS = {
+    "team_offense_game_summary": [(dt.date(2023, 10, 24), dt.date(2023, 11, 21))],
+    "team_defense_game_summary": [(dt.date(2023, 10, 24), dt.date(2023, 11, 12))],
+    "player_game_summary": [(dt.date(2023, 10, 24), dt.date(2023, 11, 8)), (dt.date(2023, 11, 14), dt.date(2023, 11, 21))],
+    "upcoming_team_game_context": [(dt.date(2023, 11, 7), dt.date(2023, 11, 21))],
+    "upcoming_player_game_context": [(dt.date(2023, 11, 10), dt.date(2023, 11, 21))],
+}
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    emu = Emulator(tmp_path_factory.mktemp("bqemulator") / "emulator.log").start()
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="session")
+def small_raw():
+    from phasegate.demo.raw import generate_raw
+
+    out = {}
+    for name, table in generate_raw(7).items():
+        keep = pc.and_(pc.greater_equal(table["game_date"], RAW_START), pc.less_equal(table["game_date"], RAW_END))
+        out[name] = table.filter(keep)
+    return out
+
+
+def load_raw(wh, catalog, raw) -> None:
+    for name, data in raw.items():
+        table = catalog.table(name)
+        wh.load_table(table.dataset, table.name, data, replace=True)
+
+
+def snapshot(wh, table) -> list[tuple]:
+    """Every row but processed_at, sorted, floats rounded: comparable across engines."""
+    cols = [c for c in wh.columns(table.dataset, table.name) if c != "processed_at"]
+    rows = wh.query(f"SELECT {', '.join(cols)} FROM {table.ref}")
+
+    def norm(v):
+        if isinstance(v, float):
+            return None if math.isnan(v) else round(v, 6)
+        if isinstance(v, list):
+            return tuple(norm(x) for x in v)
+        return v
+
+    return sorted((tuple(norm(r[c]) for c in cols) for r in rows), key=repr)
+
+
+@pytest.fixture()
+def pair(emulator, small_raw, tmp_path, request):
+    """(BigQuery on the emulator, DuckDB) holding the same raw data; a project per test."""
+    catalog = repo_catalog()
+    project = "e2e-" + request.node.name.replace("_", "-")[:40].strip("-").lower()
+    bq = open_warehouse(emulator.url(project))
+    duck = DuckDBWarehouse(tmp_path / "warehouse.duckdb")
+    for wh in (bq, duck):
+        load_raw(wh, catalog, small_raw)
+    yield catalog, bq, duck
+    bq.close()
+    duck.close()
+
+
+def test_processors_init_and_coverage_match_duckdb(pair):
+    catalog, bq, duck = pair
+    assert isinstance(bq, BigQueryWarehouse)
+    for wh in (bq, duck):
+        steps = init_warehouse(wh, catalog, "phase3")
+        assert {s.name for s in steps if s.action == "created"} == {catalog.table(t).ref for t in PHASE3}
+        again = init_warehouse(wh, catalog, "phase3")  # idempotent
+        assert not [s for s in again if s.action == "created"]
+    for name in PHASE3:
+        table = catalog.table(name)
+        assert list(bq.columns(table.dataset, name)) == list(duck.columns(table.dataset, name))
+        info = bq.table_info(table.dataset, name)
+        assert info["partition_column"] == table.partition and info["partition_type"] == "DAY"
+    assert bq.tables("nba_analytics") == duck.tables("nba_analytics") == sorted(PHASE3)
+    assert bq.tables("no_such_dataset") == [] and bq.columns("nba_analytics", "no_such_table") == {}
+
+    for name in catalog.topological_order(PHASE3):
+        for start, end in FILLS[name]:
+            written = [run_processor(wh, catalog, name, start, end).rows_written for wh in (bq, duck)]
+            assert written[0] == written[1] and written[0] > 0, (name, start, end, written)
+    # Re-running a range replaces it: same rows, nothing doubled.
+    start, end = FILLS["team_offense_game_summary"][0]
+    assert run_processor(bq, catalog, "team_offense_game_summary", start, end).rows_written == \
+        run_processor(duck, catalog, "team_offense_game_summary", start, end).rows_written
+
+    for name in PHASE3:
+        table = catalog.table(name)
+        assert snapshot(bq, table) == snapshot(duck, table), name
+        on_bq, on_duck = (measure_coverage(wh, catalog, name, *WINDOW) for wh in (bq, duck))
+        assert on_bq.dates == on_duck.dates, name
+        assert (on_bq.date_ratio, on_bq.game_ratio, on_bq.missing_dates, on_bq.partial_dates) == \
+            (on_duck.date_ratio, on_duck.game_ratio, on_duck.missing_dates, on_duck.partial_dates)
+    # the fills above leave real holes, so the comparison means something
+    assert measure_coverage(bq, catalog, "player_game_summary", *WINDOW).missing_dates
+
+
+def test_replace_range_is_atomic_and_guarded(pair):
+    catalog, bq, duck = pair
+    table = catalog.table("team_offense_game_summary")
+    start, end = dt.date(2023, 11, 7), dt.date(2023, 11, 10)
+    for wh in (bq, duck):
+        run_processor(wh, catalog, table.name, start, end)
+    before = snapshot(bq, table)
+    assert before == snapshot(duck, table)
+    # A processor that strays outside its range writes nothing, on both engines.
+    stray = ("SELECT * REPLACE (DATE_ADD(game_date, INTERVAL 30 DAY) AS game_date) "
+             "FROM nba_analytics.team_offense_game_summary WHERE game_date BETWEEN @start_date AND @end_date")
+    for wh in (bq, duck):
+        with pytest.raises(WarehouseError, match="outside 2023-11-07..2023-11-10"):
+            wh.replace_range(table.dataset, table.name, table.date_column, start, end, stray, {})
+    assert snapshot(bq, table) == before == snapshot(duck, table)
+    # A failing query (division by zero mid-INSERT) rolls the DELETE back too.
+    failing = ("SELECT * REPLACE (CAST(1 / (points_scored - points_scored) AS INT64) AS points_scored) "
+               "FROM nba_analytics.team_offense_game_summary WHERE game_date BETWEEN @start_date AND @end_date")
+    with pytest.raises(WarehouseError):
+        bq.replace_range(table.dataset, table.name, table.date_column, start, end, failing, {})
+    assert snapshot(bq, table) == before
+
+
+def test_query_errors_are_one_line_warehouse_errors(pair):
+    _, bq, _ = pair
+    with pytest.raises(WarehouseError) as missing:
+        bq.query("SELECT * FROM nba_analytics.no_such_table")
+    # (the emulator answers 403 "Access Denied ... or perhaps it does not exist"; BigQuery 404)
+    assert "\n" not in str(missing.value) and "(40" in str(missing.value)
+    with pytest.raises(WarehouseError) as bad:
+        bq.query("SELEC 1")
+    assert "\n" not in str(bad.value) and "400" in str(bad.value)
+    with pytest.raises(WarehouseError, match="not given: end_date"):
+        bq.query("SELECT @start_date AS a, @end_date AS b", {"start_date": dt.date(2024, 1, 1)})
+
+
+def test_parameters_round_trip_with_their_types(pair):
+    _, bq, _ = pair
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    row = bq.query("SELECT @d AS d, @i AS i, @f AS f, @s AS s, @b AS b, @ts AS ts, ARRAY_LENGTH(@xs) AS n, "
+                   "'x' IN UNNEST(@xs) AS has_x",
+                   {"d": dt.date(2024, 1, 2), "i": 7, "f": 0.5, "s": "it's", "b": True, "ts": when,
+                    "xs": ["x", "y"]})[0]
+    assert row == {"d": dt.date(2024, 1, 2), "i": 7, "f": 0.5, "s": "it's", "b": True, "ts": when, "n": 2,
+                   "has_x": True}
