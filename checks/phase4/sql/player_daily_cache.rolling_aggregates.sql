@@ -1,0 +1,57 @@
+-- family: leakage
+-- points_avg_last_5/10, points_avg_season and games_played_season equal a recomputation from the player's played
+-- games (player_game_summary: active, minutes > 0) of the same season strictly before cache_date
+WITH seasons AS (
+  SELECT DISTINCT game_date, season_year FROM expected_games
+),
+events AS (
+  -- on a shared day the cache row sorts first: "before" never includes that day's game
+  SELECT player_lookup, season_year, game_date, 1 AS played, points,
+         CAST(NULL AS FLOAT64) AS s5, CAST(NULL AS FLOAT64) AS s10, CAST(NULL AS FLOAT64) AS s_season,
+         CAST(NULL AS INT64) AS s_games
+  FROM nba_analytics.player_game_summary
+  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
+    AND is_active AND minutes_played > 0
+  UNION ALL
+  SELECT c.player_lookup, s.season_year, c.cache_date, 0, NULL, c.points_avg_last_5, c.points_avg_last_10,
+         c.points_avg_season, c.games_played_season
+  FROM nba_precompute.player_daily_cache AS c
+  LEFT JOIN seasons AS s ON s.game_date = c.cache_date
+  WHERE c.cache_date BETWEEN @start_date AND @end_date
+),
+seq AS (
+  SELECT *,
+    SUM(played) OVER w AS k,
+    SUM(IF(played = 1, points, 0)) OVER w AS cum_points
+  FROM events
+  WINDOW w AS (PARTITION BY player_lookup, season_year ORDER BY game_date, played ROWS UNBOUNDED PRECEDING)
+),
+played_seq AS (SELECT player_lookup, season_year, k, cum_points FROM seq WHERE played = 1),
+targets AS (
+  SELECT t.player_lookup, t.game_date, t.s5, t.s10, t.s_season, t.s_games, t.k,
+    SAFE_DIVIDE(t.cum_points - COALESCE(p5.cum_points, 0), LEAST(5, t.k)) AS avg_5,
+    SAFE_DIVIDE(t.cum_points - COALESCE(p10.cum_points, 0), LEAST(10, t.k)) AS avg_10,
+    SAFE_DIVIDE(t.cum_points, t.k) AS avg_season
+  FROM seq AS t
+  LEFT JOIN played_seq AS p5
+    ON p5.player_lookup = t.player_lookup AND p5.season_year = t.season_year AND p5.k = t.k - LEAST(5, t.k)
+  LEFT JOIN played_seq AS p10
+    ON p10.player_lookup = t.player_lookup AND p10.season_year = t.season_year AND p10.k = t.k - LEAST(10, t.k)
+  WHERE t.played = 0
+)
+SELECT CONCAT(CAST(game_date AS STRING), ' ', player_lookup, ': ',
+  CASE
+    WHEN COALESCE(s_games = k, FALSE) IS NOT TRUE
+      THEN CONCAT('games_played_season ', COALESCE(CAST(s_games AS STRING), 'NULL'), ' vs ', CAST(k AS STRING), ' earlier games')
+    WHEN COALESCE(ABS(s5 - avg_5) <= 0.051, FALSE) IS NOT TRUE
+      THEN CONCAT('points_avg_last_5 ', COALESCE(CAST(s5 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_5, 2) AS STRING), 'NULL'))
+    WHEN COALESCE(ABS(s10 - avg_10) <= 0.051, FALSE) IS NOT TRUE
+      THEN CONCAT('points_avg_last_10 ', COALESCE(CAST(s10 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_10, 2) AS STRING), 'NULL'))
+    ELSE CONCAT('points_avg_season ', COALESCE(CAST(s_season AS STRING), 'NULL'), ' vs ',
+                COALESCE(CAST(ROUND(avg_season, 2) AS STRING), 'NULL'))
+  END) AS example
+FROM targets
+WHERE COALESCE(s_games = k, FALSE) IS NOT TRUE
+   OR COALESCE(ABS(s5 - avg_5) <= 0.051, FALSE) IS NOT TRUE
+   OR COALESCE(ABS(s10 - avg_10) <= 0.051, FALSE) IS NOT TRUE
+   OR COALESCE(ABS(s_season - avg_season) <= 0.051, FALSE) IS NOT TRUE
