@@ -170,8 +170,10 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
         text += f"\n  could not validate: {_one_line(errors[0]['message']) if errors else 'pytest failed'}"
     text += f"\nreport: {run_dir}"
 
-    # --- HTML report (report teammate): render reports/<phase>/<run_id>/report.html here, -------
-    # --- from `results` / results.json, before returning. -------------------------------------
+    # The HTML sign-off report (reports/<phase>/<run_id>/report.html) and the reports index.
+    from phasegate.report import render_gate_report
+
+    text += "\n" + render_gate_report(run_dir, catalog=catalog)
 
     return GateResult(phase=phase, verdict=results["verdict"], exit_code=int(results["exit_code"]), run_dir=run_dir,
                       failing_tables=failing, text=text, results=results)

@@ -205,3 +205,15 @@ def test_results_without_phase_or_table_facts_still_render_with_gaps(catalog):
     assert 'data-verdict="NO-GO"' in html
     assert html.count('<tr data-table="') == len(catalog.tables_of("phase3"))
     assert "No coverage measured for this table" in html
+
+
+def test_gate_hook_renders_and_never_raises(tmp_path, catalog):
+    from phasegate.report import render_gate_report
+
+    run_dir = place(tmp_path / "reports", "go")
+    line = render_gate_report(run_dir, catalog=catalog)
+    assert line == f"html report: {run_dir / 'report.html'}" and (run_dir / "report.html").is_file()
+    broken = tmp_path / "reports" / "phase3" / "phase3-20260104T080000Z-dead"
+    broken.mkdir()
+    (broken / "results.json").write_text("{not json")
+    assert render_gate_report(broken, catalog=catalog).startswith("html report not rendered: UsageError")

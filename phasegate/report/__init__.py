@@ -16,10 +16,23 @@ def write_report(run_dir: str | Path, *, catalog: Any = None, warehouse: Any = N
     return _write(run_dir, catalog=catalog, warehouse=warehouse)
 
 
+def render_gate_report(run_dir: str | Path, *, catalog: Any = None) -> str:
+    """What the gate calls at the end of a run: render report.html; never raises.
+
+    Returns the line for people: where the report is, or why it could not be rendered (the
+    gate's verdict and exit code never depend on the report).
+    """
+    try:
+        out = write_report(run_dir, catalog=catalog)
+    except Exception as exc:  # noqa: BLE001 — the verdict stands even if the page cannot be drawn
+        return f"html report not rendered: {type(exc).__name__}: {exc}"
+    return f"html report: {out}"
+
+
 def write_index(reports_root: str | Path) -> Path:
     from phasegate.report.render import write_index as _write
 
     return _write(reports_root)
 
 
-__all__ = ["write_index", "write_report"]
+__all__ = ["render_gate_report", "write_index", "write_report"]
