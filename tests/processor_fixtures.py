@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pyarrow as pa
-
 from builders import d, load_rows, load_schedule, schedule_row
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 TS = pa.timestamp("us", tz="UTC")
 
 
@@ -87,10 +86,10 @@ def player_row(game: str, team: str | None, player: str, *, status: str = "activ
                tov: int = 2, dnp_reason: str | None = None, steals: int = 1, blocks: int = 0, dreb: int = 3) -> dict:
     gid, date, away, home, _ = next(g for g in GAMES if g[0] == game)
     active = status == "active"
-    stats = dict(points=pts, field_goals_made=fgm, field_goals_attempted=fga, three_pointers_made=tpm,
-                 three_pointers_attempted=tpa, free_throws_made=ftm, free_throws_attempted=fta,
-                 offensive_rebounds=1, defensive_rebounds=dreb, total_rebounds=dreb + 1, assists=2, steals=steals,
-                 blocks=blocks, turnovers=tov, personal_fouls=2, plus_minus=5)
+    stats = {"points": pts, "field_goals_made": fgm, "field_goals_attempted": fga, "three_pointers_made": tpm,
+                 "three_pointers_attempted": tpa, "free_throws_made": ftm, "free_throws_attempted": fta,
+                 "offensive_rebounds": 1, "defensive_rebounds": dreb, "total_rebounds": dreb + 1, "assists": 2, "steals": steals,
+                 "blocks": blocks, "turnovers": tov, "personal_fouls": 2, "plus_minus": 5}
     return {"game_id": f"{date.replace('-', '')}_{away}_{home}", "nba_game_id": gid, "game_date": d(date),
             "season_year": 2023, "team_abbr": team, "home_team_abbr": home, "away_team_abbr": away,
             "player_lookup": player, "player_name": player.title(), "player_status": status,

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
-
 from builders import repo_catalog
+
 from phasegate.calendar import Calendar, GameDate
 from phasegate.coverage import measure_coverage
-from phasegate.demo.scenarios import build_scenario, incident_missing_dates, load_raw, rebuild_phase
+from phasegate.demo.scenarios import (
+    build_scenario,
+    incident_missing_dates,
+    load_raw,
+    rebuild_phase,
+)
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 # The handoff of 2026-01-05: covered / expected non-bootstrap game dates per phase-3 table.
@@ -56,7 +62,7 @@ def test_incident_gaps_are_runs_and_whole_seasons(incident):
     assert first_two <= set(upgc.missing_dates)  # 2021-22 and 2022-23 entirely
     tdgs = measure(incident, catalog, "team_defense_game_summary")
     positions = [tdgs.expected_dates.index(d) for d in tdgs.missing_dates]
-    breaks = sum(1 for a, b in zip(positions, positions[1:]) if b != a + 1)
+    breaks = sum(1 for a, b in itertools.pairwise(positions) if b != a + 1)
     assert breaks == 1  # two runs of consecutive game dates, not a sprinkle
 
 

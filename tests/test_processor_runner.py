@@ -6,14 +6,20 @@ import shutil
 import sys
 
 import pytest
-
 from builders import ROOT, d, repo_catalog
+from test_processors_phase3 import END, START, raw_fixture
+
 from phasegate.catalog import load_catalog
 from phasegate.errors import PhasegateError, WarehouseError
-from phasegate.processors import ProcessorFailed, command_for, processor_params, processor_sql, run_processor
+from phasegate.processors import (
+    ProcessorFailed,
+    command_for,
+    processor_params,
+    processor_sql,
+    run_processor,
+)
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from phasegate.warehouse.translate import parse_bigquery, referenced_tables, to_duckdb
-from test_processors_phase3 import END, START, raw_fixture
 
 PROCESSED = [t for t in repo_catalog().tables.values() if t.processor is not None]
 

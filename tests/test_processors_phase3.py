@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 from builders import d, repo_catalog
+from processor_fixtures import load_raw_fixture, player_row, team_box_row, ts
+
 from phasegate.processors import run_processor
 from phasegate.warehouse.duckdb import DuckDBWarehouse
-from processor_fixtures import load_raw_fixture, player_row, team_box_row, ts
 
 START, END = d("2023-10-01"), d("2023-11-30")
 PHASE3_ORDER = ["team_offense_game_summary", "team_defense_game_summary", "player_game_summary",

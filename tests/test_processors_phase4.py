@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-
 from builders import d, load_rows, load_schedule, repo_catalog, schedule_row
+
 from phasegate.processors import run_processor
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
