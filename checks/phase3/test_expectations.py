@@ -14,5 +14,5 @@ def pytest_generate_tests(metafunc):
     parametrize_expectations(metafunc, PHASE)
 
 
-def test_expectation(expectation_outcome):
+def test_expectation(expectation_outcome):  # noqa: F811  (the fixture)
     assert_expectation(expectation_outcome)

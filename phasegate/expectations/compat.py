@@ -84,7 +84,7 @@ def install() -> None:
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
             original_init(self, *args, **kwargs)
             if self.dialect_name == DUCKDB and getattr(self, "dialect_module", None) is None:
-                import sqlalchemy.dialects.postgresql as postgresql
+                from sqlalchemy.dialects import postgresql
 
                 self.dialect_module = postgresql
 

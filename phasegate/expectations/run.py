@@ -44,7 +44,7 @@ def engine_url(warehouse_url: str | None) -> tuple[str, dict[str, Any]]:
     if not sep:
         raise UsageError(f"warehouse {url!r} is not a URL (try duckdb:///warehouse.duckdb or bigquery://PROJECT)")
     if scheme == "duckdb":
-        path = rest[1:] if rest.startswith("/") else rest  # same convention as the DuckDB adapter
+        path = rest.removeprefix("/")  # same convention as the DuckDB adapter
         path = path.split("?", 1)[0]
         if not path or path == ":memory:":
             raise UsageError(f"warehouse {url!r}: expectations need a DuckDB file, not {path or 'nothing'}")
@@ -153,6 +153,18 @@ def _jsonable(value: Any) -> Any:
         return str(value)
 
 
+def _raised(info: Any) -> tuple[bool, str | None]:
+    """GE's exception_info is either flat or keyed by metric id; (raised?, one-line message)."""
+    if not isinstance(info, dict):
+        return False, None
+    candidates = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for candidate in candidates:
+        if candidate.get("raised_exception"):
+            text = str(candidate.get("exception_message") or "Great Expectations raised an exception")
+            return True, " ".join(text.split())[:300]
+    return False, None
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return " ".join(text.splitlines()[0].split()) if text else type(exc).__name__
@@ -244,7 +256,7 @@ class ExpectationRunner:
             self._ensure_listener()
             batch = batch_definition.get_batch()
             result = batch.validate(ge_suite, result_format=RESULT_FORMAT)
-        except Exception as exc:  # the query failed, a column is missing, the warehouse is away
+        except Exception as exc:  # noqa: BLE001
             error = f"{table.ref}: Great Expectations could not validate the window: {_first_line(exc)}"
             return TableValidation(table=table.name, success=False, outcomes={}, statements=self.statements - before,
                                    duration_s=time.perf_counter() - started, query=query, error=error)
@@ -262,8 +274,7 @@ class ExpectationRunner:
             case_id = (config.meta or {}).get("phasegate_case")
             if case_id is None:
                 continue
-            info = item.exception_info or {}
-            raised = info.get("raised_exception") if isinstance(info, dict) else False
+            raised, message = _raised(item.exception_info)
             details = item.result or {}
             outcomes[case_id] = RuleOutcome(
                 case_id=case_id, success=bool(item.success) and not raised,
@@ -271,8 +282,7 @@ class ExpectationRunner:
                 unexpected_count=details.get("unexpected_count"),
                 unexpected_percent=details.get("unexpected_percent"),
                 partial_unexpected=list(details.get("partial_unexpected_list") or [])[:5],
-                exception=(" ".join(str(info.get("exception_message") or "raised").split())[:300]
-                           if raised else None))
+                exception=message if raised else None)
         for rule in suite.rules:
             outcomes.setdefault(rule.case_id, RuleOutcome(
                 case_id=rule.case_id, success=False, exception="Great Expectations returned no result for this rule"))
@@ -288,11 +298,11 @@ class ExpectationRunner:
         )
 
         try:
-            run_id = RunIdentifier(run_name="phasegate", run_time=dt.datetime.now(dt.timezone.utc))
+            run_id = RunIdentifier(run_name="phasegate", run_time=dt.datetime.now(dt.UTC))
             key = ValidationResultIdentifier(expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite_name),
                                              run_id=run_id, batch_identifier=suite_name.replace(".", "_"))
             self.context.validation_results_store.set(key, result)
-        except Exception:  # Data Docs are a courtesy; never fail the gate over them
+        except Exception:  # noqa: BLE001, S110
             pass
 
     def build_data_docs(self) -> Path | None:
@@ -305,7 +315,7 @@ class ExpectationRunner:
         try:
             engine = self.datasource.get_execution_engine()
             engine.close()
-        except Exception:
+        except Exception:  # noqa: BLE001, S110
             pass
 
 
@@ -323,7 +333,7 @@ def build_data_docs(data_docs_dir: str | Path, *, context: Any = None) -> Path |
         context = shell._make_context()
     try:
         context.build_data_docs(site_names=["phasegate"])
-    except Exception:
+    except Exception:  # noqa: BLE001
         return None
     index = data_docs_dir / "index.html"
     return index if index.is_file() else None
