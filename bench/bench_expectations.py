@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from phasegate.catalog import Table, load_catalog  # noqa: E402
-from phasegate.expectations.suites import Rule, discover  # noqa: E402
+from phasegate.catalog import Table, load_catalog
+from phasegate.expectations.suites import Rule, discover
 
 
 def _lit(value) -> str:
