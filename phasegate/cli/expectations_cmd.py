@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 
 from phasegate.cli import app
-from phasegate.cli.options import DEFAULT_CATALOG, CatalogOpt, EndOpt, StartOpt, WarehouseOpt, catalog_from
+from phasegate.cli.options import (
+    DEFAULT_CATALOG,
+    CatalogOpt,
+    EndOpt,
+    StartOpt,
+    WarehouseOpt,
+    catalog_from,
+)
 
 expectations_app = typer.Typer(help="Great Expectations suites per table (expectations/PHASE/TABLE.json).",
                                no_args_is_help=True)
