@@ -248,6 +248,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if len(phases) > 1:
         raise pytest.UsageError(f"phasegate: run one phase at a time (collected {', '.join(sorted(phases))})")
     config._phasegate_phase = next(iter(phases), None)
+    if phases:
+        _settings(config)  # a bad window, URL or exceptions file stops the session: usage error
 
 
 # -- fixtures -----------------------------------------------------------------------------------
@@ -575,6 +577,14 @@ class _Recorder:
         path = config.getoption("--results-json")
         if not path:
             return
+        if getattr(config, "_phasegate_phase", None) is None and not config._phasegate_reports:
+            try:
+                phase = _phase_from_args(config, _catalog(config))
+            except pytest.UsageError:
+                phase = None
+            if phase is None:
+                return  # not a gate session (e.g. pytest tests/): nothing to report
+            config._phasegate_phase = phase
         results = build_results(config, exitstatus)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,112 @@
+"""`run_gate` / `phasegate gate` / `phasegate status`: verdicts, exit codes and the run folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from builders import ROOT
+from phasegate.errors import UsageError
+from phasegate.exceptions import ExceptionsError
+from phasegate.gate import run_gate
+from phasegate.warehouse.duckdb import DuckDBWarehouse
+from test_gate_checks import END, START, build_world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.getbasetemp() / "gate_world.duckdb")
+
+
+@pytest.fixture()
+def copy(world, tmp_path):
+    def make(*statements: str) -> str:
+        target = tmp_path / "w.duckdb"
+        shutil.copy(world, target)
+        if statements:
+            with DuckDBWarehouse(target) as wh:
+                wh.execute(list(statements))
+        return f"duckdb:///{target}"
+    return make
+
+
+# The Great Expectations cases of checks/ are tested by their own module; here they would only
+# add GE's start-up time to every run.
+NO_GE = ("-k", "not test_expectation")
+
+
+def gate(url, tmp_path, phase="phase3", pytest_args=NO_GE, **kw):
+    return run_gate(phase, warehouse_url=url, catalog_path=ROOT / "pipeline.toml", start=START, end=END,
+                    reports_dir=tmp_path / "reports", pytest_args=pytest_args, **kw)
+
+
+def test_go_on_clean_data(copy, tmp_path):
+    result = gate(copy(), tmp_path, workers=2)
+    assert (result.verdict, result.exit_code) == ("GO", 0), result.text
+    assert result.run_dir.parent == (tmp_path / "reports" / "phase3").resolve()
+    assert result.run_dir.name.startswith("phase3-") and (result.run_dir / "junit.xml").exists()
+    data = json.loads((result.run_dir / "results.json").read_text())
+    assert data["run_id"] == result.run_dir.name and data["verdict"] == "GO"
+    assert {"window", "warehouse", "started_at", "finished_at", "duration_s", "git_commit", "catalog_fingerprint",
+            "exceptions_fingerprint", "tables", "checks", "exceptions_applied", "summary"} <= set(data)
+    assert "@" not in "".join(c["nodeid"] for c in data["checks"])  # xdist group suffixes are stripped
+
+
+def test_no_go_names_the_failing_table_and_its_first_missing_dates(copy, tmp_path):
+    url = copy("DELETE FROM nba_analytics.team_defense_game_summary "
+               "WHERE game_date BETWEEN DATE '2023-11-10' AND DATE '2023-11-20'")
+    result = gate(url, tmp_path, workers=2)
+    assert (result.verdict, result.exit_code) == ("NO-GO", 1)
+    assert list(result.failing_tables) == ["team_defense_game_summary"]
+    assert "2023-11-10..2023-11-20" in result.failing_tables["team_defense_game_summary"]
+    assert "NO-GO" in result.text and "team_defense_game_summary" in result.text
+
+
+def test_query_errors_without_failures_cannot_validate(copy, tmp_path):
+    result = gate(copy("DROP TABLE nba_raw.nbac_schedule"), tmp_path, workers=1)
+    assert (result.verdict, result.exit_code) == ("ERROR", 3), result.text
+    assert "could not validate" in result.text
+
+
+def test_unreachable_warehouse_cannot_validate(tmp_path):
+    result = gate(f"duckdb:///{tmp_path}/absent.duckdb", tmp_path, workers=1, pytest_args=("-k", "coverage and not test_expectation"))
+    assert result.exit_code == 3 and "does not exist" in result.text
+
+
+def test_no_tests_collected_is_no_go(copy, tmp_path):
+    result = gate(copy(), tmp_path, workers=1, pytest_args=("-k", "no_such_case"))
+    assert (result.verdict, result.exit_code) == ("NO-GO", 1)
+    assert "no gate case was collected" in result.text
+
+
+def test_usage_errors_before_anything_runs(tmp_path):
+    bad = tmp_path / "exceptions.toml"
+    bad.write_text("[[exceptions]\n")
+    with pytest.raises(ExceptionsError) as info:
+        gate("duckdb:///x.duckdb", tmp_path, exceptions_path=bad)
+    assert info.value.exit_code == 2
+    with pytest.raises(UsageError):
+        gate("duckdb:///x.duckdb", tmp_path, phase="phase9")
+    with pytest.raises(UsageError):
+        gate("postgres://x", tmp_path)
+
+
+def test_cli_status_and_gate_exit_codes(copy, tmp_path):
+    url = copy("DELETE FROM nba_analytics.upcoming_team_game_context WHERE game_date >= DATE '2023-11-25'")
+    pg = str(ROOT / ".venv" / "bin" / "phasegate")
+    window = ["--start-date", START.isoformat(), "--end-date", END.isoformat()]
+    status = subprocess.run([pg, "status", "phase3", "--warehouse", url, "--json", *window],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert status.returncode == 0, status.stderr
+    facts = json.loads(status.stdout)["tables"]["upcoming_team_game_context"]
+    assert facts["covered_dates"] < facts["expected_dates"] and not facts["ok"]
+    assert facts["missing_ranges"].startswith("2023-11-25..")
+    assert json.loads(status.stdout)["tables"]["player_game_summary"]["ok"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("nope = 1\n")
+    usage = subprocess.run([pg, "gate", "phase3", "--warehouse", url, "--exceptions", str(bad), *window],
+                           capture_output=True, text=True, cwd=ROOT)
+    assert usage.returncode == 2 and "unknown top-level" in usage.stderr and usage.stderr.count("\n") == 1

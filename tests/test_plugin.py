@@ -1,0 +1,112 @@
+"""The pytest plugin itself, through pytester: generated ids, catalog-driven cases, ERROR on query errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from builders import ROOT
+from test_gate_checks import END, START, build_world
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return build_world(tmp_path_factory.getbasetemp() / "gate_world.duckdb")
+
+
+@pytest.fixture()
+def project(pytester):
+    checks = pytester.path / "checks" / "phase3"
+    checks.mkdir(parents=True)
+    shutil.copy(ROOT / "checks" / "phase3" / "test_gate.py", checks / "test_gate.py")
+    return pytester
+
+
+def args(world, catalog=ROOT / "pipeline.toml", *extra):
+    return ["-p", "phasegate.plugin", "-p", "no:cacheprovider", "-p", "no:xdist", "--catalog", str(catalog),
+            "--warehouse", f"duckdb:///{world}", "--start-date", START.isoformat(), "--end-date", END.isoformat(),
+            *extra]
+
+
+def test_ids_are_family_and_table(project, world):
+    result = project.runpytest(*args(world, ROOT / "pipeline.toml", "--collect-only", "-q"))
+    out = result.stdout.str()
+    assert "checks/phase3/test_gate.py::test_date_coverage[team_defense_game_summary]" in out
+    assert "checks/phase3/test_gate.py::test_leakage[upcoming_player_game_context]" in out
+    assert "checks/phase3/test_gate.py::test_uncatalogued_tables" in out
+    assert "test_feature_vector" not in out  # no phase-3 table has features: no case, not a skip
+    assert "test_date_coverage[player_shot_zone_analysis]" not in out  # phase 4 is another gate
+
+
+def test_a_new_catalog_table_adds_its_cases(project, world, tmp_path):
+    text = (ROOT / "pipeline.toml").read_text().replace('processor = "backfill/', f'processor = "{ROOT}/backfill/')
+    text += """
+[tables.team_travel_summary]
+phase = "phase3"
+dataset = "nba_analytics"
+grain = "team-game"
+key = ["game_date", "team_abbr"]
+date_column = "game_date"
+team_columns = ["team_abbr"]
+"""
+    catalog = tmp_path / "pipeline.toml"
+    catalog.write_text(text)
+    result = project.runpytest(*args(world, catalog, "--collect-only", "-q"))
+    out = result.stdout.str()
+    for family in ("schema", "date_coverage", "game_coverage", "key_uniqueness"):
+        assert f"test_{family}[team_travel_summary]" in out
+    # and the gate fails on it: the table is catalogued but not in the warehouse
+    run = project.runpytest(*args(world, catalog, "-k", "team_travel_summary or uncatalogued"))
+    run.assert_outcomes(failed=2, errors=3)
+
+
+def test_clean_run_passes_and_writes_results_json(project, world, tmp_path):
+    target = tmp_path / "results.json"
+    result = project.runpytest(*args(world, ROOT / "pipeline.toml", "--results-json", str(target)))
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) > 40 and "failed" not in outcomes and "errors" not in outcomes
+    assert result.ret == 0
+    data = json.loads(target.read_text())
+    assert data["verdict"] == "GO" and data["exit_code"] == 0 and data["phase"] == "phase3"
+    assert set(data["tables"]) == {"team_offense_game_summary", "player_game_summary", "team_defense_game_summary",
+                                   "upcoming_player_game_context", "upcoming_team_game_context"}
+    cov = data["tables"]["team_defense_game_summary"]["coverage"]
+    assert cov["expected_dates"] == cov["covered_dates"] > 20 and cov["days"]["2023-10-24"] == "bootstrap"
+    assert data["tables"]["player_game_summary"]["fingerprint"]["rows"] > 1000
+    case = next(c for c in data["checks"] if c["name"] == "test_date_coverage[team_defense_game_summary]")
+    assert case["family"] == "date_coverage" and case["outcome"] == "passed" and case["threshold"] == ">= 95%"
+    assert data["summary"]["total"] == len(data["checks"]) == data["summary"]["passed"]
+
+
+def test_query_error_is_an_error_never_a_failure_or_skip(project, world, tmp_path):
+    from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(world, copy)
+    with DuckDBWarehouse(copy) as wh:
+        wh.execute(["DROP TABLE nba_raw.nbac_schedule"])
+    target = tmp_path / "results.json"
+    result = project.runpytest(*args(copy, ROOT / "pipeline.toml", "--results-json", str(target)))
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors", 0) > 10 and "failed" not in outcomes and "skipped" not in outcomes
+    data = json.loads(target.read_text())
+    assert data["verdict"] == "ERROR" and data["exit_code"] == 3
+    err = next(c for c in data["checks"] if c["name"] == "test_date_coverage[team_offense_game_summary]")
+    assert err["outcome"] == "error" and "nbac_schedule" in err["message"]
+
+
+def test_plain_tests_are_untouched(pytester):
+    pytester.makepyfile(test_plain="def test_ok():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest("-p", "phasegate.plugin", "-p", "no:cacheprovider", "--results-json",
+                                str(pytester.path / "r.json"))
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "r.json").exists() or json.loads((pytester.path / "r.json").read_text())["checks"] == []
+
+
+def test_bad_window_is_a_usage_error(project, world):
+    result = project.runpytest(*args(world, ROOT / "pipeline.toml", "--start-date", "2024-13-01"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
