@@ -13,6 +13,7 @@ from builders import ROOT, load_rows
 
 from phasegate.catalog import load_catalog
 from phasegate.errors import NoGo
+from phasegate.report.checklist import FAMILIES, PHASE_LEVEL, applies
 from phasegate.report.fingerprint import table_fingerprint
 from phasegate.report.signoff import read_signoffs, sign
 from phasegate.warehouse.duckdb import DuckDBWarehouse
@@ -42,7 +43,8 @@ def project(tmp_path):
     return tmp_path, catalog, url
 
 
-def gate_run(project_dir, catalog, url, *, verdict: str, run_id: str, fingerprint: dict | None = None) -> dict:
+def gate_run(project_dir, catalog, url, *, verdict: str, run_id: str, fingerprint: dict | None = None,
+             skip_tables: tuple[str, ...] = ()) -> dict:
     """Write a run folder as the gate would, recording the table fingerprint of *now*."""
     if fingerprint is None:
         wh = DuckDBWarehouse(url.removeprefix("duckdb:///"), read_only=True)
@@ -50,9 +52,14 @@ def gate_run(project_dir, catalog, url, *, verdict: str, run_id: str, fingerprin
         wh.close()
     run_dir = project_dir / "reports" / "phase3" / run_id
     run_dir.mkdir(parents=True)
-    checks = [{"nodeid": f"checks/phase3/test_gate.py::test_date_coverage[{TABLE}]", "name": "test_date_coverage",
-               "table": TABLE, "family": "date_coverage", "outcome": "passed" if verdict == "GO" else "failed",
-               "measured": "2/2", "threshold": ">= 95%", "message": "", "duration_s": 0.1}]
+    # every case the catalog asks for, as the gate would run them (one failing when NO-GO)
+    checks = [{"nodeid": f"checks/phase3/test_gate.py::test_{family}[{t.name}]", "name": f"test_{family}",
+               "table": None if family in PHASE_LEVEL else t.name, "family": family, "outcome": "passed",
+               "measured": "ok", "threshold": "", "message": "", "duration_s": 0.1}
+              for t in catalog.tables_of("phase3") for family in FAMILIES
+              if t.name not in skip_tables and applies(family, t, catalog)[0]]
+    if verdict != "GO":
+        next(c for c in checks if c["table"] == TABLE and c["family"] == "date_coverage")["outcome"] = "failed"
     results = {
         "run_id": run_id, "phase": "phase3", "verdict": verdict, "exit_code": 0 if verdict == "GO" else 1,
         "window": {"start": START.isoformat(), "end": END.isoformat()}, "warehouse": url,
@@ -62,8 +69,9 @@ def gate_run(project_dir, catalog, url, *, verdict: str, run_id: str, fingerprin
                            "coverage": {"days": {"2023-11-07": "covered", "2023-11-08": "covered"}},
                            "fingerprint": fingerprint}},
         "checks": checks, "exceptions_applied": [],
-        "summary": {"passed": int(verdict == "GO"), "failed": int(verdict != "GO"), "error": 0, "skipped": 0,
-                    "total": 1},
+        "summary": {"passed": sum(c["outcome"] == "passed" for c in checks),
+                    "failed": sum(c["outcome"] == "failed" for c in checks), "error": 0, "skipped": 0,
+                    "total": len(checks)},
     }
     (run_dir / "results.json").write_text(json.dumps(results))
     return results
@@ -114,6 +122,14 @@ def test_stale_data_is_refused(project, change):
     with pytest.raises(NoGo, match=r"data changed since run phase3-20260104T060000Z-0003 .*team_offense_game_summary"):
         sign("phase3", "Ada", catalog=catalog, reports_root=project_dir / "reports", warehouse_url=url)
     assert read_signoffs(project_dir / "reports") == []
+
+
+def test_go_with_checklist_gaps_is_refused(project):
+    project_dir, catalog, url = project
+    gate_run(project_dir, catalog, url, verdict="GO", run_id="phase3-20260104T060000Z-0007",
+             skip_tables=("upcoming_team_game_context",))
+    with pytest.raises(NoGo, match=r"checklist has \d+ gap\(s\).*upcoming_team_game_context/schema"):
+        sign("phase3", "Ada", catalog=catalog, reports_root=project_dir / "reports", warehouse_url=url)
 
 
 def test_unrecorded_fingerprint_is_refused(project):

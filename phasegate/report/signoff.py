@@ -1,6 +1,7 @@
 """Sign-off: a person vouches for the latest GO report of a phase, if the data has not moved.
 
-The rules: the latest run of the phase must be GO, and every table's fingerprint (row count
+The rules: the latest run of the phase must be GO, its checklist must have no gap (every
+check the catalog asks for ran), and every table's fingerprint (row count
 and max processed_at over the run's window, one query per table) must equal the one the run
 recorded. Otherwise the sign-off is refused (NoGo, exit 1). An accepted sign-off is appended
 to reports/signoffs.jsonl and the report is re-rendered with the signature.
@@ -78,6 +79,13 @@ def sign(phase: str, by: str, *, catalog: Catalog, reports_root: Path, warehouse
         detail = f" (failing: {', '.join(failing)})" if failing else ""
         raise NoGo(f"refusing to sign {phase}: the latest report {run_id} is {verdict or 'unknown'}{detail}; "
                    f"fix the data, re-run `phasegate gate {phase}`, then sign the GO report")
+    from phasegate.report.checklist import build_checklist
+
+    gaps = build_checklist(results, catalog).gaps
+    if gaps:
+        shown = ", ".join(f"{t}/{f}" for t, f in gaps[:8]) + (f" (+{len(gaps) - 8} more)" if len(gaps) > 8 else "")
+        raise NoGo(f"refusing to sign {phase}: report {run_id} is GO but its checklist has {len(gaps)} gap(s), "
+                   f"checks the catalog asks for that did not run: {shown}; fix the gate and re-run it")
     stored = stored_fingerprints(results)
     unrecorded = sorted(name for name, fp in stored.items() if not fp)
     if not stored or unrecorded:
