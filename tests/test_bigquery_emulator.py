@@ -12,9 +12,9 @@ import math
 
 import pyarrow.compute as pc
 import pytest
-
 from bigquery_emulator import Emulator
 from builders import repo_catalog
+
 from phasegate.coverage import measure_coverage
 from phasegate.errors import WarehouseError
 from phasegate.init import init_warehouse
@@ -87,10 +87,10 @@ def pair(emulator, small_raw, tmp_path, request):
         load_raw(wh, catalog, small_raw)
     yield catalog, bq, duck
     bq.close()
-    duck.close()
+    duck.close()  # (closing twice is harmless)
 
 
-def test_processors_init_and_coverage_match_duckdb(pair):
+def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path):
     catalog, bq, duck = pair
     assert isinstance(bq, BigQueryWarehouse)
     for wh in (bq, duck):
@@ -124,6 +124,32 @@ def test_processors_init_and_coverage_match_duckdb(pair):
             (on_duck.date_ratio, on_duck.game_ratio, on_duck.missing_dates, on_duck.partial_dates)
     # the fills above leave real holes, so the comparison means something
     assert measure_coverage(bq, catalog, "player_game_summary", *WINDOW).missing_dates
+
+    # The gate (`phasegate gate phase3 --warehouse bigquery://...`): same verdict, same numbers.
+    # Great Expectations cases are left out here: GE reaches BigQuery through its own
+    # sqlalchemy-bigquery engine, which does not take the emulator's endpoint.
+    from phasegate.gate import run_gate
+
+    results = {}
+    for wh in (bq, duck):
+        wh.close()
+        gate = run_gate("phase3", warehouse_url=wh.url, start=WINDOW[0], end=WINDOW[1], workers=1,
+                        reports_dir=tmp_path / wh.dialect, pytest_args=("-k", "not test_expectations"))
+        results[wh.dialect] = gate
+    on_bq, on_duck = results["bigquery"], results["duckdb"]
+    assert (on_bq.verdict, on_bq.exit_code) == (on_duck.verdict, on_duck.exit_code) == ("NO-GO", 1)
+    assert on_bq.failing_tables == on_duck.failing_tables
+    assert set(on_bq.failing_tables) == {"player_game_summary", "team_defense_game_summary",
+                                         "upcoming_player_game_context"}
+    assert on_bq.results["summary"] == on_duck.results["summary"]
+
+    def facts(gate):
+        tables = {name: {**t, "fingerprint": {"rows": t["fingerprint"]["rows"]}}
+                  for name, t in gate.results["tables"].items()}
+        checks = {c["nodeid"]: (c["outcome"], c["measured"], c["threshold"]) for c in gate.results["checks"]}
+        return tables, checks
+
+    assert facts(on_bq) == facts(on_duck)
 
 
 def test_replace_range_is_atomic_and_guarded(pair):
@@ -164,7 +190,7 @@ def test_query_errors_are_one_line_warehouse_errors(pair):
 
 def test_parameters_round_trip_with_their_types(pair):
     _, bq, _ = pair
-    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    when = dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
     row = bq.query("SELECT @d AS d, @i AS i, @f AS f, @s AS s, @b AS b, @ts AS ts, ARRAY_LENGTH(@xs) AS n, "
                    "'x' IN UNNEST(@xs) AS has_x",
                    {"d": dt.date(2024, 1, 2), "i": 7, "f": 0.5, "s": "it's", "b": True, "ts": when,

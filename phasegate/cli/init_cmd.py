@@ -7,7 +7,12 @@ from typing import Annotated
 import typer
 
 from phasegate.cli import app
-from phasegate.cli.options import DEFAULT_CATALOG, CatalogOpt, WarehouseOpt, catalog_from
+from phasegate.cli.options import (
+    DEFAULT_CATALOG,
+    CatalogOpt,
+    WarehouseOpt,
+    catalog_from,
+)
 
 
 @app.command("init")

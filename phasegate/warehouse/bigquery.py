@@ -128,7 +128,7 @@ def strip_comments(sql: str) -> str:
     """
     def keep_literals(m: re.Match[str]) -> str:
         text = m.group(0)
-        return text if text[0] in "'\"`" else ("\n" if text[0] in "-#" else " ")
+        return text if text[0] in "'\"`" else ("" if text[0] in "-#" else " ")
 
     return _NOT_CODE.sub(keep_literals, sql)
 
@@ -155,9 +155,8 @@ def sanitize_label(text: Any, *, key: bool = False) -> str:
     """BigQuery label rules: lowercase letters, digits, '_' and '-', at most 63 characters;
     keys start with a letter."""
     value = _LABEL_KEY.sub("_", str(text).strip().lower())[:63]
-    if key:
-        if not value or not value[0].isalpha():
-            value = ("k" + value)[:63]
+    if key and (not value or not value[0].isalpha()):
+        value = ("k" + value)[:63]
     return value
 
 
@@ -312,7 +311,7 @@ class BigQueryWarehouse:
                                        credentials=AnonymousCredentials(),
                                        client_options=ClientOptions(api_endpoint=self.api_endpoint))
             return bigquery.Client(project=self.project, location=self.location)
-        except Exception as exc:  # google.auth.exceptions.DefaultCredentialsError and friends
+        except Exception as exc:  # noqa: BLE001 - DefaultCredentialsError and friends: one clear line
             raise WarehouseError(
                 f"cannot connect to BigQuery project {self.project}: {describe_error(exc)} "
                 "(run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS)") from None
@@ -585,7 +584,7 @@ class BigQueryWarehouse:
         if callable(close):
             close()
 
-    def __enter__(self) -> BigQueryWarehouse:
+    def __enter__(self) -> BigQueryWarehouse:  # noqa: PYI034 - same shape as DuckDBWarehouse
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,284 @@
+"""What the emulator cannot show: the exact job configuration sent to BigQuery.
+
+The client's `query` is a mock; each test inspects the QueryJobConfig the adapter would send
+(parameters and their types, labels, bytes cap, dry run) and how errors are classified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from unittest import mock
+
+import pytest
+from google.api_core import exceptions as api
+from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
+
+from phasegate.cost import (
+    check_run_budget,
+    enforce_budget,
+    estimate_bytes,
+    format_bytes,
+)
+from phasegate.errors import UsageError, WarehouseError
+from phasegate.warehouse import open_warehouse
+from phasegate.warehouse.bigquery import (
+    DEFAULT_MAXIMUM_BYTES_BILLED,
+    BigQueryWarehouse,
+    bigquery_schema,
+    job_labels,
+    query_parameter,
+    replace_range_sql,
+    sanitize_label,
+    strip_comments,
+)
+from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+
+class FakeJob:
+    def __init__(self, rows=(), total_bytes_processed=0, schema=()):
+        self._rows = [bigquery.Row(tuple(r.values()), {k: i for i, k in enumerate(r)}) for r in rows]
+        self.total_bytes_processed = total_bytes_processed
+        self.schema = list(schema)
+
+    def result(self, **_):
+        return self._rows
+
+
+def fake_wh(url="bigquery://proj-1", *, job=None, **kwargs):
+    client = mock.MagicMock(spec=bigquery.Client)
+    client.query.return_value = job or FakeJob()
+    wh = BigQueryWarehouse.from_url(url, client=client, **kwargs)
+    return wh, client
+
+
+def sent_config(client, call=-1) -> bigquery.QueryJobConfig:
+    return client.query.call_args_list[call].kwargs["job_config"]
+
+
+def test_every_value_is_a_typed_parameter_never_sql():
+    wh, client = fake_wh()
+    wh.query("SELECT 1 FROM t WHERE d BETWEEN @start AND @end AND s IN UNNEST(@types) AND n > @n "
+             "AND f < @f AND b = @b AND ts < @ts AND x = @x AND z = @dec",
+             {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 2, 1), "types": ["Regular Season", "Playoffs"],
+              "n": 3, "f": 0.5, "b": True, "ts": dt.datetime(2024, 1, 1, tzinfo=dt.UTC), "x": "it's",
+              "dec": decimal.Decimal("1.5"), "unused": 1})
+    sql = client.query.call_args.args[0]
+    assert "2024" not in sql and "it's" not in sql
+    params = {p.name: p for p in sent_config(client).query_parameters}
+    assert set(params) == {"start", "end", "types", "n", "f", "b", "ts", "x", "dec"}  # only what the SQL uses
+    assert {n: p.type_ for n, p in params.items() if isinstance(p, bigquery.ScalarQueryParameter)} == {
+        "start": "DATE", "end": "DATE", "n": "INT64", "f": "FLOAT64", "b": "BOOL", "ts": "TIMESTAMP",
+        "x": "STRING", "dec": "NUMERIC"}
+    assert isinstance(params["types"], bigquery.ArrayQueryParameter)
+    assert params["types"].array_type == "STRING" and params["types"].values == ["Regular Season", "Playoffs"]
+
+
+def test_parameter_typing_edge_cases():
+    assert query_parameter("b", False).type_ == "BOOL"                     # bool before int
+    assert query_parameter("t", dt.datetime(2024, 1, 1)).type_ == "TIMESTAMP"  # datetime before date
+    assert query_parameter("e", []).array_type == "STRING"
+    assert query_parameter("n", None).type_ == "STRING"
+    assert query_parameter("i", [1, 2]).array_type == "INT64"
+    with pytest.raises(UsageError):
+        query_parameter("m", [1, "a"])
+    with pytest.raises(UsageError):
+        query_parameter("o", object())
+
+
+def test_missing_parameter_and_comments():
+    wh, client = fake_wh()
+    with pytest.raises(WarehouseError, match="not given: end"):
+        wh.query("SELECT @start, @end", {"start": 1})
+    # A parameter named only in a comment or a string is not a use; comments are not sent.
+    wh.query("-- uses @nothing\nSELECT '@not_a_param' AS a, @@row_count AS b /* @x */ # @y\n")
+    assert sent_config(client).query_parameters == []
+    assert "@nothing" not in client.query.call_args.args[0]
+    assert strip_comments("SELECT '--keep' AS a -- drop\n") == "SELECT '--keep' AS a \n"
+
+
+def test_labels_on_every_job_sanitized():
+    wh, client = fake_wh()
+    wh.set_labels(run_id="phase3-20261125T180000Z-AB12", phase="phase3", command="Gate Phase3!")
+    wh.query("SELECT 1", labels={"table": "team_defense_game_summary", "Component": "coverage"})
+    labels = sent_config(client).labels
+    assert labels["app"] == "phasegate"
+    assert labels["run_id"] == "phase3-20261125t180000z-ab12"
+    assert labels["phase"] == "phase3" and labels["table"] == "team_defense_game_summary"
+    assert labels["command"] == "gate_phase3_" and labels["component"] == "coverage"
+    assert sanitize_label("9lives", key=True) == "k9lives"
+    assert len(sanitize_label("x" * 100)) == 63
+    assert job_labels({"a": None, "b": "B"}) == {"b": "b"}
+
+
+def test_bytes_cap_on_by_default_and_configurable():
+    wh, client = fake_wh()
+    wh.query("SELECT 1")
+    assert sent_config(client).maximum_bytes_billed == DEFAULT_MAXIMUM_BYTES_BILLED == 50 * 10**9
+    wh, client = fake_wh("bigquery://proj-1?maximum_bytes_billed=1000&location=EU")
+    wh.query("SELECT 1")
+    assert sent_config(client).maximum_bytes_billed == 1000
+    assert client.query.call_args.kwargs["location"] == "EU"
+    wh, client = fake_wh("bigquery://proj-1?maximum_bytes_billed=0")
+    wh.query("SELECT 1")
+    assert sent_config(client).maximum_bytes_billed is None
+
+
+def test_dry_run_bytes_config():
+    wh, client = fake_wh(job=FakeJob(total_bytes_processed=123_456))
+    assert wh.dry_run_bytes("SELECT * FROM t WHERE d = @d", {"d": dt.date(2024, 1, 1)}) == 123_456
+    config = sent_config(client)
+    assert config.dry_run is True and config.use_query_cache is False
+    assert config.labels["component"] == "dry_run"
+    assert wh.query_count == 0  # a dry run is not a query
+
+
+def test_retry_policies_transient_yes_4xx_no():
+    wh, client = fake_wh()
+    wh.query("SELECT 1")
+    kwargs = client.query.call_args.kwargs
+    assert kwargs["retry"] is DEFAULT_RETRY and kwargs["job_retry"] is DEFAULT_JOB_RETRY
+    transient = [api.InternalServerError("x", errors=[{"reason": "backendError"}]),
+                 api.ServiceUnavailable("x"), api.TooManyRequests("x", errors=[{"reason": "rateLimitExceeded"}]),
+                 ConnectionError("reset")]
+    permanent = [api.BadRequest("Syntax error", errors=[{"reason": "invalidQuery"}]),
+                 api.NotFound("Not found: Table x"), api.Forbidden("Access Denied", errors=[{"reason": "accessDenied"}])]
+    assert all(DEFAULT_RETRY._predicate(e) for e in transient)
+    assert not any(DEFAULT_RETRY._predicate(e) for e in permanent)
+    assert DEFAULT_JOB_RETRY._predicate(api.InternalServerError("x", errors=[{"reason": "backendError"}]))
+    assert not DEFAULT_JOB_RETRY._predicate(api.BadRequest("x", errors=[{"reason": "invalidQuery"}]))
+    wh, _ = fake_wh("bigquery://proj-1?timeout=30")
+    assert wh._retry()._deadline == 30 or getattr(wh._retry(), "_timeout", None) == 30
+
+
+def test_errors_become_one_line_warehouse_errors():
+    wh, client = fake_wh()
+    client.query.side_effect = api.BadRequest("Syntax error: Unexpected identifier\n\nLocation: US\nJob ID: x",
+                                              errors=[{"reason": "invalidQuery",
+                                                       "message": "Syntax error: Unexpected identifier \"SELEC\""}])
+    with pytest.raises(WarehouseError) as err:
+        wh.query("SELEC 1")
+    assert str(err.value) == 'query failed on BigQuery: Syntax error: Unexpected identifier "SELEC" (400, invalidQuery)'
+    assert err.value.exit_code == 3
+    client.query.side_effect = ConnectionRefusedError(111, "Connection refused")
+    with pytest.raises(WarehouseError, match="unreachable"):
+        wh.query("SELECT 1")
+
+
+def test_tables_and_columns_through_the_api():
+    wh, client = fake_wh()
+    client.list_tables.side_effect = api.NotFound("no dataset")
+    client.get_table.side_effect = api.NotFound("no table")
+    assert wh.tables("nba_raw") == [] and wh.columns("nba_raw", "x") == {}
+    client.list_tables.side_effect = None
+    client.list_tables.return_value = [mock.Mock(table_id="b"), mock.Mock(table_id="a")]
+    assert wh.tables("nba_raw") == ["a", "b"]
+    client.get_table.side_effect = None
+    client.get_table.return_value = bigquery.Table("proj-1.d.t", schema=[
+        bigquery.SchemaField("n", "INTEGER"), bigquery.SchemaField("xs", "FLOAT", mode="REPEATED"),
+        bigquery.SchemaField("ok", "BOOLEAN")])
+    assert wh.columns("d", "t") == {"n": "INT64", "xs": "ARRAY<FLOAT64>", "ok": "BOOL"}
+    with pytest.raises(ValueError):
+        wh.columns("d; DROP", "t")
+
+
+def test_create_table_partitioned_and_clustered_from_dry_run_schema():
+    schema = [bigquery.SchemaField("game_date", "DATE"), bigquery.SchemaField("team_abbr", "STRING"),
+              bigquery.SchemaField("features", "FLOAT", mode="REPEATED")]
+    wh, client = fake_wh(job=FakeJob(schema=schema))
+    client.get_table.side_effect = api.NotFound("no table")
+    assert wh.create_table_from_query("nba_analytics", "t", "SELECT * FROM x WHERE d = @start_date",
+                                      {"start_date": dt.date(2024, 1, 1)}, partition_column="game_date",
+                                      cluster_by=("team_abbr", "features", "game_date")) is True
+    assert sent_config(client).dry_run is True
+    table = client.create_table.call_args.args[0]
+    assert table.time_partitioning.field == "game_date" and table.time_partitioning.type_ == "DAY"
+    assert table.clustering_fields == ["team_abbr", "game_date"]  # a repeated column cannot cluster
+    assert client.create_table.call_args.kwargs["exists_ok"] is True
+
+
+def test_replace_range_is_one_transaction_with_a_guard():
+    sql = replace_range_sql("nba_analytics.t", "game_date", ["game_id", "game_date", "pts"], "SELECT 1;\n")
+    statements = [s.strip().split("\n")[0] for s in sql.split(";\n")]
+    assert statements[0].startswith("DECLARE") and statements[1] == "BEGIN TRANSACTION"
+    assert statements[2].startswith("CREATE OR REPLACE TEMP TABLE _phasegate_chunk AS")
+    assert statements[3] == "DELETE FROM nba_analytics.t WHERE `game_date` BETWEEN @start_date AND @end_date"
+    assert statements[4] == "INSERT INTO nba_analytics.t (`game_id`, `game_date`, `pts`)"
+    assert "COMMIT TRANSACTION" in statements
+    assert "IF(q.`game_date` BETWEEN @start_date AND @end_date, q.`game_date`, ERROR(@phasegate_guard))" in sql
+    assert "SELECT 1;" not in sql  # the processor's own semicolon is dropped inside the subquery
+
+
+def test_replace_range_sends_one_job_with_labels_and_reads_the_count():
+    wh, client = fake_wh(job=FakeJob(rows=[{"rows_written": 42}]))
+    client.get_table.return_value = bigquery.Table("proj-1.nba_analytics.t", schema=[
+        bigquery.SchemaField("game_date", "DATE"), bigquery.SchemaField("x", "INT64")])
+    written = wh.replace_range("nba_analytics", "t", "game_date", dt.date(2024, 1, 1), dt.date(2024, 1, 5),
+                               "SELECT game_date, x FROM s WHERE game_date BETWEEN @start_date AND @end_date "
+                               "AND y IN UNNEST(@season_types)", {"season_types": ["Playoffs"]},
+                               labels={"run_id": "r1", "phase": "phase3"})
+    assert written == 42 and client.query.call_count == 1
+    config = sent_config(client)
+    assert {p.name for p in config.query_parameters} == {"start_date", "end_date", "season_types", "phasegate_guard"}
+    assert config.labels["table"] == "t" and config.labels["run_id"] == "r1"
+    client.query.side_effect = api.BadRequest("x", errors=[{"reason": "invalidQuery", "message":
+                                                            "phasegate-range-guard: the processor returned a row"}])
+    with pytest.raises(WarehouseError, match=r"outside 2024-01-01..2024-01-05 .*nothing written"):
+        wh.replace_range("nba_analytics", "t", "game_date", dt.date(2024, 1, 1), dt.date(2024, 1, 5), "SELECT 1")
+
+
+def test_load_schema_from_arrow():
+    import pyarrow as pa
+
+    schema = bigquery_schema(pa.schema([("d", pa.date32()), ("ts", pa.timestamp("us", tz="UTC")),
+                                        ("naive", pa.timestamp("us")), ("n", pa.int64()), ("f", pa.float64()),
+                                        ("s", pa.string()), ("b", pa.bool_()), ("xs", pa.list_(pa.float64()))]))
+    assert [(f.name, f.field_type, f.mode) for f in schema] == [
+        ("d", "DATE", "NULLABLE"), ("ts", "TIMESTAMP", "NULLABLE"), ("naive", "DATETIME", "NULLABLE"),
+        ("n", "INT64", "NULLABLE"), ("f", "FLOAT64", "NULLABLE"), ("s", "STRING", "NULLABLE"),
+        ("b", "BOOL", "NULLABLE"), ("xs", "FLOAT64", "REPEATED")]
+
+
+def test_urls():
+    with pytest.raises(UsageError, match="unknown option"):
+        BigQueryWarehouse.from_url("bigquery://p?maximum_bytes=1", client=object())
+    with pytest.raises(UsageError, match="integer"):
+        BigQueryWarehouse.from_url("bigquery://p?maximum_bytes_billed=lots", client=object())
+    with pytest.raises(UsageError):
+        BigQueryWarehouse.from_url("bigquery://", client=object())
+    wh = BigQueryWarehouse.from_url("bigquery://nba-props-platform?location=US&max_workers=3", client=object())
+    assert (wh.project, wh.location, wh.max_workers, wh.dialect) == ("nba-props-platform", "US", 3, "bigquery")
+    assert wh.url == "bigquery://nba-props-platform?location=US"
+
+
+def test_no_credentials_is_a_clear_warehouse_error(monkeypatch):
+    import google.auth
+
+    def no_adc(*a, **k):
+        raise google.auth.exceptions.DefaultCredentialsError("Your default credentials were not found.")
+
+    monkeypatch.setattr(google.auth, "default", no_adc)
+    with pytest.raises(WarehouseError, match="application-default login"):
+        open_warehouse("bigquery://nba-props-platform")
+
+
+def test_cost_estimate_and_run_budget():
+    wh, client = fake_wh("bigquery://proj-1?max_run_bytes=1000", job=FakeJob(total_bytes_processed=400))
+    queries = [("SELECT @d", {"d": dt.date(2024, 1, 1)}), ("SELECT 2", None), ("SELECT 3", {})]
+    assert estimate_bytes(wh, queries) == 1200
+    assert all(c.kwargs["job_config"].dry_run for c in client.query.call_args_list)
+    with pytest.raises(UsageError, match=r"1\.2 KB \(1,200 bytes\), over the cap of 1\.0 KB \(1,000 bytes\)"):
+        enforce_budget(wh, queries)
+    assert enforce_budget(wh, queries[:2]) == 800
+    assert enforce_budget(wh, queries, cap=5000) == 1200
+    check_run_budget(None, 10)  # engines without a notion of cost are always within budget
+    duck = DuckDBWarehouse(":memory:")
+    assert estimate_bytes(duck, [("SELECT 1", None)]) is None and enforce_budget(duck, [("SELECT 1", None)]) is None
+    assert format_bytes(50 * 10**9) == "50.0 GB" and format_bytes(None) == "n/a"
+    assert estimate_bytes(wh, []) == 0
+
+
+def test_bounded_parallelism_for_the_runner():
+    wh, _ = fake_wh()
+    assert 1 <= wh.max_workers <= 4

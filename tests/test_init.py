@@ -1,0 +1,61 @@
+"""`phasegate init` on DuckDB: schemas and the processor-built tables, idempotently."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from builders import ROOT, repo_catalog
+
+from phasegate.init import init_warehouse
+from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+
+def test_init_creates_datasets_only_for_raw_and_is_idempotent(tmp_path):
+    catalog = repo_catalog()
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        steps = init_warehouse(wh, catalog, "phase2")
+        assert [s.name for s in steps if s.kind == "dataset"] == ["nba_raw"]
+        assert all(s.action == "skipped" for s in steps if s.kind == "table")
+        assert wh.tables("nba_raw") == []
+        assert init_warehouse(wh, catalog, "phase2") == steps
+
+
+def test_init_phase3_needs_raw_tables_and_names_them(tmp_path):
+    import pytest
+
+    from phasegate.errors import WarehouseError
+
+    catalog = repo_catalog()
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh, pytest.raises(WarehouseError, match="upstream table"):
+        init_warehouse(wh, catalog, "phase3")
+
+
+def test_init_phase3_creates_every_table_with_its_processor_schema(tmp_path):
+    from phasegate.demo.raw import generate_raw
+
+    catalog = repo_catalog()
+    raw = generate_raw(7)
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh:
+        for name, data in raw.items():
+            wh.load_table("nba_raw", name, data.slice(0, 0))
+        first = init_warehouse(wh, catalog, "phase3")
+        created = {s.name for s in first if s.action == "created"}
+        assert created == {t.ref for t in catalog.tables_of("phase3")}
+        for table in catalog.tables_of("phase3"):
+            assert set(table.required_columns()) <= set(wh.columns(table.dataset, table.name)), table.name
+        second = init_warehouse(wh, catalog, "phase3")
+        assert {s.name for s in second if s.action == "exists"} == created
+        assert not [s for s in second if s.action == "created"]
+
+
+def test_init_command(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "phasegate", "init", "--warehouse",
+                           f"duckdb:///{tmp_path / 'w.duckdb'}", "--phase", "phase2"],
+                          check=False, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "nba_raw" in done.stdout and "init: 0 table(s) created" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "phasegate", "init", "--warehouse",
+                          f"duckdb:///{tmp_path / 'w.duckdb'}", "--phase", "phase9"],
+                         check=False, cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown phase" in bad.stderr
