@@ -49,7 +49,7 @@ class ExceptionsError(CatalogError):
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,7 @@ class GateContext:
         if key not in self._cache:
             try:
                 self._cache[key] = ("ok", compute())
-            except Exception as exc:  # remembered so every case of the table errors the same way
+            except Exception as exc:  # noqa: BLE001 — remembered so every case of the table errors the same way
                 self._cache[key] = ("error", exc)
         state, value = self._cache[key]
         if state == "error":
@@ -513,7 +513,7 @@ def verdict_of(summary: dict[str, int], pytest_exit: int | None = None) -> tuple
 
 def _git_commit(root: Path) -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=False,
                              timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
@@ -545,9 +545,9 @@ def build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
     applied = [e for facts in table_facts.values() for e in facts.get("exceptions_applied", [])]
     started = config._phasegate_started
     finished = time.time()
-    iso = lambda ts: dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    iso = lambda ts: dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
-        "run_id": config.getoption("--run-id") or f"{phase}-{dt.datetime.fromtimestamp(started, dt.timezone.utc):%Y%m%dT%H%M%SZ}-pyte",
+        "run_id": config.getoption("--run-id") or f"{phase}-{dt.datetime.fromtimestamp(started, dt.UTC):%Y%m%dT%H%M%SZ}-pyte",
         "phase": phase, "verdict": verdict, "exit_code": code,
         "window": {"start": start.isoformat(), "end": end.isoformat()}, "warehouse": url,
         "started_at": iso(started), "finished_at": iso(finished), "duration_s": round(finished - started, 3),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from builders import ROOT, repo_catalog
+
 from phasegate.exceptions import ExceptionsError, load_exceptions
 
 TODAY = dt.date(2025, 1, 1)

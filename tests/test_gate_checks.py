@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
-
 from builders import repo_catalog
+
 from phasegate.errors import WarehouseError
 from phasegate.exceptions import load_exceptions
 from phasegate.plugin import JUDGES, GateContext

@@ -7,13 +7,13 @@ import shutil
 import subprocess
 
 import pytest
-
 from builders import ROOT
+from test_gate_checks import END, START, build_world
+
 from phasegate.errors import UsageError
 from phasegate.exceptions import ExceptionsError
 from phasegate.gate import run_gate
 from phasegate.warehouse.duckdb import DuckDBWarehouse
-from test_gate_checks import END, START, build_world
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_cli_status_and_gate_exit_codes(copy, tmp_path):
     pg = str(ROOT / ".venv" / "bin" / "phasegate")
     window = ["--start-date", START.isoformat(), "--end-date", END.isoformat()]
     status = subprocess.run([pg, "status", "phase3", "--warehouse", url, "--json", *window],
-                            capture_output=True, text=True, cwd=ROOT)
+                            capture_output=True, text=True, cwd=ROOT, check=False)
     assert status.returncode == 0, status.stderr
     facts = json.loads(status.stdout)["tables"]["upcoming_team_game_context"]
     assert facts["covered_dates"] < facts["expected_dates"] and not facts["ok"]
@@ -108,5 +108,5 @@ def test_cli_status_and_gate_exit_codes(copy, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("nope = 1\n")
     usage = subprocess.run([pg, "gate", "phase3", "--warehouse", url, "--exceptions", str(bad), *window],
-                           capture_output=True, text=True, cwd=ROOT)
+                           capture_output=True, text=True, cwd=ROOT, check=False)
     assert usage.returncode == 2 and "unknown top-level" in usage.stderr and usage.stderr.count("\n") == 1

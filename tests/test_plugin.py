@@ -6,7 +6,6 @@ import json
 import shutil
 
 import pytest
-
 from builders import ROOT
 from test_gate_checks import END, START, build_world
 

@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from phasegate.cli import app
-from phasegate.cli.options import DEFAULT_CATALOG, CatalogOpt, EndOpt, JsonOpt, StartOpt, WarehouseOpt, catalog_from, window
+from phasegate.cli.options import (
+    DEFAULT_CATALOG,
+    CatalogOpt,
+    EndOpt,
+    JsonOpt,
+    StartOpt,
+    WarehouseOpt,
+    catalog_from,
+    window,
+)
 
 ExceptionsOpt = Annotated[str | None, typer.Option(
     "--exceptions", help="Documented exceptions (default exceptions.toml next to the catalog).")]
