@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from phasegate.errors import PhasegateError
 from phasegate.runlog import iso, pid_alive
@@ -186,7 +186,7 @@ class TableLocks:
             if holder is None or (holder.run_id == self.run_id and holder.pid == os.getpid()):
                 path.unlink(missing_ok=True)
 
-    def __enter__(self) -> TableLocks:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -207,7 +207,7 @@ def current_holders(state_dir: str | Path, tables: Iterable[str]) -> dict[str, H
 
 def lock_age(holder: Holder) -> float | None:
     try:
-        started = dt.datetime.fromisoformat(holder.started_at.replace("Z", "+00:00"))
+        started = dt.datetime.fromisoformat(holder.started_at)
     except ValueError:
         return None
-    return (dt.datetime.now(dt.timezone.utc) - started).total_seconds()
+    return (dt.datetime.now(dt.UTC) - started).total_seconds()

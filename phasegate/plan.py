@@ -121,7 +121,7 @@ class Plan:
             if not tp.reasons:
                 lines.append(f"  {name:<{width}}  nothing to do")
                 continue
-            why = ", ".join(f"{n} {r}" for r, n in sorted(tp.reason_counts().items()))
+            why = reason_text(tp.reason_counts())
             est = f"  ~{human_bytes(tp.estimated_bytes)}" if tp.estimated_bytes is not None else ""
             lines.append(f"  {name:<{width}}  {len(tp.reasons):>4} dates ({why}) in {len(tp.chunks)} chunk(s){est}")
             lines.append(f"  {'':<{width}}    {self.ranges(tp.dates)}")
@@ -131,7 +131,9 @@ class Plan:
             est = self.estimated_bytes
             cost = (f"; estimated bytes scanned {human_bytes(est)}" if est is not None
                     else ("" if self.dialect != "bigquery" else "; estimated bytes: unknown"))
-            lines.append(f"  total: {self.total_dates} table-dates in {self.total_chunks} chunk(s){cost}")
+            boot = sum(1 for t in self.tables.values() for r in t.reasons.values() if r == "bootstrap")
+            split = f" ({self.total_dates - boot} counted + {boot} bootstrap)" if boot else ""
+            lines.append(f"  total: {self.total_dates} table-dates{split} in {self.total_chunks} chunk(s){cost}")
         for name, tp in self.tables.items():
             if tp.blocked:
                 ups = sorted({u for us in tp.blocked.values() for u in us})
@@ -159,6 +161,19 @@ class Plan:
                        for name, tp in self.tables.items()},
             "notes": self.notes,
         }
+
+
+REASON_ORDER = ("missing", "partial", "all", "upstream", "stale", "bootstrap")
+
+
+def reason_text(counts: Mapping[str, int]) -> str:
+    """'402 missing, 3 partial + 28 bootstrap (written, not counted)'."""
+    main = [f"{counts[r]} {r}" for r in REASON_ORDER if r != "bootstrap" and counts.get(r)]
+    main += [f"{n} {r}" for r, n in sorted(counts.items()) if r not in REASON_ORDER and n]
+    text = ", ".join(main)
+    if counts.get("bootstrap"):
+        text += f"{' + ' if text else ''}{counts['bootstrap']} bootstrap (written, not counted)"
+    return text
 
 
 def human_bytes(n: int | None) -> str:

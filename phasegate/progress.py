@@ -86,10 +86,17 @@ class PlainProgress:
 class RichProgress:
     """One rich progress bar per table (terminal only)."""
 
-    def __init__(self, console=None) -> None:  # noqa: ANN001 - rich Console
+    def __init__(self, console=None) -> None:
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as RProgress, TaskProgressColumn,
-                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RProgress
 
         self.console = console or Console()
         self._progress = RProgress(

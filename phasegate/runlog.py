@@ -29,13 +29,13 @@ import secrets
 import socket
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from phasegate.errors import UsageError
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def iso(moment: dt.datetime | None = None) -> str:
@@ -88,7 +88,7 @@ class RunLog:
                 os.fsync(self._file.fileno())
                 self._file.close()
 
-    def __enter__(self) -> RunLog:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -176,8 +176,8 @@ def summarize(events: list[dict[str, Any]], path: Path | None = None) -> dict[st
     duration = None
     if started and finished:
         try:
-            duration = round((dt.datetime.fromisoformat(finished.replace("Z", "+00:00"))
-                              - dt.datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds(), 1)
+            duration = round((dt.datetime.fromisoformat(finished)
+                              - dt.datetime.fromisoformat(started)).total_seconds(), 1)
         except ValueError:
             duration = None
     run_id = start.get("run_id") or (events[0].get("run_id") if events else (path.stem if path else "?"))
@@ -213,7 +213,11 @@ def recent_runs(state_dir: str | Path, phase: str | None = None, limit: int | No
         return []
     out = []
     # run ids embed a UTC timestamp after the phase; sort on it, then on file time.
-    files = sorted(folder.glob("*.jsonl"), key=lambda p: (p.stem.split("-", 1)[-1], p.stat().st_mtime), reverse=True)
+    def order(p: Path) -> tuple[str, float]:
+        parts = p.stem.rsplit("-", 2)
+        return (parts[-2] if len(parts) == 3 else "", p.stat().st_ctime)
+
+    files = sorted(folder.glob("*.jsonl"), key=order, reverse=True)
     for path in files:
         if phase is not None and not path.stem.startswith(f"{phase}-"):
             continue

@@ -40,9 +40,25 @@ from typing import Any
 
 from phasegate.catalog import Catalog, load_catalog
 from phasegate.dates import fold_ranges
-from phasegate.errors import (EXIT_CANNOT_VALIDATE, EXIT_GO, EXIT_NO_GO, EXIT_USAGE, PhasegateError, UsageError,
-                              WarehouseError)
-from phasegate.plan import Chunk, Exclusions, Plan, build_plan, load_exclusions, lock_set, make_chunks
+from phasegate.errors import (
+    EXIT_CANNOT_VALIDATE,
+    EXIT_GO,
+    EXIT_NO_GO,
+    EXIT_USAGE,
+    PhasegateError,
+    UsageError,
+    WarehouseError,
+)
+from phasegate.plan import (
+    Chunk,
+    Exclusions,
+    Plan,
+    build_plan,
+    load_exclusions,
+    lock_set,
+    make_chunks,
+    reason_text,
+)
 from phasegate.progress import NullProgress, Progress
 from phasegate.runlog import NullRunLog, RunLog, new_run_id
 
@@ -542,12 +558,11 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         runlog.write("plan", **plan.to_json())
         out(plan.describe())
         if not plan.is_empty:
-            if not opts.yes:
-                if confirm is None or not confirm(plan):
-                    runlog.write("verdict", verdict="REFUSED", exit_code=EXIT_USAGE, message="not confirmed")
-                    out("not confirmed: nothing written")
-                    return RunOutcome(opts.phase, runlog.run_id, "REFUSED", EXIT_USAGE, plan=plan,
-                                      log_path=runlog.path)
+            if not opts.yes and (confirm is None or not confirm(plan)):
+                runlog.write("verdict", verdict="REFUSED", exit_code=EXIT_USAGE, message="not confirmed")
+                out("not confirmed: nothing written")
+                return RunOutcome(opts.phase, runlog.run_id, "REFUSED", EXIT_USAGE, plan=plan,
+                                  log_path=runlog.path)
             execution = execute_plan(plan, wh, catalog, processor=processor, workers=opts.workers, policy=policy,
                                      runlog=runlog, progress=progress, exclusions=exclusions,
                                      labels={"phase": opts.phase})
@@ -612,7 +627,7 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
               confirm: Callable[[Plan], bool] | None = None, processor: Processor | None = None,
               gate_fn: GateFn | None = None, policy: RetryPolicy | None = None) -> RunOutcome:
     """`phasegate run PHASE`: upstream phase's gate (NO-GO stops here), backfill, the phase's gate."""
-    from phasegate.warehouse import open_warehouse, resolve_url
+    from phasegate.warehouse import resolve_url
 
     catalog = load_catalog(opts.catalog_path)
     phase = catalog.phase(opts.phase)
@@ -667,7 +682,7 @@ def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         lines.append(f"{upstream} tables to fix, and their dates:")
         for name, tp in fix_plan.tables.items():
             if tp.reasons:
-                why = ", ".join(f"{n} {r}" for r, n in sorted(tp.reason_counts().items()))
+                why = reason_text(tp.reason_counts())
                 lines.append(f"  {name}: {len(tp.reasons)} dates ({why}): {fix_plan.ranges(tp.dates)}")
     for name, reason in up_gate.failing_tables.items():
         if fix_plan is None or not fix_plan.tables.get(name) or not fix_plan.tables[name].reasons:

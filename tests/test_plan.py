@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-
 from builders import d, load_rows, load_schedule, schedule_row
+
 from phasegate.catalog import Catalog, load_catalog
 from phasegate.errors import UsageError
 from phasegate.plan import build_plan, load_exclusions, make_chunks

@@ -6,15 +6,25 @@ import threading
 import time
 
 import pytest
+from builders import d
+from test_plan import delete, make_world
 from typer.testing import CliRunner
 
-from builders import d
 from phasegate.errors import WarehouseError
 from phasegate.processors import ProcessorResult, run_processor
 from phasegate.runlog import read_events, recent_runs
-from phasegate.runner import (Options, Refused, RetryPolicy, TransientError, backfill, coverage_gate, is_transient,
-                              parse_dates, retry_command, run_phase)
-from test_plan import delete, make_world
+from phasegate.runner import (
+    Options,
+    Refused,
+    RetryPolicy,
+    TransientError,
+    backfill,
+    coverage_gate,
+    is_transient,
+    parse_dates,
+    retry_command,
+    run_phase,
+)
 
 
 class Recorder:
@@ -41,8 +51,8 @@ class Recorder:
 
 
 def opts(world, phase="phase3", **kw):
-    base = dict(phase=phase, warehouse_url=world.url, catalog_path=world.root / "pipeline.toml",
-                start=d("2023-10-01"), end=d("2023-12-31"), yes=True, workers=3, chunk_days=5)
+    base = {"phase": phase, "warehouse_url": world.url, "catalog_path": world.root / "pipeline.toml",
+            "start": d("2023-10-01"), "end": d("2023-12-31"), "yes": True, "workers": 3, "chunk_days": 5}
     base.update(kw)
     return Options(**base)
 
@@ -139,8 +149,7 @@ def test_a_processor_that_leaves_games_out_is_caught_by_verification(world):
     def lossy(wh, catalog, table, start, end, *, labels=None):
         result = run_processor(wh, catalog, table, start, end, labels=labels)
         t = catalog.table(table)
-        wh.execute([f"DELETE FROM {t.ref} WHERE team_abbr = 'ATL' AND game_date BETWEEN DATE '{start}' "
-                    f"AND DATE '{end}'"])
+        wh.execute([f"DELETE FROM {t.ref} WHERE team_abbr = 'ATL' AND game_date BETWEEN DATE '{start}' AND DATE '{end}'"])
         return result
 
     outcome, text = run(world, lossy, tables=["team_other"], gate=False)

@@ -18,7 +18,15 @@ from typing import Annotated
 import typer
 
 from phasegate.cli import app
-from phasegate.cli.options import DEFAULT_CATALOG, CatalogOpt, EndOpt, JsonOpt, StartOpt, WarehouseOpt, catalog_from
+from phasegate.cli.options import (
+    DEFAULT_CATALOG,
+    CatalogOpt,
+    EndOpt,
+    JsonOpt,
+    StartOpt,
+    WarehouseOpt,
+    catalog_from,
+)
 
 TableOpt = Annotated[list[str] | None, typer.Option("--table", "-t", help="Only this table (repeatable).")]
 DatesOpt = Annotated[str | None, typer.Option(
@@ -58,12 +66,12 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
     )
 
 
-def _confirm(plan) -> bool:  # noqa: ANN001
+def _confirm(plan) -> bool:
     return typer.confirm(f"Run {plan.total_chunks} chunk(s) over {plan.total_dates} table-dates?", default=False)
 
 
 def _sigterm_as_interrupt() -> None:
-    def handler(signum, frame):  # noqa: ANN001, ARG001
+    def handler(signum, frame):
         raise KeyboardInterrupt
     try:
         signal.signal(signal.SIGTERM, handler)
@@ -71,7 +79,7 @@ def _sigterm_as_interrupt() -> None:
         pass
 
 
-def _go(kind: str, opts) -> None:  # noqa: ANN001
+def _go(kind: str, opts) -> None:
     from phasegate.progress import make_progress
     from phasegate.runner import backfill, run_phase
 
