@@ -27,6 +27,7 @@ RAW_START, RAW_END = dt.date(2023, 10, 24), dt.date(2023, 11, 21)   # opening ni
 WINDOW = (dt.date(2023, 10, 24), dt.date(2023, 11, 21))
 PHASE3 = ["team_offense_game_summary", "team_defense_game_summary", "player_game_summary",
           "upcoming_team_game_context", "upcoming_player_game_context"]
+RUNNER_TABLES = ("team_offense_game_summary", "team_defense_game_summary")
 # What each table gets, so that coverage has holes: (start, end) ranges run by the processor.
 FILLS = {
     "team_offense_game_summary": [(dt.date(2023, 10, 24), dt.date(2023, 11, 21))],
@@ -197,3 +198,48 @@ def test_parameters_round_trip_with_their_types(pair):
                     "xs": ["x", "y"]})[0]
     assert row == {"d": dt.date(2024, 1, 2), "i": 7, "f": 0.5, "s": "it's", "b": True, "ts": when, "n": 2,
                    "has_x": True}
+
+
+def test_runner_backfill_matches_duckdb(pair, tmp_path):
+    """`phasegate backfill phase3` on both: the same plan, the same rows, full coverage after.
+
+    Two tables keep it quick; the processors of all five run in the test above."""
+    import shutil
+
+    from phasegate.catalog import load_catalog
+    from phasegate.runner import Options, backfill
+
+    catalog, bq, duck = pair
+    # A private copy of the catalog: the runner keeps its locks and run log beside it.
+    shutil.copy(catalog.path, tmp_path / "pipeline.toml")
+    shutil.copytree(catalog.root / "backfill", tmp_path / "backfill")
+    private = load_catalog(tmp_path / "pipeline.toml")
+    for wh in (bq, duck):  # a head start on one table, so the plans are not all-or-nothing
+        run_processor(wh, private, "team_offense_game_summary", dt.date(2023, 11, 7), dt.date(2023, 11, 14))
+    outcomes = {}
+    for wh in (bq, duck):
+        wh.close()
+        lines: list[str] = []
+        outcomes[wh.dialect] = backfill(Options(phase="phase3", warehouse_url=wh.url, catalog_path=private.path,
+                                                start=WINDOW[0], end=WINDOW[1], tables=list(RUNNER_TABLES),
+                                                yes=True, gate=False, workers=2, retries=0),
+                                        out=lines.append)
+    on_bq, on_duck = outcomes["bigquery"], outcomes["duckdb"]
+    assert (on_bq.verdict, on_bq.exit_code) == (on_duck.verdict, on_duck.exit_code) == ("GO", 0)
+
+    def plan_of(outcome):  # (estimated bytes: 0 from the emulator's dry runs, None on DuckDB)
+        return {name: {k: v for k, v in t.items() if k != "estimated_bytes"}
+                for name, t in outcome.plan.to_json()["tables"].items()}
+
+    assert plan_of(on_bq) == plan_of(on_duck)
+    assert plan_of(on_bq)["team_offense_game_summary"]["dates"] < plan_of(on_bq)["team_defense_game_summary"]["dates"]
+    bq2, duck2 = open_warehouse(bq.url), DuckDBWarehouse(duck.path)
+    try:
+        for name in RUNNER_TABLES:
+            table = private.table(name)
+            assert snapshot(bq2, table) == snapshot(duck2, table), name
+            cov = [measure_coverage(wh, private, name, *WINDOW) for wh in (bq2, duck2)]
+            assert cov[0].dates == cov[1].dates and cov[0].date_ratio == 1.0, name
+    finally:
+        bq2.close()
+        duck2.close()
