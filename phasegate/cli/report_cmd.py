@@ -59,4 +59,6 @@ def signoff_command(
     record = sign(phase, by, catalog=cat, reports_root=reports_root(cat), warehouse_url=warehouse, note=note)
     typer.echo(f"signed off {record['run_id']} ({phase}, GO) by {record['by']} at {record['at']}; "
                f"data fingerprint {record['fingerprint']}")
+    if record.get("warning"):
+        typer.echo(f"warning: {record['warning']}", err=True)
     typer.echo(f"report: {record['report']}")

@@ -169,6 +169,8 @@ def _tables_cell(tables: Any) -> str:
     parts = []
     for name, info in tables.items():
         if isinstance(info, dict):
+            if not any(info.get(k) for k in ("done", "planned", "failed")):
+                continue  # planned nothing for this table
             text = f"{name} {info.get('done', 0)}/{info.get('planned', 0)} dates"
             if info.get("failed"):
                 text += f" ({info['failed']} failed)"

@@ -119,6 +119,9 @@ def sign(phase: str, by: str, *, catalog: Catalog, reports_root: Path, warehouse
         "exceptions_fingerprint": results.get("exceptions_fingerprint"),
         "window": results.get("window"), "warehouse": results.get("warehouse"),
     }
+    if results.get("catalog_fingerprint") and results["catalog_fingerprint"] != catalog.fingerprint:
+        record["warning"] = (f"the catalog changed since the run ({results['catalog_fingerprint']} -> "
+                             f"{catalog.fingerprint}); the report checked the catalog of the run")
     append_signoff(reports_root, record)
     write_report(run_dir, catalog=catalog)
     record["report"] = str(run_dir / "report.html")
