@@ -354,3 +354,28 @@ def test_plan_uses_few_queries(world):
         build_plan(wh, world.catalog, "phase3", start=d("2023-10-01"), end=d("2023-12-31"))
         # 1 calendar + 1 coverage per phase-3 table (3)
         assert wh.query_count == 4
+
+
+def test_bigquery_plans_print_estimated_bytes(world):
+    delete(world, "team_other", "game_date BETWEEN DATE '2023-11-21' AND DATE '2023-11-23'")
+
+    class PretendBigQuery:
+        dialect = "bigquery"
+
+        def __init__(self, inner):
+            self.inner = inner
+            self.dry_runs = []
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def dry_run_bytes(self, sql, params=None):
+            self.dry_runs.append((params["start_date"], params["end_date"]))
+            return 10 * 1024 ** 3
+
+    with world.open(read_only=True) as wh:
+        bq = PretendBigQuery(wh)
+        plan = build_plan(bq, world.catalog, "phase3", start=d("2023-10-01"), end=d("2023-12-31"))
+    assert bq.dry_runs == [(d("2023-11-21"), d("2023-11-23"))]
+    assert plan.estimated_bytes == 10 * 1024 ** 3
+    assert "estimated bytes scanned 10.0 GB" in plan.describe()

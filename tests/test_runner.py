@@ -224,3 +224,38 @@ def test_dates_option_parsing_and_retry_command():
     universe = [d("2023-11-01"), d("2023-11-02"), d("2023-11-04")]
     assert retry_command("phase3", "t", universe, universe) == \
         "phasegate backfill phase3 --table t --dates 2023-11-01..2023-11-04"
+
+
+JOB = """
+import os, sys
+print("job for", sys.argv[1], sys.argv[2], "warehouse", os.environ.get("PHASEGATE_WAREHOUSE", "?"))
+sys.exit(int(open(os.path.join(os.path.dirname(__file__), "exit_code")).read()))
+"""
+
+
+def test_command_processors_run_through_the_same_path(tmp_path):
+    import sys
+
+    world = make_world(tmp_path)
+
+    (world.root / "job.py").write_text(JOB)
+    (world.root / "exit_code").write_text("3")
+    toml = world.root / "pipeline.toml"
+    toml.write_text(toml.read_text().replace(
+        'processor = "backfill/phase3/team_other.sql"',
+        f'processor = ["{sys.executable}", "job.py", "{{start}}", "{{end}}"]'))
+    # a non-zero exit is a failure (not retried), its output kept in the run log
+    outcome, text = run(world, tables=["team_other"], all_dates=True, dates=[d("2023-11-21")], gate=False)
+    assert outcome.exit_code == 1 and "exited with code 3" in text
+    chunk = [e for e in read_events(outcome.log_path) if e["event"] == "chunk"]
+    assert len(chunk) == 1 and chunk[0]["status"] == "failed" and "job for 2023-11-21" in chunk[0]["detail"]
+    # exit 0 on a date whose rows are there: verified, output captured
+    (world.root / "exit_code").write_text("0")
+    outcome, text = run(world, tables=["team_other"], all_dates=True, dates=[d("2023-11-21")], gate=False)
+    assert outcome.exit_code == 0, text
+    chunk = [e for e in read_events(outcome.log_path) if e["event"] == "chunk"]
+    assert chunk[0]["status"] == "ok" and "job for 2023-11-21 2023-11-21" in chunk[0]["output"]
+    # exit 0 without writing anything: "no crash" is not success
+    delete(world, "team_other", "game_date = DATE '2023-11-22'")
+    outcome, text = run(world, tables=["team_other"], gate=False)
+    assert outcome.exit_code == 1 and "no rows on 1 date(s) (2023-11-22)" in text
