@@ -352,12 +352,18 @@ def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
 
     cov = ctx.coverage(table)
     measured = game_measured(cov)
-    threshold = f">= {cov.game_threshold:.0%}, no partial dates"
+    threshold = f">= {cov.game_threshold:.0%}, no partial dates, no rows on dates without games"
     problems = []
     if cov.game_ratio < cov.game_threshold:
         problems.append(f"{measured} expected games present, below {cov.game_threshold:.0%}")
     if cov.partial_dates:
         problems.append(f"{len(cov.partial_dates)} partial date(s) (rows present, games missing): {partial_text(cov)}")
+    if cov.rows_on_non_game_dates:
+        # e.g. a postponed game's original date, preseason or All-Star rows: nothing should be there
+        from phasegate.dates import format_ranges
+
+        problems.append(f"rows on {len(cov.rows_on_non_game_dates)} date(s) without a counted final game: "
+                        f"{format_ranges(cov.rows_on_non_game_dates, limit=8)}")
     if problems:
         return Verdict("game_coverage", table, False, f"{table}: " + "; ".join(problems), measured, threshold)
     return Verdict("game_coverage", table, True, f"{table}: {measured} expected games present, no partial date",

@@ -158,6 +158,16 @@ def test_missing_game_on_a_covered_date(broken):
     assert "partial date" in games.message and "2023-11-22 missing 20231122_" in games.message
 
 
+def test_rows_on_a_date_without_games(broken):
+    # a postponed game written on its original date: no counted final game exists there
+    ctx = broken("INSERT INTO nba_analytics.team_offense_game_summary "
+                 "SELECT * REPLACE (DATE '2023-11-23' AS game_date) FROM nba_analytics.team_offense_game_summary "
+                 "WHERE game_date = DATE '2023-11-22' LIMIT 2")
+    v = judge(ctx, "game_coverage", "team_offense_game_summary")
+    assert not v.passed
+    assert "without a counted final game: 2023-11-23" in v.message
+
+
 def test_missing_dates_are_folded_into_ranges(broken):
     ctx = broken("DELETE FROM nba_analytics.upcoming_team_game_context "
                  "WHERE game_date BETWEEN DATE '2023-11-10' AND DATE '2023-11-20'")
@@ -210,6 +220,16 @@ def test_leaked_rolling_average(broken):
     v = judge(ctx, "leakage", "upcoming_player_game_context")
     assert not v.passed
     assert "rolling_form" in v.message and "2023-11-24" in v.message and "points_avg_last_5" in v.message
+
+
+def test_team_context_counting_todays_game(broken):
+    # the classic off-by-one: the game being predicted counted in the team's recent load
+    ctx = broken("UPDATE nba_analytics.upcoming_team_game_context "
+                 "SET games_in_last_7_days = games_in_last_7_days + 1, game_number_in_season = game_number_in_season + 1 "
+                 "WHERE game_date = DATE '2023-11-20'")
+    v = judge(ctx, "leakage", "upcoming_team_game_context")
+    assert not v.passed
+    assert "rolling_schedule" in v.message and "2023-11-20" in v.message and "game_number_in_season" in v.message
 
 
 def test_leaked_feature_and_cache(broken):

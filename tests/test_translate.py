@@ -38,6 +38,10 @@ BIGQUERY_ANSWERS = [
     ("SELECT FORMAT_DATE('%Y%m%d', DATE '2024-01-05') AS v", "20240105"),
     ("SELECT SAFE_DIVIDE(1, 0) AS v", None),
     ("SELECT COUNTIF(x > 1) AS v FROM UNNEST([1, 2, 3]) AS x", 2),
+    ("SELECT COUNTIF(x > 1) AS v FROM UNNEST([CAST(NULL AS INT64)]) AS x", 0),   # DuckDB alone says NULL
+    ("SELECT COUNTIF(x > 1) AS v FROM UNNEST([1, 2]) AS x WHERE x > 5", 0),
+    ("SELECT COUNTIF(x > 1) OVER (ORDER BY x ROWS BETWEEN 1 PRECEDING AND 1 PRECEDING) AS v "
+     "FROM UNNEST([1]) AS x", 0),
     ("SELECT REGEXP_CONTAINS('20240105_LAL_DEN', r'^\\d{8}_[A-Z]{3}_[A-Z]{3}$') AS v", True),
     ("SELECT REGEXP_CONTAINS('20240105_DEN_LA', r'^\\d{8}_[A-Z]{3}_[A-Z]{3}$') AS v", False),
     ("SELECT SPLIT('20240105_LAL_DEN', '_')[OFFSET(2)] AS v", "DEN"),

@@ -30,10 +30,19 @@ def _fix_drift(node: exp.Expression) -> exp.Expression:
     # BigQuery: DAYOFWEEK 1 = Sunday .. 7 = Saturday; DuckDB: 0 = Sunday.
     if isinstance(node, exp.Extract) and node.name.upper() == "DAYOFWEEK":
         return exp.paren(exp.Add(this=node.copy(), expression=exp.Literal.number(1)), copy=False)
+    # BigQuery's COUNTIF over no true input is 0; DuckDB's COUNT_IF over only NULLs (or no rows) is NULL.
+    if isinstance(node, exp.Window) and isinstance(node.this, exp.CountIf) and not _is_coalesced(node):
+        return exp.Coalesce(this=node.copy(), expressions=[exp.Literal.number(0)])
+    if isinstance(node, exp.CountIf) and not isinstance(node.parent, exp.Window) and not _is_coalesced(node):
+        return exp.Coalesce(this=node.copy(), expressions=[exp.Literal.number(0)])
     # BigQuery's DATE_ADD/DATE_SUB/DATE_TRUNC take and return DATE; DuckDB returns TIMESTAMP.
     if isinstance(node, (exp.DateAdd, exp.DateSub, exp.DateTrunc)) and not isinstance(node.parent, exp.Cast):
         return exp.cast(node.copy(), exp.DataType.build("DATE"))
     return node
+
+
+def _is_coalesced(node: exp.Expression) -> bool:
+    return isinstance(node.parent, exp.Coalesce) and node.parent.this is node
 
 
 @lru_cache(maxsize=512)
