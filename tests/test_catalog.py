@@ -62,7 +62,7 @@ def write_catalog(tmp_path: Path, replace: tuple[str, str] | None = None, append
 
 
 BAD_CATALOGS = {
-    "unknown upstream": (('upstream = ["team_defense_game_summary"]', 'upstream = ["team_defence_summary"]'), "",
+    "unknown upstream": (('upstream = ["team_defense_game_summary", "nbac_schedule"]', 'upstream = ["team_defence_summary", "nbac_schedule"]'), "",
                          r"table 'team_defense_zone_analysis': field 'upstream': unknown table 'team_defence_summary'"),
     "dependency cycle": (('upstream = ["nbac_team_boxscore", "nbac_schedule"]\nprocessor = "backfill/phase3/team_offense',
                           'upstream = ["nbac_team_boxscore", "nbac_schedule", "player_game_summary"]\n'
