@@ -29,9 +29,9 @@ COMMAND_MODULES = (
     "phasegate.cli.demo_cmd",
     "phasegate.cli.init_cmd",
     "phasegate.cli.gate_cmd",
+    "phasegate.cli.expectations_cmd",
     "phasegate.cli.run_cmd",
     "phasegate.cli.report_cmd",
-    "phasegate.cli.expectations_cmd",
 )
 
 for _module in COMMAND_MODULES:
