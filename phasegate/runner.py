@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.catalog import Catalog, load_catalog
+from phasegate.cost import check_run_budget, run_cap
 from phasegate.dates import fold_ranges
 from phasegate.errors import (
     EXIT_CANNOT_VALIDATE,
@@ -557,13 +558,19 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
                           all_dates=opts.all_dates, chunk_days=opts.chunk_days, exclusions=exclusions)
         runlog.write("plan", **plan.to_json())
         out(plan.describe())
+        # refuse a run over the warehouse's byte cap before anything is billed (BigQuery; no-op elsewhere)
+        check_run_budget(plan.estimated_bytes, run_cap(wh), what=f"backfill {opts.phase}")
+        if hasattr(wh, "set_labels"):
+            wh.set_labels(run_id=runlog.run_id, phase=opts.phase, command="backfill")
         if not plan.is_empty:
             if not opts.yes and (confirm is None or not confirm(plan)):
                 runlog.write("verdict", verdict="REFUSED", exit_code=EXIT_USAGE, message="not confirmed")
                 out("not confirmed: nothing written")
                 return RunOutcome(opts.phase, runlog.run_id, "REFUSED", EXIT_USAGE, plan=plan,
                                   log_path=runlog.path)
-            execution = execute_plan(plan, wh, catalog, processor=processor, workers=opts.workers, policy=policy,
+            # stay below the warehouse's concurrent-DML limit (BigQuery exposes it as max_workers)
+            workers = min(opts.workers, getattr(wh, "max_workers", opts.workers))
+            execution = execute_plan(plan, wh, catalog, processor=processor, workers=workers, policy=policy,
                                      runlog=runlog, progress=progress, exclusions=exclusions,
                                      labels={"phase": opts.phase})
             if progress is not None:

@@ -259,3 +259,17 @@ def test_command_processors_run_through_the_same_path(tmp_path):
     delete(world, "team_other", "game_date = DATE '2023-11-22'")
     outcome, text = run(world, tables=["team_other"], gate=False)
     assert outcome.exit_code == 1 and "no rows on 1 date(s) (2023-11-22)" in text
+
+
+def test_a_plan_over_the_byte_cap_is_refused_before_anything_runs(world, monkeypatch):
+    # DuckDB has no byte estimates; stand in BigQuery's dry-run total and per-run cap
+    import phasegate.runner as runner_module
+    from phasegate.errors import UsageError
+    from phasegate.plan import Plan
+
+    monkeypatch.setattr(Plan, "estimated_bytes", property(lambda self: 3 * 10**12))
+    monkeypatch.setattr(runner_module, "run_cap", lambda wh: 50 * 10**9)
+    proc = Recorder()
+    with pytest.raises(UsageError, match="over the cap"):
+        run(world, proc)
+    assert proc.calls == [] and world.rows("team_rollup") == 0
