@@ -5,10 +5,20 @@ A table's processor (catalog field `processor`) is either
 * a SQL file, `backfill/PHASE/TABLE.sql`: one BigQuery Standard SQL SELECT that returns the
   table's rows for `@start_date .. @end_date`. It may read history before the range (rolling
   windows) but must return rows inside it only. Parameters (see `processor_params`):
-  `@start_date`, `@end_date` (DATE), `@bootstrap_days` (INT64), `@season_types`
-  (ARRAY<STRING>). The warehouse replaces the range in one transaction
-  (`Warehouse.replace_range`): a failure leaves the previous rows untouched, and running the
-  same range twice gives the same table.
+  `@start_date`, `@end_date` (DATE), `@schedule_start` (DATE, start - 300 days),
+  `@bootstrap_days` (INT64), `@season_types` (ARRAY<STRING>). The runner prepends the
+  calendar CTEs of `phasegate.calendar.expected_games_cte` (see `processor_sql`), exactly as
+  the gate does for its checks, so a processor reads the schedule only through them:
+
+    schedule_latest  the deduplicated schedule, @schedule_start .. @end_date (all statuses)
+    season_openers   season_year, opening_night (first Regular Season game of the season)
+    expected_games   the counted final games of @start_date .. @end_date: game_id,
+                     system_game_id, game_date, season_year, season_type, home_team,
+                     away_team, season_day, is_bootstrap
+
+  The file itself is therefore not standalone; its own leading WITH continues the list. The
+  warehouse replaces the range in one transaction (`Warehouse.replace_range`): a failure
+  leaves the previous rows untouched, and running the same range twice gives the same table.
 
 * a command template, for backfill jobs that already exist. Placeholders: `{start}`,
   `{end}` (ISO dates) and `{dates}` (the game dates of the range, comma-separated). The
@@ -30,11 +40,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from phasegate.calendar import calendar_params, expected_games_cte, load_calendar
 from phasegate.catalog import Catalog, Table
 from phasegate.errors import PhasegateError, UsageError
 from phasegate.warehouse import Warehouse
@@ -56,21 +68,45 @@ class ProcessorResult:
     output: str               # command output; a one-line summary for SQL processors
 
 
+# The CTEs the runner prepends (phasegate.calendar.expected_games_cte); a processor must not
+# define them again.
+CALENDAR_CTES = ("schedule_latest", "season_openers", "expected_games")
+# Leading comments and blank lines of a processor file, then (optionally) its own WITH.
+_LEADING_WITH = re.compile(r"\A((?:[ \t]*(?:--[^\n]*)?\n)*)[ \t]*(WITH\b)?", re.IGNORECASE)
+_DEFINES_CALENDAR_CTE = re.compile(r"\b(" + "|".join(CALENDAR_CTES) + r")\s+AS\s*\(", re.IGNORECASE)
+
+
 def processor_params(catalog: Catalog, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """The named parameters every SQL processor may use."""
-    return {
-        "start_date": start,
-        "end_date": end,
-        "bootstrap_days": catalog.settings.bootstrap_days,
-        "season_types": list(catalog.settings.season_types),
-    }
+    """The named parameters every SQL processor may use: those of the calendar CTEs
+    (@start_date, @end_date, @schedule_start, @season_types, @bootstrap_days)."""
+    return dict(calendar_params(catalog, start, end))
+
+
+def with_calendar(catalog: Catalog, sql: str, *, source: str = "processor") -> str:
+    """`sql` (one SELECT, optionally starting with its own WITH) with the calendar CTEs in front.
+
+    A leading WITH is merged (`WITH <calendar ctes>, <own ctes> SELECT ...`); any other SELECT
+    is preceded by `WITH <calendar ctes>`. The file's leading comments stay on top.
+    """
+    defined = _DEFINES_CALENDAR_CTE.search(sql)
+    if defined:
+        raise UsageError(f"{source}: defines CTE {defined.group(1)!r}, which the runner provides "
+                         f"(phasegate.calendar.expected_games_cte)")
+    match = _LEADING_WITH.match(sql)
+    assert match is not None  # the pattern matches the empty prefix
+    header, rest = match.group(1), sql[match.end():]
+    ctes = expected_games_cte(catalog).strip()
+    if match.group(2):
+        return f"{header}WITH {ctes},\n{rest.lstrip()}"
+    return f"{header}WITH {ctes}\n{rest.lstrip()}"
 
 
 def processor_sql(catalog: Catalog, table: Table) -> str:
+    """The query the runner sends for a SQL processor: its file with the calendar CTEs prepended."""
     path = catalog.processor_path(table)
     if path is None:
         raise UsageError(f"table {table.name!r} has no SQL processor")
-    return path.read_text()
+    return with_calendar(catalog, path.read_text(), source=str(path))
 
 
 def run_processor(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date, end: dt.date, *,
@@ -112,8 +148,6 @@ def command_for(table: Table, start: dt.date, end: dt.date, dates: list[dt.date]
 
 
 def _game_dates(warehouse: Warehouse, catalog: Catalog, start: dt.date, end: dt.date) -> list[dt.date]:
-    from phasegate.calendar import load_calendar
-
     return load_calendar(warehouse, catalog, start, end).game_dates
 
 

@@ -9,14 +9,17 @@ import pytest
 from builders import ROOT, d, repo_catalog
 from test_processors_phase3 import END, START, raw_fixture
 
+from phasegate.calendar import expected_games_cte
 from phasegate.catalog import load_catalog
-from phasegate.errors import PhasegateError, WarehouseError
+from phasegate.errors import PhasegateError, UsageError, WarehouseError
 from phasegate.processors import (
+    CALENDAR_CTES,
     ProcessorFailed,
     command_for,
     processor_params,
     processor_sql,
     run_processor,
+    with_calendar,
 )
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from phasegate.warehouse.translate import parse_bigquery, referenced_tables, to_duckdb
@@ -75,7 +78,34 @@ def test_every_processor_runs_on_duckdb_and_writes_the_catalogued_columns(wareho
 def test_processor_params():
     params = processor_params(repo_catalog(), d("2023-11-01"), d("2023-11-30"))
     assert params == {"start_date": d("2023-11-01"), "end_date": d("2023-11-30"), "bootstrap_days": 14,
+                      "schedule_start": d("2023-01-05"),
                       "season_types": ["Regular Season", "Play-In", "Playoffs", "NBA Cup Final"]}
+
+
+@pytest.mark.parametrize("table", PROCESSED, ids=lambda t: t.name)
+def test_processor_reads_the_schedule_only_through_the_calendar_ctes(table):
+    catalog = repo_catalog()
+    text = catalog.processor_path(table).read_text()
+    assert catalog.schedule.ref not in text
+    assert any(name in text for name in CALENDAR_CTES)
+    assert processor_sql(catalog, table).count(expected_games_cte(catalog).strip()) == 1
+
+
+def test_calendar_ctes_merge_with_a_leading_with_or_precede_a_plain_select():
+    catalog = repo_catalog()
+    ctes = expected_games_cte(catalog).strip()
+    merged = with_calendar(catalog, "-- header\n\nWITH mine AS (SELECT 1 AS x)\nSELECT * FROM mine, expected_games")
+    assert merged == f"-- header\n\nWITH {ctes},\nmine AS (SELECT 1 AS x)\nSELECT * FROM mine, expected_games"
+    plain = with_calendar(catalog, "-- header\nSELECT * FROM (WITH mine AS (SELECT 1 AS x) SELECT * FROM mine)")
+    assert plain == f"-- header\nWITH {ctes}\nSELECT * FROM (WITH mine AS (SELECT 1 AS x) SELECT * FROM mine)"
+    for sql in (merged, plain):
+        assert len(parse_bigquery(sql)) == 1
+        to_duckdb(sql)
+
+
+def test_a_processor_redefining_a_calendar_cte_is_refused():
+    with pytest.raises(UsageError, match="schedule_latest"):
+        with_calendar(repo_catalog(), "WITH schedule_latest AS (SELECT 1) SELECT * FROM schedule_latest")
 
 
 def test_same_range_twice_leaves_no_duplicates(warehouse):

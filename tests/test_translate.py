@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from builders import ROOT, repo_catalog
+
 from phasegate.calendar import CALENDAR_SQL, calendar_params, expected_games_cte
 from phasegate.coverage import coverage_sql
+from phasegate.processors import processor_sql
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from phasegate.warehouse.translate import TranslationError, referenced_tables, to_duckdb
 
@@ -92,9 +93,9 @@ def project_queries() -> dict[str, str]:
     for table in catalog.tables.values():
         if table.measure_coverage:
             corpus[f"coverage:{table.name}"] = coverage_sql(catalog, table)
-        path = catalog.processor_path(table)
-        if path is not None:
-            corpus[f"processor:{table.name}"] = path.read_text()
+        if catalog.processor_path(table) is not None:
+            # what the runner sends: the file with the calendar CTEs prepended
+            corpus[f"processor:{table.name}"] = processor_sql(catalog, table)
     from phasegate.measure import table_checks, table_sql
 
     for table in catalog.tables.values():
@@ -109,7 +110,7 @@ def test_corpus_query_translates_and_reads_only_catalogued_tables(name):
     assert to_duckdb(sql).strip()
     catalog = repo_catalog()
     known = {t.ref for t in catalog.tables.values()}
-    # the gate query carries the expected-games CTEs, whose names are not tables
+    # gate and processor queries carry the expected-games CTEs, whose names are not tables
     assert referenced_tables(sql) <= known, referenced_tables(sql) - known
 
 

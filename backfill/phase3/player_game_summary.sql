@@ -8,24 +8,9 @@
 -- the same over each bookmaker's earliest snapshot. Props are matched on (game_date,
 -- player_lookup) because their game_id mixes official and system formats.
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
-WITH schedule_latest AS (
-  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score,
-         home_team_tricode, away_team_tricode
-  FROM nba_raw.nbac_schedule
-  WHERE game_date BETWEEN @start_date AND @end_date
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
-),
-counted_games AS (
-  SELECT game_id AS nba_game_id, game_date, season_year, home_team_tricode AS home_team, away_team_tricode AS away_team,
-         CONCAT(FORMAT_DATE('%Y%m%d', game_date), '_', away_team_tricode, '_', home_team_tricode) AS game_id,
-         IF(home_team_score > away_team_score, home_team_tricode, away_team_tricode) AS winning_team
-  FROM schedule_latest
-  WHERE game_status = 3
-    AND home_team_score IS NOT NULL
-    AND away_team_score IS NOT NULL
-    AND season_type IN UNNEST(@season_types)
-),
-gamebook_recent AS (
+-- Calendar CTEs prepended by the runner (phasegate.processors.processor_sql): expected_games
+-- (the range's counted games) and schedule_latest (their scores).
+WITH gamebook_recent AS (
   -- 30 days of history only to recover the team of DNP rows whose team_abbr is NULL.
   SELECT *
   FROM nba_raw.nbac_gamebook_player_stats
@@ -51,17 +36,20 @@ gamebook AS (
 players AS (
   SELECT
     b.*,
-    g.game_id AS system_game_id,
+    g.system_game_id,
     g.season_year AS schedule_season_year,
-    g.winning_team,
+    IF(s.home_team_score > s.away_team_score, g.home_team, g.away_team) AS winning_team,
     -- A team inferred for a DNP row is kept only if it actually plays in this game.
     IF(b.inferred_team_abbr IN (g.home_team, g.away_team), b.inferred_team_abbr, NULL) AS resolved_team_abbr,
     g.home_team,
     g.away_team
   FROM gamebook AS b
-  JOIN counted_games AS g
-    ON g.nba_game_id = b.nba_game_id
+  JOIN expected_games AS g
+    ON g.game_id = b.nba_game_id
    AND g.game_date = b.game_date
+  JOIN schedule_latest AS s
+    ON s.game_id = g.game_id
+   AND s.game_date = g.game_date
   WHERE b.game_date BETWEEN @start_date AND @end_date
 ),
 team_offense AS (

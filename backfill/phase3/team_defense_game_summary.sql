@@ -6,21 +6,9 @@
 -- are summed from the gamebook's active players; zones allowed from the opponent players'
 -- shot zones. game_id is rebuilt AWAY_HOME from is_home, like team_offense_game_summary.
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
-WITH schedule_latest AS (
-  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score
-  FROM nba_raw.nbac_schedule
-  WHERE game_date BETWEEN @start_date AND @end_date
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
-),
-counted_games AS (
-  SELECT game_id AS nba_game_id, game_date, season_year
-  FROM schedule_latest
-  WHERE game_status = 3
-    AND home_team_score IS NOT NULL
-    AND away_team_score IS NOT NULL
-    AND season_type IN UNNEST(@season_types)
-),
-team_box AS (
+-- Calendar CTE prepended by the runner (phasegate.processors.processor_sql): expected_games
+-- (the range's counted games).
+WITH team_box AS (
   SELECT *
   FROM nba_raw.nbac_team_boxscore
   WHERE game_date BETWEEN @start_date AND @end_date
@@ -110,8 +98,8 @@ SELECT
   p.own_points - p.opp_points AS margin_of_victory,
   CURRENT_TIMESTAMP() AS processed_at
 FROM paired AS p
-JOIN counted_games AS g
-  ON g.nba_game_id = p.nba_game_id
+JOIN expected_games AS g
+  ON g.game_id = p.nba_game_id
  AND g.game_date = p.game_date
 LEFT JOIN defensive_actions AS a
   ON a.game_date = p.game_date AND a.team_abbr = p.defending_team_abbr

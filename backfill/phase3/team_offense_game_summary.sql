@@ -6,21 +6,9 @@
 -- on one format (platform-facts §0: the reversal nulled 52% of usage_rate).
 -- Only games the schedule calls final, with scores, of a counted season type are written.
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
-WITH schedule_latest AS (
-  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score
-  FROM nba_raw.nbac_schedule
-  WHERE game_date BETWEEN @start_date AND @end_date
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
-),
-counted_games AS (
-  SELECT game_id AS nba_game_id, game_date, season_year
-  FROM schedule_latest
-  WHERE game_status = 3
-    AND home_team_score IS NOT NULL
-    AND away_team_score IS NOT NULL
-    AND season_type IN UNNEST(@season_types)
-),
-team_box AS (
+-- Calendar CTE prepended by the runner (phasegate.processors.processor_sql): expected_games
+-- (the range's counted games).
+WITH team_box AS (
   -- Latest row per (date, team); in-progress placeholders (0 points / 0 FGA) are dropped
   -- first so a stale placeholder can never win over a final row.
   SELECT *
@@ -83,6 +71,6 @@ SELECT
   'nbac_team_boxscore' AS primary_source_used,
   CURRENT_TIMESTAMP() AS processed_at
 FROM paired AS p
-JOIN counted_games AS g
-  ON g.nba_game_id = p.nba_game_id
+JOIN expected_games AS g
+  ON g.game_id = p.nba_game_id
  AND g.game_date = p.game_date

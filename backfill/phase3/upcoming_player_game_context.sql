@@ -10,23 +10,9 @@
 -- (opening) snapshot. Game lines: the same consensus; for the spread only the favourite side
 -- (outcome_point <= 0) is kept, since the +x/-x rows of a bookmaker have median 0.
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
-WITH schedule_latest AS (
-  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score,
-         home_team_tricode, away_team_tricode
-  FROM nba_raw.nbac_schedule
-  WHERE game_date BETWEEN @start_date AND @end_date
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
-),
-counted_games AS (
-  SELECT game_id AS nba_game_id, game_date, season_year, home_team_tricode AS home_team, away_team_tricode AS away_team,
-         CONCAT(FORMAT_DATE('%Y%m%d', game_date), '_', away_team_tricode, '_', home_team_tricode) AS game_id
-  FROM schedule_latest
-  WHERE game_status = 3
-    AND home_team_score IS NOT NULL
-    AND away_team_score IS NOT NULL
-    AND season_type IN UNNEST(@season_types)
-),
-gamebook_recent AS (
+-- Calendar CTE prepended by the runner (phasegate.processors.processor_sql): expected_games
+-- (the range's counted games).
+WITH gamebook_recent AS (
   SELECT
     *,
     SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(0)] AS INT64)
@@ -50,14 +36,14 @@ targets AS (
     b.player_lookup,
     b.game_date,
     b.team_abbr,
-    g.game_id,
-    g.nba_game_id,
+    g.system_game_id AS game_id,
+    g.game_id AS nba_game_id,
     g.season_year,
     g.home_team,
     g.away_team
   FROM gamebook_recent AS b
-  JOIN counted_games AS g
-    ON g.nba_game_id = b.nba_game_id
+  JOIN expected_games AS g
+    ON g.game_id = b.nba_game_id
    AND g.game_date = b.game_date
   WHERE b.game_date BETWEEN @start_date AND @end_date
     AND b.player_status = 'active'

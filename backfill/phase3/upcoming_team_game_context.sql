@@ -6,17 +6,14 @@
 -- streak entering the game and the last game's margin. Lines: DraftKings, else FanDuel —
 -- the spread row whose outcome_name is this team and the 'Over' total, each bookmaker's
 -- latest snapshot (opening = its earliest).
+-- Rows: the range's expected_games, two per game. History: schedule_latest (reaches back to
+-- @schedule_start, before the season's opening night) filtered like expected_games.
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
-WITH schedule_latest AS (
-  -- 300 days back reaches the opening night of the season of any date in the range.
-  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score,
-         home_team_tricode, away_team_tricode
-  FROM nba_raw.nbac_schedule
-  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
-),
-counted_games AS (
-  SELECT *, CONCAT(FORMAT_DATE('%Y%m%d', game_date), '_', away_team_tricode, '_', home_team_tricode) AS system_game_id
+-- Calendar CTEs prepended by the runner (phasegate.processors.processor_sql): schedule_latest,
+-- expected_games.
+WITH counted_games AS (
+  -- expected_games without its date range: the season so far needs games before @start_date.
+  SELECT *
   FROM schedule_latest
   WHERE game_status = 3
     AND home_team_score IS NOT NULL
@@ -24,12 +21,12 @@ counted_games AS (
     AND season_type IN UNNEST(@season_types)
 ),
 team_games AS (
-  SELECT game_date, season_year, system_game_id, game_id AS nba_game_id, home_team_tricode AS team_abbr,
+  SELECT game_date, season_year, game_id AS nba_game_id, home_team_tricode AS team_abbr,
          away_team_tricode AS opponent_team_abbr, TRUE AS home_game,
          home_team_score - away_team_score AS margin, home_team_tricode AS home_team, away_team_tricode AS away_team
   FROM counted_games
   UNION ALL
-  SELECT game_date, season_year, system_game_id, game_id, away_team_tricode, home_team_tricode, FALSE,
+  SELECT game_date, season_year, game_id, away_team_tricode, home_team_tricode, FALSE,
          away_team_score - home_team_score, home_team_tricode, away_team_tricode
   FROM counted_games
 ),
@@ -104,7 +101,7 @@ preferred_lines AS (
 )
 SELECT
   s.team_abbr,
-  s.system_game_id AS game_id,
+  e.system_game_id AS game_id,
   s.nba_game_id,
   s.game_date,
   s.season_year,
@@ -130,6 +127,8 @@ SELECT
   tot.bookmaker_key AS game_total_source,
   CURRENT_TIMESTAMP() AS processed_at
 FROM sequenced AS s
+JOIN expected_games AS e
+  ON e.game_id = s.nba_game_id AND e.game_date = s.game_date
 LEFT JOIN recent_load AS r
   ON r.team_abbr = s.team_abbr AND r.game_date = s.game_date
 LEFT JOIN preferred_lines AS sp
@@ -138,4 +137,3 @@ LEFT JOIN preferred_lines AS sp
 LEFT JOIN preferred_lines AS tot
   ON tot.game_date = s.game_date AND tot.home_team_abbr = s.home_team AND tot.away_team_abbr = s.away_team
  AND tot.market_key = 'totals' AND tot.outcome_name = 'Over'
-WHERE s.game_date BETWEEN @start_date AND @end_date

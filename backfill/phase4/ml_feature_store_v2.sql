@@ -14,28 +14,13 @@
 -- of the row are defaults.
 -- The order of `features` is the catalog's `features` list for this table.
 -- Params: @start_date, @end_date (DATE), @bootstrap_days (INT64), @season_types (ARRAY<STRING>).
-WITH schedule_latest AS (
-  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score
-  FROM nba_raw.nbac_schedule
-  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
-),
-season_openers AS (
-  SELECT season_year, MIN(game_date) AS opening_night
-  FROM schedule_latest
-  WHERE season_type = 'Regular Season'
-  GROUP BY season_year
-),
-analysis_dates AS (
-  SELECT DISTINCT s.game_date AS analysis_date
-  FROM schedule_latest AS s
-  JOIN season_openers AS o ON o.season_year = s.season_year
-  WHERE s.game_date BETWEEN @start_date AND @end_date
-    AND s.game_status = 3
-    AND s.home_team_score IS NOT NULL
-    AND s.away_team_score IS NOT NULL
-    AND s.season_type IN UNNEST(@season_types)
-    AND DATE_DIFF(s.game_date, o.opening_night, DAY) >= @bootstrap_days
+-- Calendar CTE prepended by the runner (phasegate.processors.processor_sql): expected_games
+-- (is_bootstrap: day 0 .. @bootstrap_days-1 after opening night).
+WITH analysis_dates AS (
+  -- The range's counted game dates after the bootstrap days.
+  SELECT DISTINCT game_date AS analysis_date
+  FROM expected_games
+  WHERE NOT is_bootstrap
 ),
 players AS (
   SELECT p.player_lookup, p.team_abbr, p.opponent_team_abbr, p.game_id, p.game_date, p.home_game

@@ -12,28 +12,14 @@
 --                         mid_range if mid_rate >= 35, else balanced
 -- Nothing is written on bootstrap dates (season opening night from the schedule).
 -- Params: @start_date, @end_date (DATE), @bootstrap_days (INT64), @season_types (ARRAY<STRING>).
-WITH schedule_latest AS (
-  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score
-  FROM nba_raw.nbac_schedule
-  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
-),
-season_openers AS (
-  SELECT season_year, MIN(game_date) AS opening_night
-  FROM schedule_latest
-  WHERE season_type = 'Regular Season'
-  GROUP BY season_year
-),
-analysis_dates AS (
-  SELECT DISTINCT s.game_date AS analysis_date, s.season_year, o.opening_night
-  FROM schedule_latest AS s
-  JOIN season_openers AS o ON o.season_year = s.season_year
-  WHERE s.game_date BETWEEN @start_date AND @end_date
-    AND s.game_status = 3
-    AND s.home_team_score IS NOT NULL
-    AND s.away_team_score IS NOT NULL
-    AND s.season_type IN UNNEST(@season_types)
-    AND DATE_DIFF(s.game_date, o.opening_night, DAY) >= @bootstrap_days
+-- Calendar CTEs prepended by the runner (phasegate.processors.processor_sql): expected_games
+-- (is_bootstrap: day 0 .. @bootstrap_days-1 after opening night), season_openers.
+WITH analysis_dates AS (
+  -- The range's counted game dates after the bootstrap days, with their season's opening night.
+  SELECT DISTINCT e.game_date AS analysis_date, e.season_year, o.opening_night
+  FROM expected_games AS e
+  JOIN season_openers AS o ON o.season_year = e.season_year
+  WHERE NOT e.is_bootstrap
 ),
 player_games AS (
   SELECT *
