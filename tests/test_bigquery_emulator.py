@@ -17,6 +17,7 @@ from builders import repo_catalog
 
 from phasegate.coverage import measure_coverage
 from phasegate.errors import WarehouseError
+from phasegate.expectations.suites import discover
 from phasegate.init import init_warehouse
 from phasegate.processors import run_processor
 from phasegate.warehouse import open_warehouse
@@ -127,8 +128,8 @@ def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path):
     assert measure_coverage(bq, catalog, "player_game_summary", *WINDOW).missing_dates
 
     # The gate (`phasegate gate phase3 --warehouse bigquery://...`): same verdict, same numbers.
-    # Great Expectations cases are left out here: GE reaches BigQuery through its own
-    # sqlalchemy-bigquery engine, which does not take the emulator's endpoint.
+    # Great Expectations cases are left out here only to keep this test quick: they have their
+    # own comparison below (test_expectations_match_duckdb_and_catch_a_bad_value).
     from phasegate.gate import run_gate
 
     results = {}
@@ -243,3 +244,55 @@ def test_runner_backfill_matches_duckdb(pair, tmp_path):
     finally:
         bq2.close()
         duck2.close()
+
+
+def test_expectations_match_duckdb_and_catch_a_bad_value(pair, tmp_path):
+    """Great Expectations on BigQuery through sqlalchemy-bigquery (issue 8), on the emulator.
+
+    The same week of phase-3 data on both engines, with one out-of-range value injected
+    (points = 95 in one player_game_summary row). The gate's phase-3 expectation cases run on
+    both: every case has the same outcome and measurement, and the only failing case is the
+    points range, whose unexpected value is the injected one.
+    """
+    from phasegate.gate import run_gate
+
+    catalog, bq, duck = pair
+    week = (dt.date(2023, 11, 7), dt.date(2023, 11, 13))
+    table = catalog.table("player_game_summary")
+    bad_day = dt.date(2023, 11, 8)
+    pick = (f"SELECT player_lookup FROM {table.ref} WHERE game_date = @d AND points IS NOT NULL "
+            "ORDER BY player_lookup LIMIT 1")
+    for wh in (bq, duck):
+        init_warehouse(wh, catalog, "phase3")
+        for name in catalog.topological_order(PHASE3):
+            assert run_processor(wh, catalog, name, *week).rows_written > 0, (wh.dialect, name)
+    player = duck.query(pick, {"d": bad_day})[0]["player_lookup"]
+    assert bq.query(pick, {"d": bad_day})[0]["player_lookup"] == player
+    for wh in (bq, duck):
+        wh.execute([f"UPDATE {table.ref} SET points = 95 WHERE game_date = @d AND player_lookup = @p"],
+                   {"d": bad_day, "p": player})
+
+    gates = {}
+    for wh in (bq, duck):
+        wh.close()
+        gates[wh.dialect] = run_gate("phase3", warehouse_url=wh.url, start=week[0], end=week[1], workers=1,
+                                     reports_dir=tmp_path / wh.dialect, pytest_args=("-k", "test_expectations"))
+    rules = {rule.case_id: rule for suite in discover(catalog, "phase3") for rule in suite.rules}
+
+    def cases(gate):
+        return {c["nodeid"].split("[", 1)[1].rstrip("]"): c for c in gate.results["checks"]
+                if c["family"] == "expectation"}
+
+    on_bq, on_duck = cases(gates["bigquery"]), cases(gates["duckdb"])
+    assert set(on_bq) == set(on_duck) == set(rules) and len(rules) > 100  # every phase-3 rule is a case
+    assert {k: (c["outcome"], c["measured"], c["threshold"]) for k, c in on_bq.items()} == \
+        {k: (c["outcome"], c["measured"], c["threshold"]) for k, c in on_duck.items()}
+    # Evaluated, not errored; exactly the points range fails, on the injected value.
+    failed = sorted(k for k, c in on_bq.items() if c["outcome"] != "passed")
+    assert [(rules[k].table, rules[k].type, rules[k].kwargs.get("column")) for k in failed] == \
+        [("player_game_summary", "expect_column_values_to_be_between", "points")]
+    assert {c["outcome"] for c in on_bq.values()} == {"passed", "failed"}
+    for gate in gates.values():
+        case = cases(gate)[failed[0]]
+        assert case["measured"].startswith("1/") and "e.g. [95]" in case["message"], case["message"]
+        assert (gate.verdict, gate.exit_code) == ("NO-GO", 1) and set(gate.failing_tables) == {table.name}

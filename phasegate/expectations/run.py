@@ -8,6 +8,10 @@ it selects only the columns the suite refers to, so BigQuery bills only those.
 Warehouse URLs map to SQLAlchemy engine URLs here (`engine_url`):
     duckdb:///rel.duckdb, duckdb:////abs.duckdb  -> duckdb:////ABS/PATH   (opened read-only)
     bigquery://PROJECT?location=US&maximum_bytes_billed=N -> sqlalchemy-bigquery, same options
+        (Application Default Credentials, found by the dialect; the adapter's 50 GB per-job cap
+        when the URL sets none, no cap with maximum_bytes_billed=0)
+    bigquery://PROJECT?api_endpoint=http://127.0.0.1:PORT    -> sqlalchemy-bigquery on the
+        adapter's own client (AnonymousCredentials, that endpoint), as `user_supplied_client`
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from phasegate.catalog import Table
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.expectations.suites import Rule, SuiteFile
 from phasegate.warehouse import resolve_url
+from phasegate.warehouse.bigquery import DEFAULT_MAXIMUM_BYTES_BILLED
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 5}
 DATASOURCE = "phasegate_warehouse"
@@ -61,10 +66,62 @@ def engine_url(warehouse_url: str | None) -> tuple[str, dict[str, Any]]:
         project = project.strip("/")
         if not project:
             raise UsageError(f"warehouse {url!r} names no GCP project (bigquery://PROJECT)")
-        options = {k: v for k, v in urllib.parse.parse_qsl(query) if k in _BIGQUERY_URL_OPTIONS}
+        pairs = urllib.parse.parse_qsl(query)
+        if any(k == "api_endpoint" and v for k, v in pairs):
+            return _bigquery_on_adapter_client(url, project)
+        options = {k: v for k, v in pairs if k in _BIGQUERY_URL_OPTIONS}
+        # Every job carries the adapter's cap unless the URL sets one; 0 turns it off, as there.
+        options.setdefault("maximum_bytes_billed", str(DEFAULT_MAXIMUM_BYTES_BILLED))
+        if options["maximum_bytes_billed"].strip() in ("0", ""):
+            del options["maximum_bytes_billed"]
         suffix = f"?{urllib.parse.urlencode(options)}" if options else ""
         return f"bigquery://{project}{suffix}", {}
     raise UsageError(f"warehouse scheme {scheme!r} is not supported (use duckdb:// or bigquery://)")
+
+
+def _bigquery_on_adapter_client(url: str, project: str) -> tuple[str, dict[str, Any]]:
+    """sqlalchemy-bigquery on the client the BigQuery adapter builds for this URL.
+
+    With an `api_endpoint` (a local emulator) the adapter's client talks to that endpoint with
+    AnonymousCredentials. The dialect would build its own client from Application Default
+    Credentials in `create_connect_args` (even with `creator=`); `user_supplied_client=true`
+    makes it take ours from `connect_args` instead. Our client's default job config carries the
+    adapter's labels and `maximum_bytes_billed`, since the dialect's URL options are not read
+    for a supplied client.
+    """
+    from phasegate.warehouse.bigquery import BigQueryWarehouse
+
+    warehouse = BigQueryWarehouse.from_url(url)
+    client = warehouse.client
+    client.default_query_job_config = warehouse.job_config("SELECT 1", labels={"component": "expectations"})
+    return f"bigquery://{project}?user_supplied_client=true", {"connect_args": {"client": client}}
+
+
+def _bigquery_boolean_arrays(dialect: Any) -> None:
+    """Let this sqlalchemy-bigquery dialect bind a list of booleans (`col IN UNNEST(@p)`).
+
+    The dialect sends `col IN (...)` as one ARRAY parameter, but SQLAlchemy's Boolean bind
+    processor then receives the whole list and raises `TypeError: unhashable type: 'list'`
+    before anything reaches BigQuery (googleapis/python-bigquery-sqlalchemy#489, open), so
+    `expect_column_values_to_be_in_set` on a BOOL column could never be evaluated. This
+    engine's dialect (the instance, not the class) gets a Boolean that processes each element.
+    """
+    import sqlalchemy as sa
+
+    class ArrayAwareBoolean(sa.Boolean):
+        cache_ok = True
+
+        def bind_processor(self, dialect: Any) -> Any:
+            process = super().bind_processor(dialect)
+            if process is None:
+                return None
+
+            def each(value: Any) -> Any:
+                return [process(v) for v in value] if isinstance(value, (list, tuple)) else process(value)
+
+            return each
+
+    dialect.colspecs = {**type(dialect).colspecs, sa.Boolean: ArrayAwareBoolean}
 
 
 def _duckdb_read_only(path: str) -> Any:
@@ -228,6 +285,8 @@ class ExpectationRunner:
             import sqlalchemy as sa
 
             sa.event.listen(engine, "before_cursor_execute", self._count)
+            if engine.dialect.name == "bigquery":
+                _bigquery_boolean_arrays(engine.dialect)
             self._engine = engine
 
     def validate(self, table: Table, suite: SuiteFile, start: dt.date, end: dt.date) -> TableValidation:
@@ -317,6 +376,12 @@ class ExpectationRunner:
             engine.close()
         except Exception:  # noqa: BLE001, S110
             pass
+        client = self.engine_kwargs.get("connect_args", {}).get("client")
+        if client is not None:  # the adapter's BigQuery client (api_endpoint URLs)
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001, S110
+                pass
 
 
 def build_data_docs(data_docs_dir: str | Path, *, context: Any = None) -> Path | None:
