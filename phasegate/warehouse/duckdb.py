@@ -43,6 +43,9 @@ class DuckDBWarehouse:
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open DuckDB warehouse {self.path}: {_first_line(exc)}") from None
         self._local = threading.local()
+        # DuckDB's catalog is optimistic: two threads creating schemas/tables at once conflict
+        # ("Catalog write-write conflict"). DDL is rare and fast, so it is simply serialized.
+        self._ddl_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, *, read_only: bool = False) -> DuckDBWarehouse:
@@ -121,7 +124,11 @@ class DuckDBWarehouse:
 
     def ensure_dataset(self, dataset: str) -> None:
         check_identifier(dataset, "dataset")
-        self._cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+        with self._ddl_lock:
+            try:
+                self._cursor().execute(f"CREATE SCHEMA IF NOT EXISTS {dataset}")
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot create dataset {dataset}: {_first_line(exc)}") from None
 
     def create_table_from_query(self, dataset: str, table: str, select_sql: str, params: Params | None = None, *,
                                 partition_column: str | None = None, cluster_by: Sequence[str] = ()) -> bool:
@@ -131,11 +138,14 @@ class DuckDBWarehouse:
         duck_sql = to_duckdb(select_sql)
         bound = self._bind(duck_sql, params)
         self._count()
-        try:
-            self._cursor().execute(
-                f"CREATE TABLE IF NOT EXISTS {dataset}.{table} AS SELECT * FROM ({duck_sql}) AS q WHERE FALSE", bound)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"cannot create {dataset}.{table}: {_first_line(exc)}") from None
+        with self._ddl_lock:
+            if self.columns(dataset, table):  # another thread created it meanwhile
+                return False
+            try:
+                self._cursor().execute(
+                    f"CREATE TABLE {dataset}.{table} AS SELECT * FROM ({duck_sql}) AS q WHERE FALSE", bound)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot create {dataset}.{table}: {_first_line(exc)}") from None
         return True
 
     def replace_range(self, dataset: str, table: str, date_column: str, start: dt.date, end: dt.date,
