@@ -49,10 +49,15 @@ composite AS (
 shot_zones AS (
   SELECT
     *,
-    AVG(paint_rate_last_10) OVER (PARTITION BY analysis_date) AS date_paint_rate,
-    AVG(mid_range_rate_last_10) OVER (PARTITION BY analysis_date) AS date_mid_range_rate,
-    AVG(three_pt_rate_last_10) OVER (PARTITION BY analysis_date) AS date_three_pt_rate,
-    AVG(assisted_rate_last_10) OVER (PARTITION BY analysis_date) AS date_assisted_rate
+    -- Rates carry 2 decimals: averaging them as integer hundredths makes the sum exact, so the
+    -- result does not depend on the order a parallel engine adds the rows in (reruns are identical).
+    AVG(CAST(ROUND(paint_rate_last_10 * 100) AS INT64)) OVER (PARTITION BY analysis_date) / 100 AS date_paint_rate,
+    AVG(CAST(ROUND(mid_range_rate_last_10 * 100) AS INT64)) OVER (PARTITION BY analysis_date) / 100
+      AS date_mid_range_rate,
+    AVG(CAST(ROUND(three_pt_rate_last_10 * 100) AS INT64)) OVER (PARTITION BY analysis_date) / 100
+      AS date_three_pt_rate,
+    AVG(CAST(ROUND(assisted_rate_last_10 * 100) AS INT64)) OVER (PARTITION BY analysis_date) / 100
+      AS date_assisted_rate
   FROM nba_precompute.player_shot_zone_analysis
   WHERE analysis_date BETWEEN @start_date AND @end_date
 ),
@@ -70,11 +75,13 @@ joined AS (
     zd.defensive_rating_last_15, zd.opponent_pace_last_15,
     ctx.days_rest, ctx.back_to_back,
     sz.paint_rate_last_10, sz.mid_range_rate_last_10, sz.three_pt_rate_last_10, sz.assisted_rate_last_10,
-    -- A player without a zone row on a date with zone rows: the date's mean over players.
-    COALESCE(sz.date_paint_rate, AVG(sz.date_paint_rate) OVER (PARTITION BY p.game_date)) AS date_paint_rate,
-    COALESCE(sz.date_mid_range_rate, AVG(sz.date_mid_range_rate) OVER (PARTITION BY p.game_date)) AS date_mid_range_rate,
-    COALESCE(sz.date_three_pt_rate, AVG(sz.date_three_pt_rate) OVER (PARTITION BY p.game_date)) AS date_three_pt_rate,
-    COALESCE(sz.date_assisted_rate, AVG(sz.date_assisted_rate) OVER (PARTITION BY p.game_date)) AS date_assisted_rate
+    -- A player without a zone row on a date with zone rows: the date's mean over players. Every
+    -- zone row of a date carries that same mean, so MAX picks it exactly (AVG of equal floats
+    -- can differ in the last bit with the order of addition).
+    COALESCE(sz.date_paint_rate, MAX(sz.date_paint_rate) OVER (PARTITION BY p.game_date)) AS date_paint_rate,
+    COALESCE(sz.date_mid_range_rate, MAX(sz.date_mid_range_rate) OVER (PARTITION BY p.game_date)) AS date_mid_range_rate,
+    COALESCE(sz.date_three_pt_rate, MAX(sz.date_three_pt_rate) OVER (PARTITION BY p.game_date)) AS date_three_pt_rate,
+    COALESCE(sz.date_assisted_rate, MAX(sz.date_assisted_rate) OVER (PARTITION BY p.game_date)) AS date_assisted_rate
   FROM players AS p
   LEFT JOIN daily_cache AS dc
     ON dc.player_lookup = p.player_lookup AND dc.cache_date = p.game_date

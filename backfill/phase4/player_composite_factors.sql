@@ -75,8 +75,11 @@ usage_history AS (
   SELECT
     c.player_lookup,
     c.game_date,
-    AVG(h.usage_rate) AS season_usage_rate,
-    AVG(IF(h.game_date > DATE_SUB(c.game_date, INTERVAL 7 DAY), h.usage_rate, NULL)) AS usage_rate_last_7_days
+    -- usage_rate carries 2 decimals: averaged as integer hundredths, the sum is exact and
+    -- independent of the order a parallel engine adds rows in (reruns give identical rows).
+    AVG(CAST(ROUND(h.usage_rate * 100) AS INT64)) / 100 AS season_usage_rate,
+    AVG(IF(h.game_date > DATE_SUB(c.game_date, INTERVAL 7 DAY), CAST(ROUND(h.usage_rate * 100) AS INT64), NULL)) / 100
+      AS usage_rate_last_7_days
   FROM player_context AS c
   JOIN player_games AS h
     ON h.player_lookup = c.player_lookup
