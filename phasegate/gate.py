@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import secrets
 import subprocess
+from collections import Counter
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +88,8 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
         cases.sort(key=lambda c: (c["outcome"] != "failed", c["family"] != "date_coverage", c["family"]))
         first = cases[0]
         cov = (results.get("tables", {}).get(table) or {}).get("coverage") or {}
-        families = ", ".join(f"{c['family']}{'' if c['outcome'] == 'failed' else ' (ERROR)'}" for c in cases)
+        counted = Counter(f"{c['family']}{'' if c['outcome'] == 'failed' else ' (ERROR)'}" for c in cases)
+        families = ", ".join(name if n == 1 else f"{name} x{n}" for name, n in counted.items())
         reason = _one_line(first["message"], 200)
         if first["family"] == "date_coverage" and cov:
             ranges = cov.get("missing_ranges", "")
@@ -109,7 +111,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2)."""
     from phasegate.exceptions import load_exceptions
     from phasegate.plugin import verdict_of
-    from phasegate.warehouse import resolve_url
+    from phasegate.warehouse import absolute_url, resolve_url
 
     catalog = load_catalog(catalog_path)
     catalog.phase(phase)
@@ -120,7 +122,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     if workers < 0:
         raise UsageError("--workers must be >= 0")
     exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)
-    url = resolve_url(warehouse_url)
+    url = absolute_url(resolve_url(warehouse_url))  # pytest runs from the repository, not the caller's folder
     _check_url(url)
     folder = checks_dir(catalog, phase)
 

@@ -49,7 +49,7 @@ from typing import Any
 from phasegate.calendar import calendar_params, expected_games_cte, load_calendar
 from phasegate.catalog import Catalog, Table
 from phasegate.errors import PhasegateError, UsageError
-from phasegate.warehouse import Warehouse
+from phasegate.warehouse import Warehouse, absolute_url
 
 # Lines of a failed command's output kept in the error message.
 OUTPUT_TAIL_LINES = 20
@@ -157,7 +157,8 @@ def _run_command(warehouse: Warehouse, catalog: Catalog, table: Table, start: dt
     # Only ask the schedule for the dates when the template wants them.
     dates = _game_dates(warehouse, catalog, start, end) if any("{dates}" in a for a in table.processor) else []
     argv = command_for(table, start, end, dates)
-    env = {**os.environ, "PHASEGATE_WAREHOUSE": warehouse.url}
+    # the command runs from the catalog's folder: name the warehouse so it finds the same one
+    env = {**os.environ, "PHASEGATE_WAREHOUSE": absolute_url(warehouse.url)}
     try:
         done = subprocess.run(argv, cwd=catalog.root, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, check=False)

@@ -64,3 +64,13 @@ def test_a_failing_query_names_the_problem(tmp_path):
             wh.query("SELECT * FROM nba_analytics.player_game_summary")
     finally:
         wh.close()
+
+
+def test_absolute_url_keeps_the_callers_meaning(tmp_path, monkeypatch):
+    from phasegate.warehouse import absolute_url
+
+    monkeypatch.chdir(tmp_path)
+    assert absolute_url("duckdb:///w.duckdb") == f"duckdb:///{tmp_path}/w.duckdb"
+    assert absolute_url("duckdb:////data/w.duckdb") == "duckdb:////data/w.duckdb"
+    assert absolute_url("duckdb:///:memory:") == "duckdb:///:memory:"
+    assert absolute_url("bigquery://nba-props-platform") == "bigquery://nba-props-platform"

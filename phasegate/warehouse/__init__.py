@@ -74,6 +74,22 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
+def absolute_url(url: str) -> str:
+    """The same warehouse named so that another process, in another folder, finds it.
+
+    A relative DuckDB path means "relative to where the person typed the command"; processes
+    the engine starts (the gate's pytest, command processors) run elsewhere, so they get the
+    absolute path.
+    """
+    scheme, sep, rest = url.partition("://")
+    if scheme != "duckdb" or not sep:
+        return url
+    path = rest[1:] if rest.startswith("/") else rest
+    if not path or path == ":memory:" or os.path.isabs(path):
+        return url
+    return f"duckdb:///{os.path.abspath(path)}"
+
+
 def open_warehouse(url: str | None = None, *, read_only: bool = False, **options: Any) -> Warehouse:
     """Open the warehouse named by `url`, the PHASEGATE_WAREHOUSE variable, or the default."""
     url = resolve_url(url)
