@@ -17,8 +17,8 @@ import datetime as dt
 import json
 import secrets
 import subprocess
-from collections import Counter
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

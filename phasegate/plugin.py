@@ -551,7 +551,10 @@ def build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
     applied = [e for facts in table_facts.values() for e in facts.get("exceptions_applied", [])]
     started = config._phasegate_started
     finished = time.time()
-    iso = lambda ts: dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def iso(ts: float) -> str:
+        return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     return {
         "run_id": config.getoption("--run-id") or f"{phase}-{dt.datetime.fromtimestamp(started, dt.UTC):%Y%m%dT%H%M%SZ}-pyte",
         "phase": phase, "verdict": verdict, "exit_code": code,

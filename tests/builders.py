@@ -11,7 +11,7 @@ from phasegate.catalog import Catalog, load_catalog
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 ROOT = Path(__file__).resolve().parents[1]
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 SCHEDULE_SCHEMA = pa.schema([
     ("game_id", pa.string()), ("game_date", pa.date32()), ("season_year", pa.int64()), ("season_type", pa.string()),

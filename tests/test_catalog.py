@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from builders import ROOT, repo_catalog
+
 from phasegate.catalog import load_catalog
 from phasegate.errors import CatalogError
 

@@ -18,7 +18,7 @@ OPENING_NIGHTS = [dt.date(2021, 10, 19), dt.date(2022, 10, 18), dt.date(2023, 10
                   dt.date(2024, 10, 22), dt.date(2025, 10, 21)]
 
 # contract column order and types (raw-contract.md)
-S, I, F, B, D, TS = (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.date32(),
+S, I, F, B, D, TS = (pa.string(), pa.int64(), pa.float64(), pa.bool_(), pa.date32(),  # noqa: E741
                      pa.timestamp("us", tz="UTC"))
 _BOX = ["points", "field_goals_made", "field_goals_attempted", "three_pointers_made",
         "three_pointers_attempted", "free_throws_made", "free_throws_attempted", "offensive_rebounds",
@@ -319,7 +319,7 @@ def test_player_sums_equal_team_totals(con):
                       "total_rebounds", "assists", "steals", "blocks", "turnovers", "personal_fouls", "points"],
                      ["fg_made", "fg_attempted", "three_pt_made", "three_pt_attempted", "ft_made", "ft_attempted",
                       "offensive_rebounds", "defensive_rebounds", "total_rebounds", "assists", "steals", "blocks",
-                      "turnovers", "personal_fouls", "points"]))
+                      "turnovers", "personal_fouls", "points"], strict=True))
     sums = ", ".join(f"sum({p}) AS {t}" for p, t in pairs)
     diff = " OR ".join(f"p.{t} <> t.{t}" for _, t in pairs)
     n_teams, bad = one(con, f"""WITH p AS (

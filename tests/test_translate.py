@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from builders import ROOT, repo_catalog
+from builders import repo_catalog
 
 from phasegate.calendar import CALENDAR_SQL, calendar_params, expected_games_cte
 from phasegate.coverage import coverage_sql

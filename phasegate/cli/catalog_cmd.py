@@ -9,8 +9,16 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from phasegate.cli import app
-from phasegate.cli.options import CatalogOpt, EndOpt, JsonOpt, StartOpt, WarehouseOpt, catalog_from, window
-from phasegate.cli.options import DEFAULT_CATALOG
+from phasegate.cli.options import (
+    DEFAULT_CATALOG,
+    CatalogOpt,
+    EndOpt,
+    JsonOpt,
+    StartOpt,
+    WarehouseOpt,
+    catalog_from,
+    window,
+)
 
 
 @app.command("catalog")

@@ -653,7 +653,7 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
             played_by = {}
             for t in range(30):
                 played_by[t] = set(date_of[(s["home"] == t) | (s["away"] == t)].tolist())
-            counts = {int(d): int(c) for d, c in zip(*np.unique(date_of, return_counts=True))}
+            counts = {int(d): int(c) for d, c in zip(*np.unique(date_of, return_counts=True), strict=True)}
             hi_day = min(p["end"], end_ep) if y == LAST_SEASON else p["end"]
             cands = np.flatnonzero((date_of >= p["opening"] + 40) & (date_of <= hi_day))
             done = 0
@@ -699,9 +699,18 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
 
     def push(h, a, d, od, y, t, gid, hp, ap, ot, lg, tip, sdiff=0.0):
         G_sdiff.append(sdiff)
-        G_home.append(h); G_away.append(a); G_date.append(d); G_orig.append(od); G_season.append(y)
-        G_type.append(t); G_id.append(gid); G_hp.append(hp); G_ap.append(ap); G_ot.append(ot)
-        G_lg.append(lg); G_tip.append(tip)
+        G_home.append(h)
+        G_away.append(a)
+        G_date.append(d)
+        G_orig.append(od)
+        G_season.append(y)
+        G_type.append(t)
+        G_id.append(gid)
+        G_hp.append(hp)
+        G_ap.append(ap)
+        G_ot.append(ot)
+        G_lg.append(lg)
+        G_tip.append(tip)
 
     for y in years:
         p = plans[y]
@@ -780,15 +789,18 @@ def generate_raw(seed: int = 7, *, extra_seasons: int = 0, games_scale: float = 
     g_tip_us = (g_date * 86400 + et_min * 60 + _utc_offset_hours(g_date) * 3600) * 1_000_000
     morning_after = (g_date + 1) * _DAY_US + 8 * _HOUR_US + rng.integers(0, 150, n_games) * _MIN_US
 
-    g_sys = [f"{_date(d).strftime('%Y%m%d')}_{all_codes[a]}_{all_codes[h]}" for d, h, a in zip(G_date, G_home, G_away)]
-    g_sys_rev = [f"{_date(d).strftime('%Y%m%d')}_{all_codes[h]}_{all_codes[a]}" for d, h, a in zip(G_date, G_home, G_away)]
+    g_sys = [f"{_date(d).strftime('%Y%m%d')}_{all_codes[a]}_{all_codes[h]}" for d, h, a in zip(G_date, G_home, G_away, strict=True)]
+    g_sys_rev = [f"{_date(d).strftime('%Y%m%d')}_{all_codes[h]}_{all_codes[a]}" for d, h, a in zip(G_date, G_home, G_away, strict=True)]
 
     # ---------------------------------------------------------------- schedule rows
     sch = {k: [] for k in ("g", "date", "status", "scores", "proc")}
 
     def sch_rows(g_idx, dates, status, scores, proc):
-        sch["g"].append(g_idx); sch["date"].append(dates); sch["status"].append(np.full(len(g_idx), status))
-        sch["scores"].append(np.full(len(g_idx), scores)); sch["proc"].append(proc)
+        sch["g"].append(g_idx)
+        sch["date"].append(dates)
+        sch["status"].append(np.full(len(g_idx), status))
+        sch["scores"].append(np.full(len(g_idx), scores))
+        sch["proc"].append(proc)
 
     all_g = np.arange(n_games)
     season_open = np.array([plans[y]["opening"] for y in G_season], dtype=np.int64)
