@@ -108,6 +108,50 @@ def _window(table: Table, alias: str = "") -> str:
     return f"{prefix}{table.date_column} BETWEEN @start_date AND @end_date"
 
 
+def versioned_upstreams(catalog: Catalog, table: Table) -> list[Table]:
+    """Upstream tables whose processed_at dates a version of their rows.
+
+    Append-only raw tables (the schedule) are re-scraped by design, so they are left out.
+    """
+    return [catalog.tables[name] for name in table.upstream
+            if name in catalog.tables and catalog.tables[name].key_unique]
+
+
+def stale_dates_sql(table: Table, upstream: Table) -> str:
+    """Dates where `table` holds a row older than (or undated vs) the newest `upstream` row of that date.
+
+    Columns: d, oldest, up_at. Shared by the gate's staleness check and the runner's plan, so
+    what the gate calls stale is exactly what a backfill rebuilds.
+    """
+    return f"""
+SELECT down.d, down.oldest, up.up_at
+FROM (
+  SELECT {table.date_column} AS d, COUNTIF({table.processed_at_column} IS NULL) AS undated,
+         MIN({table.processed_at_column}) AS oldest
+  FROM {table.ref} WHERE {_window(table)} GROUP BY {table.date_column}
+) AS down
+JOIN (
+  SELECT {upstream.date_column} AS d, MAX({upstream.processed_at_column}) AS up_at
+  FROM {upstream.ref} WHERE {_window(upstream)} GROUP BY {upstream.date_column}
+) AS up ON up.d = down.d
+WHERE down.undated > 0 OR down.oldest < up.up_at"""
+
+
+def measure_stale_dates(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date,
+                        end: dt.date) -> list[dt.date]:
+    """Dates of a table with rows older than an upstream row of the same date (one query)."""
+    table = catalog.table(table_name)
+    upstreams = versioned_upstreams(catalog, table)
+    if not upstreams:
+        return []
+    union = "\nUNION ALL\n".join(f"SELECT d FROM ({stale_dates_sql(table, u)}) AS s{i}"
+                                  for i, u in enumerate(upstreams))
+    rows = warehouse.query(f"SELECT DISTINCT d FROM (\n{union}\n) AS stale ORDER BY d",
+                           {"start_date": start, "end_date": end},
+                           labels={"component": "staleness", "table": table.name})
+    return [r["d"] for r in rows]
+
+
 def generated_checks(catalog: Catalog, table: Table) -> list[Check]:
     """The checks every table gets from its catalog entry (no code per table)."""
     out: list[Check] = []
@@ -181,25 +225,11 @@ FROM (SELECT {date} AS d, {team} AS team, COUNT(DISTINCT {gid}) AS n, STRING_AGG
       GROUP BY {date}, {team} HAVING COUNT(DISTINCT {gid}) > 1) AS g""",
             f"one {gid} per ({date}, {team})", "catalog"))
 
-    for upstream_name in table.upstream:
-        upstream = catalog.tables.get(upstream_name)
-        # Append-only raw tables (the schedule) are re-scraped by design: not an input version.
-        if upstream is None or not upstream.key_unique:
-            continue
+    for upstream in versioned_upstreams(catalog, table):
         out.append(Check(table.name, f"not_older_than_{upstream.name}", "staleness", f"""
-WITH up AS (
-  SELECT {upstream.date_column} AS d, MAX({upstream.processed_at_column}) AS up_at
-  FROM {upstream.ref} WHERE {_window(upstream)} GROUP BY {upstream.date_column}
-),
-down AS (
-  SELECT {date} AS d, COUNT(*) AS n,
-         COUNTIF({table.processed_at_column} IS NULL) AS undated, MIN({table.processed_at_column}) AS oldest
-  FROM {ref} WHERE {_window(table)} GROUP BY {date}
-)
-SELECT CONCAT(CAST(down.d AS STRING), ': rows processed ', {_s('down.oldest')}, ' before {upstream.name} (',
-              CAST(up.up_at AS STRING), ')') AS example
-FROM down JOIN up ON up.d = down.d
-WHERE down.undated > 0 OR down.oldest < up.up_at""",
+SELECT CONCAT(CAST(s.d AS STRING), ': rows processed ', {_s('s.oldest')}, ' before {upstream.name} (',
+              CAST(s.up_at AS STRING), ')') AS example
+FROM ({stale_dates_sql(table, upstream)}) AS s""",
             f"no row older than the {upstream.name} rows of its date", "catalog"))
 
     if table.features:

@@ -6,8 +6,9 @@ missing and partial dates per table), or every game date with `all_dates`, narro
 
 * upstream: a table's date is planned only after the upstream dates it reads are present or
   planned — a same-phase upstream table missing that date gets it planned too;
-* staleness: a same-phase downstream table whose upstream date is rebuilt is re-planned for
-  that date (its rows were computed from the old upstream rows);
+* staleness: a date whose rows are older than the upstream rows of that date (measured: an
+  upstream phase was rebuilt after this one) is planned, and a same-phase downstream table
+  whose upstream date is rebuilt in this run is re-planned for that date;
 * blocked: a date whose derived upstream table from another phase has no rows there (and is
   not planned) is not scheduled, and is reported instead (fix the upstream phase first).
   Raw (phase-2) inputs are not checked here: several are optional by nature (lines, props);
@@ -34,6 +35,7 @@ from phasegate.catalog import Catalog, Table
 from phasegate.coverage import Coverage, measure_coverage
 from phasegate.dates import format_ranges
 from phasegate.errors import UsageError
+from phasegate.measure import measure_stale_dates
 from phasegate.warehouse import Warehouse
 
 DEFAULT_CHUNK_DAYS = 30
@@ -275,6 +277,7 @@ class _State:
         if table.bootstrap != "exclude":
             self.bootstrap_missing = set()
         self.bootstrap_missing -= excepted_dates
+        self.stale: set[dt.date] = set()
 
     @property
     def to_fill(self) -> set[dt.date]:
@@ -285,7 +288,10 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
                tables: Iterable[str] | None = None, dates: Iterable[dt.date] | None = None,
                all_dates: bool = False, chunk_days: int = DEFAULT_CHUNK_DAYS,
                exclusions: Exclusions | None = None, estimate_bytes: bool | None = None) -> Plan:
-    """Measure, then decide what to rebuild. Queries: 1 calendar + 1 coverage per table involved."""
+    """Measure, then decide what to rebuild.
+
+    Queries: 1 calendar + 1 coverage per table involved + 1 staleness per selected table.
+    """
     exclusions = exclusions or {}
     if chunk_days < 1:
         raise UsageError("--chunk-days must be at least 1")
@@ -317,6 +323,10 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
             coverage = measure_coverage(warehouse, catalog, name, start, end,
                                         excepted_dates=exc_dates, excepted_games=exc_games)
         states[name] = _State(table, coverage, calendar, frozenset(exc_dates), frozenset(exc_games))
+        if coverage is not None and name in selected and not all_dates:
+            # rows computed before their upstream rows of the same date were rebuilt: the gate's
+            # staleness check, measured by the same SQL (one query per table)
+            states[name].stale = set(measure_stale_dates(warehouse, catalog, name, start, end))
 
     not_scheduled: dict[str, dict[str, list[dt.date]]] = {}
 
@@ -337,6 +347,7 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
             base = {d: "bootstrap" for d in state.bootstrap_missing}
             base.update({d: "missing" for d in state.missing})
             base.update({d: "partial" for d in state.partial})
+            base.update({d: "stale" for d in state.stale if d not in base})
         for d, reason in sorted(base.items()):
             if wanted is not None and d not in wanted:
                 continue

@@ -352,8 +352,20 @@ def test_plan_uses_few_queries(world):
     delete(world, "team_summary", "game_date = DATE '2023-12-01'")
     with world.open(read_only=True) as wh:
         build_plan(wh, world.catalog, "phase3", start=d("2023-10-01"), end=d("2023-12-31"))
-        # 1 calendar + 1 coverage per phase-3 table (3)
-        assert wh.query_count == 4
+        # 1 calendar + 1 coverage and 1 staleness query per phase-3 table (3)
+        assert wh.query_count == 7
+
+
+def test_rows_older_than_their_upstream_are_planned_as_stale(world):
+    # team_summary's 2023-12-01 rows were rebuilt (e.g. by an earlier backfill) after team_rollup
+    # was computed from them: the rollup rows of that date are stale, though none is missing.
+    t = world.catalog.table("team_summary")
+    with world.open() as wh:
+        wh.execute([f"UPDATE {t.ref} SET processed_at = processed_at + INTERVAL 1 HOUR "
+                    "WHERE game_date = DATE '2023-12-01'"])
+    plan = plan_of(world)
+    assert plan.tables["team_rollup"].reasons == {d("2023-12-01"): "stale"}
+    assert plan.tables["team_summary"].reasons == {}
 
 
 def test_bigquery_plans_print_estimated_bytes(world):
