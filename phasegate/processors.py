@@ -38,6 +38,7 @@ A table's processor (catalog field `processor`) is either
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -159,9 +160,12 @@ def _run_command(warehouse: Warehouse, catalog: Catalog, table: Table, start: dt
     argv = command_for(table, start, end, dates)
     # the command runs from the catalog's folder: name the warehouse so it finds the same one
     env = {**os.environ, "PHASEGATE_WAREHOUSE": absolute_url(warehouse.url)}
+    # DuckDB lets one process write a file at a time: hand the file to the command meanwhile.
+    detached = getattr(warehouse, "detached", None)
     try:
-        done = subprocess.run(argv, cwd=catalog.root, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True, check=False)
+        with detached() if detached is not None else contextlib.nullcontext():
+            done = subprocess.run(argv, cwd=catalog.root, env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True, check=False)
     except OSError as exc:
         raise ProcessorFailed(f"{table.ref}: cannot start processor {argv[0]!r}: {exc.strerror}") from None
     if done.returncode != 0:

@@ -273,3 +273,40 @@ def test_a_plan_over_the_byte_cap_is_refused_before_anything_runs(world, monkeyp
     with pytest.raises(UsageError, match="over the cap"):
         run(world, proc)
     assert proc.calls == [] and world.rows("team_rollup") == 0
+
+
+WRITING_JOB = """
+import datetime as dt, os, sys
+import duckdb
+# An existing backfill job: it opens the same DuckDB file itself and rewrites its range.
+path = os.environ["PHASEGATE_WAREHOUSE"].removeprefix("duckdb:///")
+start, end = dt.date.fromisoformat(sys.argv[1]), dt.date.fromisoformat(sys.argv[2])
+con = duckdb.connect(path)
+con.execute("BEGIN")
+con.execute("DELETE FROM nba_analytics.team_other WHERE game_date BETWEEN ? AND ?", [start, end])
+con.execute("INSERT INTO nba_analytics.team_other SELECT game_date, team_abbr, points + 1, now() "
+            "FROM nba_raw.team_box WHERE game_date BETWEEN ? AND ?", [start, end])
+con.execute("COMMIT")
+print("wrote", start, end)
+"""
+
+
+def test_a_command_processor_can_write_the_duckdb_file_the_runner_holds(tmp_path):
+    # DuckDB allows one writing process per file: the runner hands the file over while an
+    # external job runs, other tables' work waits, and verification sees the job's rows.
+    import sys
+
+    world = make_world(tmp_path)
+    (world.root / "job.py").write_text(WRITING_JOB)
+    toml = world.root / "pipeline.toml"
+    toml.write_text(toml.read_text().replace(
+        'processor = "backfill/phase3/team_other.sql"',
+        f'processor = ["{sys.executable}", "job.py", "{{start}}", "{{end}}"]'))
+    delete(world, "team_other", "game_date BETWEEN DATE '2023-11-07' AND DATE '2023-11-30'")
+    delete(world, "team_summary", "game_date BETWEEN DATE '2023-11-07' AND DATE '2023-11-30'")
+    outcome, text = run(world, Recorder(), gate=False, workers=3)
+    assert outcome.exit_code == 0, text
+    assert world.rows("team_other") == world.rows("nbac_schedule") * 2
+    assert world.rows("team_summary") == world.rows("nbac_schedule") * 2
+    chunks = [e for e in read_events(outcome.log_path) if e["event"] == "chunk" and e["table"] == "team_other"]
+    assert chunks and all(c["status"] == "ok" and "wrote 2023-11" in c["output"] for c in chunks)

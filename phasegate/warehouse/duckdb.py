@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -17,7 +19,19 @@ from phasegate.errors import UsageError, WarehouseError
 from phasegate.warehouse import Params, Row
 from phasegate.warehouse.translate import to_duckdb
 
+T = TypeVar("T")
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _on_file(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a public method as one operation on the file (see DuckDBWarehouse.detached)."""
+
+    @functools.wraps(method)
+    def wrapper(self: DuckDBWarehouse, *args: Any, **kwargs: Any) -> T:
+        with self._using():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _first_line(exc: Exception) -> str:
@@ -38,11 +52,14 @@ class DuckDBWarehouse:
             if read_only and not Path(self.path).exists():
                 raise WarehouseError(f"warehouse file {self.path} does not exist (run `phasegate demo` or `phasegate init`)")
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open DuckDB warehouse {self.path}: {_first_line(exc)}") from None
+        self._con = self._connect()
         self._local = threading.local()
+        # `detached()` hands the file to another process (a command processor): it waits for the
+        # operations in flight, closes the connection, and makes every thread reconnect after.
+        self._users = 0
+        self._detached = False
+        self._gate = threading.Condition()
+        self._generation = 0
         # DuckDB's catalog is optimistic: two threads creating schemas/tables at once conflict
         # ("Catalog write-write conflict"). DDL is rare and fast, so it is simply serialized.
         self._ddl_lock = threading.Lock()
@@ -58,13 +75,72 @@ class DuckDBWarehouse:
 
     # -- plumbing -----------------------------------------------------------------------
 
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(self.path, read_only=self.read_only)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open DuckDB warehouse {self.path}: {_first_line(exc)}") from None
+
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         # One cursor per thread: DuckDB connections are not shared across threads.
         cursor = getattr(self._local, "cursor", None)
-        if cursor is None:
+        if cursor is None or getattr(self._local, "generation", -1) != self._generation:
             cursor = self._con.cursor()
             self._local.cursor = cursor
+            self._local.generation = self._generation
         return cursor
+
+    @contextmanager
+    def _using(self) -> Iterator[None]:
+        """An operation on the file: waits while the file is handed to another process."""
+        depth = getattr(self._local, "depth", 0)
+        if depth:  # already inside an operation of this thread (e.g. create calls columns)
+            self._local.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._local.depth = depth
+            return
+        with self._gate:
+            while self._detached:
+                self._gate.wait()
+            self._users += 1
+        self._local.depth = 1
+        try:
+            yield
+        finally:
+            self._local.depth = 0
+            with self._gate:
+                self._users -= 1
+                self._gate.notify_all()
+
+    @contextmanager
+    def detached(self) -> Iterator[None]:
+        """Let another process write the file: DuckDB allows one writing process at a time.
+
+        Operations of other threads wait until the block ends; nothing is half-done, since
+        each operation (a transaction) finishes before the file is released.
+        """
+        if self.path == ":memory:":
+            yield
+            return
+        with self._gate:
+            while self._detached:
+                self._gate.wait()
+            self._detached = True
+            while self._users:
+                self._gate.wait()
+        try:
+            self._con.close()
+            yield
+        finally:
+            try:
+                self._con = self._connect()
+                self._generation += 1
+            finally:
+                with self._gate:
+                    self._detached = False
+                    self._gate.notify_all()
 
     def _count(self) -> None:
         with self._count_lock:
@@ -90,11 +166,13 @@ class DuckDBWarehouse:
 
     # -- the Warehouse protocol ---------------------------------------------------------
 
+    @_on_file
     def query(self, sql: str, params: Params | None = None, *, labels: Mapping[str, str] | None = None) -> list[Row]:
         cursor = self._run(self._cursor(), sql, params)
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    @_on_file
     def execute(self, statements: Sequence[str], params: Params | None = None, *,
                 labels: Mapping[str, str] | None = None) -> None:
         cursor = self._cursor()
@@ -107,6 +185,7 @@ class DuckDBWarehouse:
             cursor.execute("ROLLBACK")
             raise
 
+    @_on_file
     def tables(self, dataset: str) -> list[str]:
         check_identifier(dataset, "dataset")
         rows = self._cursor().execute(
@@ -114,6 +193,7 @@ class DuckDBWarehouse:
             [dataset]).fetchall()
         return [r[0] for r in rows]
 
+    @_on_file
     def columns(self, dataset: str, table: str) -> dict[str, str]:
         check_identifier(dataset, "dataset")
         check_identifier(table, "table")
@@ -122,6 +202,7 @@ class DuckDBWarehouse:
             "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position", [dataset, table]).fetchall()
         return {name: dtype for name, dtype in rows}
 
+    @_on_file
     def ensure_dataset(self, dataset: str) -> None:
         check_identifier(dataset, "dataset")
         with self._ddl_lock:
@@ -130,6 +211,7 @@ class DuckDBWarehouse:
             except duckdb.Error as exc:
                 raise WarehouseError(f"cannot create dataset {dataset}: {_first_line(exc)}") from None
 
+    @_on_file
     def create_table_from_query(self, dataset: str, table: str, select_sql: str, params: Params | None = None, *,
                                 partition_column: str | None = None, cluster_by: Sequence[str] = ()) -> bool:
         if self.columns(dataset, table):
@@ -148,6 +230,7 @@ class DuckDBWarehouse:
                 raise WarehouseError(f"cannot create {dataset}.{table}: {_first_line(exc)}") from None
         return True
 
+    @_on_file
     def replace_range(self, dataset: str, table: str, date_column: str, start: dt.date, end: dt.date,
                       select_sql: str, params: Params | None = None, *,
                       labels: Mapping[str, str] | None = None) -> int:
@@ -181,6 +264,7 @@ class DuckDBWarehouse:
             raise
         return int(written)
 
+    @_on_file
     def load_table(self, dataset: str, table: str, data: Any, *, replace: bool = True) -> int:
         check_identifier(table, "table")
         self.ensure_dataset(dataset)
