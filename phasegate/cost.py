@@ -63,11 +63,12 @@ def enforce_budget(warehouse: Warehouse, queries: Iterable[Query], *, cap: int |
 
 
 def format_bytes(n: int | None) -> str:
+    """Binary units, as BigQuery bills them (on-demand price per TiB)."""
     if n is None:
         return "n/a"
     value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
+        value /= 1024
     return f"{n} B"  # pragma: no cover

@@ -32,6 +32,7 @@ from typing import Any
 
 from phasegate.calendar import Calendar, load_calendar
 from phasegate.catalog import Catalog, Table
+from phasegate.cost import format_bytes
 from phasegate.coverage import Coverage, measure_coverage
 from phasegate.dates import format_ranges
 from phasegate.errors import UsageError
@@ -124,14 +125,14 @@ class Plan:
                 lines.append(f"  {name:<{width}}  nothing to do")
                 continue
             why = reason_text(tp.reason_counts())
-            est = f"  ~{human_bytes(tp.estimated_bytes)}" if tp.estimated_bytes is not None else ""
+            est = f"  ~{format_bytes(tp.estimated_bytes)}" if tp.estimated_bytes is not None else ""
             lines.append(f"  {name:<{width}}  {len(tp.reasons):>4} dates ({why}) in {len(tp.chunks)} chunk(s){est}")
             lines.append(f"  {'':<{width}}    {self.ranges(tp.dates)}")
         if self.is_empty:
             lines.append("  total: nothing to backfill")
         else:
             est = self.estimated_bytes
-            cost = (f"; estimated bytes scanned {human_bytes(est)}" if est is not None
+            cost = (f"; estimated bytes scanned {format_bytes(est)}" if est is not None
                     else ("" if self.dialect != "bigquery" else "; estimated bytes: unknown"))
             boot = sum(1 for t in self.tables.values() for r in t.reasons.values() if r == "bootstrap")
             split = f" ({self.total_dates - boot} counted + {boot} bootstrap)" if boot else ""
@@ -176,17 +177,6 @@ def reason_text(counts: Mapping[str, int]) -> str:
     if counts.get("bootstrap"):
         text += f"{' + ' if text else ''}{counts['bootstrap']} bootstrap (written, not counted)"
     return text
-
-
-def human_bytes(n: int | None) -> str:
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1024 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
 
 
 def make_chunks(table: str, dates: Iterable[dt.date], universe: Collection[dt.date], chunk_days: int) -> list[Chunk]:

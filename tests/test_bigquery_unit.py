@@ -268,14 +268,14 @@ def test_cost_estimate_and_run_budget():
     queries = [("SELECT @d", {"d": dt.date(2024, 1, 1)}), ("SELECT 2", None), ("SELECT 3", {})]
     assert estimate_bytes(wh, queries) == 1200
     assert all(c.kwargs["job_config"].dry_run for c in client.query.call_args_list)
-    with pytest.raises(UsageError, match=r"1\.2 KB \(1,200 bytes\), over the cap of 1\.0 KB \(1,000 bytes\)"):
+    with pytest.raises(UsageError, match=r"1\.2 KiB \(1,200 bytes\), over the cap of 1000 B \(1,000 bytes\)"):
         enforce_budget(wh, queries)
     assert enforce_budget(wh, queries[:2]) == 800
     assert enforce_budget(wh, queries, cap=5000) == 1200
     check_run_budget(None, 10)  # engines without a notion of cost are always within budget
     duck = DuckDBWarehouse(":memory:")
     assert estimate_bytes(duck, [("SELECT 1", None)]) is None and enforce_budget(duck, [("SELECT 1", None)]) is None
-    assert format_bytes(50 * 10**9) == "50.0 GB" and format_bytes(None) == "n/a"
+    assert format_bytes(50 * 2**30) == "50.0 GiB" and format_bytes(None) == "n/a"
     assert estimate_bytes(wh, []) == 0
 
 

@@ -390,4 +390,4 @@ def test_bigquery_plans_print_estimated_bytes(world):
         plan = build_plan(bq, world.catalog, "phase3", start=d("2023-10-01"), end=d("2023-12-31"))
     assert bq.dry_runs == [(d("2023-11-21"), d("2023-11-23"))]
     assert plan.estimated_bytes == 10 * 1024 ** 3
-    assert "estimated bytes scanned 10.0 GB" in plan.describe()
+    assert "estimated bytes scanned 10.0 GiB" in plan.describe()
