@@ -222,6 +222,24 @@ def test_leaked_rolling_average(broken):
     assert "rolling_form" in v.message and "2023-11-24" in v.message and "points_avg_last_5" in v.message
 
 
+def test_roster_only_gamebook_game(broken):
+    # R-009: the gamebook was scraped before box data existed: every listed player, 0 active
+    ctx = broken("""UPDATE nba_analytics.player_game_summary SET is_active = FALSE
+        WHERE game_id = (SELECT MIN(game_id) FROM nba_analytics.player_game_summary
+                         WHERE game_date = DATE '2023-11-22')""")
+    v = judge(ctx, "row_counts", "player_game_summary")
+    assert not v.passed
+    assert "active_players" in v.message and "2023-11-22" in v.message and "0 active players" in v.message
+
+
+def test_prop_line_flag_disagreeing_with_its_line(broken):
+    ctx = broken("UPDATE nba_analytics.upcoming_player_game_context SET has_prop_line = FALSE "
+                 "WHERE game_date = DATE '2023-11-24' AND current_points_line IS NOT NULL")
+    v = judge(ctx, "cross_table", "upcoming_player_game_context")
+    assert not v.passed
+    assert "prop_line_flags" in v.message and "2023-11-24" in v.message and "has_prop_line false" in v.message
+
+
 def test_team_context_counting_todays_game(broken):
     # the classic off-by-one: the game being predicted counted in the team's recent load
     ctx = broken("UPDATE nba_analytics.upcoming_team_game_context "
