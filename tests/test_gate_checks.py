@@ -240,6 +240,16 @@ def test_prop_line_flag_disagreeing_with_its_line(broken):
     assert "prop_line_flags" in v.message and "2023-11-24" in v.message and "has_prop_line false" in v.message
 
 
+def test_shot_zone_rates_that_do_not_add_up(broken):
+    # all-missing zones summed to 0 once made the three rate 100% and the others 0
+    ctx = broken("UPDATE nba_precompute.player_shot_zone_analysis SET paint_rate_last_10 = 0, mid_range_rate_last_10 = 0 "
+                 "WHERE analysis_date = DATE '2023-11-28' AND player_lookup = (SELECT MIN(player_lookup) "
+                 "FROM nba_precompute.player_shot_zone_analysis WHERE analysis_date = DATE '2023-11-28')",
+                 phase="phase4")
+    v = judge(ctx, "cross_table", "player_shot_zone_analysis")
+    assert not v.passed and "zone_rates_sum" in v.message and "2023-11-28" in v.message
+
+
 def test_team_context_counting_todays_game(broken):
     # the classic off-by-one: the game being predicted counted in the team's recent load
     ctx = broken("UPDATE nba_analytics.upcoming_team_game_context "
