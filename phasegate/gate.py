@@ -104,6 +104,45 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
     return failing, "\n".join(lines)
 
 
+def gate_queries(catalog: Catalog, phase: str, start: dt.date, end: dt.date) -> list[tuple[str, dict[str, Any]]]:
+    """The SQL the gate sends for a phase: coverage and the one-pass checks query per table.
+
+    (Great Expectations' own statements are not included: GE builds them at run time.)
+    """
+    from phasegate.calendar import calendar_params
+    from phasegate.coverage import coverage_sql
+    from phasegate.measure import table_checks, table_sql
+
+    params = calendar_params(catalog, start, end)
+    out = []
+    for table in catalog.tables_of(phase):
+        if table.measure_coverage:
+            out.append((coverage_sql(catalog, table), params))
+        out.append((table_sql(catalog, table, table_checks(catalog, table)), params))
+    return out
+
+
+def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path = "pipeline.toml",
+                  start: str | dt.date | None = None, end: str | dt.date | None = None) -> tuple[int, int | None]:
+    """(queries, estimated bytes) of a gate run: dry runs on BigQuery, None where there is no such notion.
+
+    Every query is still translated for the warehouse, so a query that could not run is found here.
+    """
+    from phasegate.cost import estimate_bytes
+    from phasegate.warehouse import open_warehouse
+
+    catalog = load_catalog(catalog_path)
+    catalog.phase(phase)
+    start_date = parse_date(start, "--start-date") if start else catalog.settings.default_start_date
+    end_date = parse_date(end, "--end-date") if end else catalog.settings.default_end_date
+    queries = gate_queries(catalog, phase, start_date, end_date)
+    wh = open_warehouse(warehouse_url, read_only=True)
+    try:
+        return len(queries), estimate_bytes(wh, queries)
+    finally:
+        wh.close()
+
+
 def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path = "pipeline.toml",
              start: str | dt.date | None = None, end: str | dt.date | None = None,
              exceptions_path: str | Path | None = None, workers: int = 2,
@@ -125,6 +164,20 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     url = absolute_url(resolve_url(warehouse_url))  # pytest runs from the repository, not the caller's folder
     _check_url(url)
     folder = checks_dir(catalog, phase)
+
+    estimated_bytes = None
+    if url.startswith("bigquery://"):
+        # Refuse before any job is billed if the gate's queries would scan more than the cap.
+        from phasegate.cost import check_run_budget, run_cap
+        from phasegate.warehouse import open_warehouse
+
+        _, estimated_bytes = estimate_gate(phase, warehouse_url=url, catalog_path=catalog.path, start=start_date,
+                                           end=end_date)
+        wh = open_warehouse(url)
+        try:
+            check_run_budget(estimated_bytes, run_cap(wh), what=f"the {phase} gate")
+        finally:
+            wh.close()
 
     run_id = new_run_id(phase)
     base = Path(reports_dir) if reports_dir else catalog.root / catalog.settings.reports_dir
@@ -162,6 +215,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
         results = json.loads(results_path.read_text())
         verdict, code = verdict_of(results["summary"], proc.returncode)
         results.update(run_id=run_id, verdict=verdict, exit_code=code)
+    results["estimated_bytes"] = estimated_bytes
     results_path.write_text(json.dumps(results, indent=2, default=str))
 
     failing, text = summarize(results)

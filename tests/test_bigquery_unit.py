@@ -282,3 +282,30 @@ def test_cost_estimate_and_run_budget():
 def test_bounded_parallelism_for_the_runner():
     wh, _ = fake_wh()
     assert 1 <= wh.max_workers <= 4
+
+
+def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(monkeypatch, tmp_path):
+    # The gate's SQL (2 queries per phase-3 table) is dry-run before pytest starts; over the
+    # per-run cap the gate is refused (exit 2) and no job is billed, no report written.
+    from builders import ROOT
+
+    import phasegate.warehouse as warehouse_module
+    from phasegate.gate import estimate_gate, run_gate
+
+    opened = []
+
+    def fake_open(url=None, **_):
+        wh, client = fake_wh("bigquery://proj-1?max_run_bytes=1000000", job=FakeJob(total_bytes_processed=400_000))
+        opened.append(client)
+        return wh
+
+    monkeypatch.setattr(warehouse_module, "open_warehouse", fake_open)
+    queries, estimated = estimate_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml")
+    assert queries == 10 and estimated == 10 * 400_000
+    configs = [c.kwargs["job_config"] for c in opened[0].query.call_args_list]
+    assert len(configs) == 10 and all(c.dry_run for c in configs)
+    with pytest.raises(UsageError, match=r"the phase3 gate would scan 3\.8 MiB \(4,000,000 bytes\), over the cap"):
+        run_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml",
+                 reports_dir=tmp_path)
+    assert not any(tmp_path.iterdir())  # refused before a run folder was made
+    assert all(c.kwargs["job_config"].dry_run for client in opened for c in client.query.call_args_list)

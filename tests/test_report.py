@@ -248,3 +248,12 @@ def test_error_run_without_checks_says_why(catalog):
     assert 'class="banner error" data-verdict="ERROR"' in html
     assert "Could not validate:</strong> pytest exited 3 without results: &lt;Forbidden&gt; access denied" in html
     assert "A ERROR report cannot be signed" in html
+
+
+def test_banner_shows_the_gates_byte_estimate_on_bigquery(catalog):
+    results = load("nogo")
+    html = render_report(results, catalog=catalog)
+    assert "n/a (no scan cost on this warehouse)" in html
+    results["estimated_bytes"] = 3 * 2**30
+    html = render_report(results, catalog=catalog)
+    assert "3.0 GiB (dry run, before the gate ran)" in html

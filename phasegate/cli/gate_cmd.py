@@ -33,9 +33,22 @@ def gate_command(
     catalog: CatalogOpt = DEFAULT_CATALOG,
     exceptions: ExceptionsOpt = None,
     workers: Annotated[int, typer.Option("--workers", "-n", help="pytest-xdist workers (1 = in one process).")] = 2,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the queries' count and estimated bytes; run nothing.")]
+    = False,
 ) -> None:
     """Run the gate of a phase (pytest checks/PHASE): exit 0 GO, 1 NO-GO, 3 could not validate."""
-    from phasegate.gate import run_gate
+    from phasegate.gate import estimate_gate, run_gate
+
+    if dry_run:
+        from phasegate.cost import format_bytes
+
+        queries, estimated = estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog or DEFAULT_CATALOG,
+                                           start=start_date, end=end_date)
+        cost = (f"estimated bytes scanned {format_bytes(estimated)} ({estimated:,} bytes)" if estimated is not None
+                else "no byte estimate on this warehouse (DuckDB scans locally, free); every query translated")
+        typer.echo(f"gate {phase}: {queries} warehouse queries (2 per table) plus the Great Expectations suites; "
+                   f"{cost}")
+        return
 
     result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog or DEFAULT_CATALOG, start=start_date,
                       end=end_date, exceptions_path=exceptions, workers=workers)
