@@ -85,13 +85,17 @@ class Refused(PhasegateError):
 _TRANSIENT = re.compile(
     r"time[d ]?\s?out|timeout|deadline exceeded|connection (reset|refused|aborted|closed|error)|"
     r"could not connect|broken pipe|temporar(il)?y|unavailable|rate ?limit|ratelimitexceeded|too many requests|"
-    r"\b429\b|\b50[234]\b|backenderror|internal ?error|try again|retry|concurrent update|"
+    r"bad gateway|backenderror|internal ?error|try again|retry|concurrent update|"
     r"write-write conflict|transaction conflict|could not serialize|resources exceeded during query execution",
     re.IGNORECASE)
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Transient: worth retrying. SQL errors, data errors and bugs are not."""
+    """Transient: worth retrying. SQL errors, data errors and bugs are not.
+
+    HTTP statuses are recognised by their words (429 Too Many Requests, 502 Bad Gateway,
+    503 Service Unavailable, 504 Gateway Timeout), never by a bare number: a message such as
+    "returned 503 row(s) outside the range" is a data error."""
     if isinstance(exc, TransientError):
         return True
     if isinstance(exc, (ConnectionError, TimeoutError)):

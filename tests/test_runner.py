@@ -310,3 +310,12 @@ def test_a_command_processor_can_write_the_duckdb_file_the_runner_holds(tmp_path
     assert world.rows("team_summary") == world.rows("nbac_schedule") * 2
     chunks = [e for e in read_events(outcome.log_path) if e["event"] == "chunk" and e["table"] == "team_other"]
     assert chunks and all(c["status"] == "ok" and "wrote 2023-11" in c["output"] for c in chunks)
+
+
+def test_a_count_in_a_data_error_is_not_an_http_status():
+    # "returned 503 row(s) outside the range" is a processor bug, not "503 Service Unavailable"
+    assert not is_transient(WarehouseError(
+        "processor for nba_analytics.t returned 503 row(s) outside 2023-11-01..2023-11-05; nothing written"))
+    assert not is_transient(WarehouseError("query failed on DuckDB: Conversion Error: 429 is out of range"))
+    assert is_transient(WarehouseError("502 Bad Gateway"))
+    assert is_transient(WarehouseError("429 Too Many Requests"))
