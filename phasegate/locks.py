@@ -5,15 +5,16 @@ O_CREAT | O_EXCL and holds who took it: run id, pid, the pid's start time (so a 
 pid is not mistaken for the holder), host, start time and command. A second run that finds
 the file refuses, naming the holder. A lock whose process is gone (same host, pid not
 alive or alive with a different start time) is stale and taken over; the take-over is
-itself serialized by a short-lived `<table>.lock.takeover` file so two runs cannot both take
-over the same stale lock. A lock held from another host cannot be checked and is never
-taken over automatically.
+itself serialized by an flock on `<table>.lock.takeover` (the kernel releases it when its
+holder exits, so it is never stale) so two runs cannot both take over the same stale lock.
+A lock held from another host cannot be checked and is never taken over automatically.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import socket
@@ -26,7 +27,6 @@ from typing import Any, Self
 from phasegate.errors import PhasegateError
 from phasegate.runlog import iso, pid_alive
 
-TAKEOVER_STALE_S = 30.0
 EMPTY_LOCK_GRACE_S = 10.0
 
 
@@ -100,20 +100,23 @@ def _write_exclusive(path: Path, payload: dict[str, Any]) -> bool:
 
 @contextlib.contextmanager
 def _takeover_guard(path: Path) -> Iterator[bool]:
+    """Whether this process may take over `path` now: an exclusive flock on `<table>.lock.takeover`.
+
+    The kernel drops the flock when its holder exits, however it exits, so a guard is never
+    stale and never broken by age: two runs can never both be inside a takeover. The guard
+    file itself stays (unlinking a flocked file would let a third run lock a new inode).
+    """
     guard = path.with_name(path.name + ".takeover")
-    got = _write_exclusive(guard, {"pid": os.getpid(), "at": iso()})
-    if not got:
-        try:
-            if time.time() - guard.stat().st_mtime > TAKEOVER_STALE_S:
-                guard.unlink(missing_ok=True)
-                got = _write_exclusive(guard, {"pid": os.getpid(), "at": iso()})
-        except FileNotFoundError:
-            got = _write_exclusive(guard, {"pid": os.getpid(), "at": iso()})
+    fd = os.open(guard, os.O_CREAT | os.O_RDWR, 0o644)
     try:
-        yield got
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
     finally:
-        if got:
-            guard.unlink(missing_ok=True)
+        os.close(fd)  # releases the flock
 
 
 class TableLocks:

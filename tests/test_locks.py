@@ -89,3 +89,25 @@ def test_cli_refuses_while_another_run_holds_the_table(tmp_path):
     assert isinstance(result.exception, LockHeld) or result.exit_code == 2
     assert "phase3-holder" in str(result.exception) + result.output
     assert world.rows("team_summary") == 0
+
+
+def test_a_slow_takeover_in_progress_is_never_broken(tmp_path):
+    # Another run is taking over t1's stale lock and still holds the takeover guard (however old
+    # the guard file): breaking it would let two runs both "take over" and both write t1.
+    import fcntl
+
+    (tmp_path / "locks").mkdir()
+    stale = {"table": "t1", "run_id": "phase3-old", "pid": dead_pid(), "host": os.uname().nodename,
+             "started_at": "2026-01-05T04:00:00Z", "command": ""}
+    (tmp_path / "locks" / "t1.lock").write_text(json.dumps(stale))
+    guard = tmp_path / "locks" / "t1.lock.takeover"
+    guard.write_text(json.dumps({"pid": os.getpid(), "at": "2026-01-05T04:00:00Z"}))
+    os.utime(guard, (0, 0))
+    with open(guard) as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(LockHeld, match="keeps changing hands"):
+            TableLocks(tmp_path, "phase3-new").acquire(["t1"])
+    assert read_holder(tmp_path / "locks" / "t1.lock").run_id == "phase3-old"
+    # the guard's holder is gone (its lock released with it): the takeover goes ahead
+    with TableLocks(tmp_path, "phase3-new").acquire(["t1"]) as locks:
+        assert [h.run_id for h in locks.taken_over] == ["phase3-old"]
