@@ -202,6 +202,21 @@ def test_points_allowed_mirror(broken):
     assert "points_allowed_mirror" in v.message and "!= opponent points_scored" in v.message
 
 
+def test_null_team_totals_fail_the_cross_table_checks(broken):
+    # a NULL on one side of a comparison is a mismatch, not a pass (NULL != x is never TRUE)
+    ctx = broken("UPDATE nba_analytics.team_offense_game_summary SET points_scored = NULL, fg_attempts = NULL "
+                 "WHERE game_date = DATE '2023-11-21' AND home_game")
+    v = judge(ctx, "cross_table", "player_game_summary")
+    assert not v.passed
+    assert "team_totals" in v.message and "2023-11-21" in v.message
+    v = judge(ctx, "cross_table", "team_defense_game_summary")
+    assert not v.passed
+    assert "points_allowed_mirror" in v.message and "2023-11-21" in v.message
+    v = judge(ctx, "cross_table", "team_offense_game_summary")
+    assert not v.passed
+    assert "opponent_mirror" in v.message and "2023-11-21" in v.message
+
+
 def test_downstream_row_older_than_its_upstream(broken):
     ctx = broken("UPDATE nba_analytics.player_game_summary SET processed_at = TIMESTAMP '2023-11-16 09:00:00' "
                  "WHERE game_date = DATE '2023-11-15'")

@@ -14,10 +14,13 @@ t AS (
 )
 SELECT CONCAT(CAST(p.game_date AS STRING), ' ', COALESCE(p.team_abbr, 'NULL'), ': ',
   IF(t.team_abbr IS NULL, 'no team_offense_game_summary row',
-     CONCAT('players pts/fga/fta/tov ', CAST(p.pts AS STRING), '/', CAST(p.fga AS STRING), '/', CAST(p.fta AS STRING),
-            '/', CAST(p.tov AS STRING), ' vs team ', CAST(t.points_scored AS STRING), '/',
-            CAST(t.fg_attempts AS STRING), '/', CAST(t.ft_attempts AS STRING), '/', CAST(t.turnovers AS STRING)))) AS example
+     CONCAT('players pts/fga/fta/tov ', COALESCE(CAST(p.pts AS STRING), 'NULL'), '/', COALESCE(CAST(p.fga AS STRING), 'NULL'),
+            '/', COALESCE(CAST(p.fta AS STRING), 'NULL'), '/', COALESCE(CAST(p.tov AS STRING), 'NULL'),
+            ' vs team ', COALESCE(CAST(t.points_scored AS STRING), 'NULL'), '/', COALESCE(CAST(t.fg_attempts AS STRING), 'NULL'),
+            '/', COALESCE(CAST(t.ft_attempts AS STRING), 'NULL'), '/', COALESCE(CAST(t.turnovers AS STRING), 'NULL')))) AS example
 FROM p
 LEFT JOIN t ON t.game_date = p.game_date AND t.team_abbr = p.team_abbr
 WHERE t.team_abbr IS NULL
-   OR p.pts != t.points_scored OR p.fga != t.fg_attempts OR p.fta != t.ft_attempts OR p.tov != t.turnovers
+   -- IS DISTINCT FROM: a NULL total on either side is a mismatch (NULL != x is never TRUE)
+   OR p.pts IS DISTINCT FROM t.points_scored OR p.fga IS DISTINCT FROM t.fg_attempts
+   OR p.fta IS DISTINCT FROM t.ft_attempts OR p.tov IS DISTINCT FROM t.turnovers

@@ -27,4 +27,4 @@ WHERE o.team_abbr IS NULL
    OR COALESCE(o.opponent_team_abbr, '') != COALESCE(d.defending_team_abbr, '')
    OR COALESCE(o.game_id, '') != COALESCE(d.game_id, '')
    OR d.points_allowed IS NULL
-   OR d.points_allowed != o.points_scored
+   OR d.points_allowed IS DISTINCT FROM o.points_scored  -- a NULL points_scored is a mismatch too

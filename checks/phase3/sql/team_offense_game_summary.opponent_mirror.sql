@@ -12,8 +12,8 @@ SELECT CONCAT(CAST(a.game_date AS STRING), ' ', COALESCE(a.team_abbr, 'NULL'), '
     WHEN COALESCE(b.game_id, '') != COALESCE(a.game_id, '') THEN CONCAT('opponent row has game_id ', COALESCE(b.game_id, 'NULL'))
     WHEN b.home_game = a.home_game THEN 'both rows have the same home_game'
     WHEN b.win_flag = a.win_flag THEN 'both rows have the same win_flag'
-    ELSE CONCAT('margin ', CAST(a.margin_of_victory AS STRING), ' vs points ', CAST(a.points_scored AS STRING), '-',
-                CAST(b.points_scored AS STRING))
+    ELSE CONCAT('margin ', COALESCE(CAST(a.margin_of_victory AS STRING), 'NULL'), ' vs points ',
+                COALESCE(CAST(a.points_scored AS STRING), 'NULL'), '-', COALESCE(CAST(b.points_scored AS STRING), 'NULL'))
   END) AS example
 FROM r AS a
 LEFT JOIN r AS b ON b.game_date = a.game_date AND b.team_abbr = a.opponent_team_abbr
@@ -22,5 +22,6 @@ WHERE b.team_abbr IS NULL
    OR COALESCE(b.game_id, '') != COALESCE(a.game_id, '')
    OR b.home_game = a.home_game
    OR b.win_flag = a.win_flag
-   OR a.margin_of_victory != a.points_scored - b.points_scored
-   OR b.margin_of_victory != -a.margin_of_victory
+   -- IS DISTINCT FROM: a NULL margin or score on one side is a mismatch (NULL != x is never TRUE)
+   OR a.margin_of_victory IS DISTINCT FROM a.points_scored - b.points_scored
+   OR b.margin_of_victory IS DISTINCT FROM -a.margin_of_victory
