@@ -110,7 +110,8 @@ class RetryPolicy:
     retries: int = DEFAULT_RETRIES  # attempts after the first
     base_s: float = DEFAULT_BACKOFF_S  # delay before retry k is base * 2**(k-1), jittered
     max_s: float = MAX_BACKOFF_S
-    sleep: Callable[[float], None] = time.sleep
+    # None: wait, ending early when the run is interrupted (no new attempt starts then)
+    sleep: Callable[[float], object] | None = None
 
     def delay(self, attempt: int) -> float:
         raw = min(self.max_s, self.base_s * 2 ** (attempt - 1))
@@ -270,8 +271,10 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                                  detail=detail[-OUTPUT_KEEP_CHARS:], transient=True, retry_in_s=round(delay, 2))
                     progress.note(f"{chunk.label()}: transient error, retry {attempt}/{policy.retries} in "
                                   f"{delay:.1f}s: {_first_line(message, 160)}")
-                    policy.sleep(delay)
-                    continue
+                    (policy.sleep or cancel.wait)(delay)
+                    if not cancel.is_set():
+                        continue
+                    message = f"run interrupted before retry {attempt}: {message}"
                 runlog.write("chunk", **record, status="failed", seconds=seconds, error=_first_line(message),
                              detail=detail[-OUTPUT_KEEP_CHARS:], transient=transient)
                 return False, 0, _first_line(message), not transient

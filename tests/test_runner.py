@@ -319,3 +319,25 @@ def test_a_count_in_a_data_error_is_not_an_http_status():
     assert not is_transient(WarehouseError("query failed on DuckDB: Conversion Error: 429 is out of range"))
     assert is_transient(WarehouseError("502 Bad Gateway"))
     assert is_transient(WarehouseError("429 Too Many Requests"))
+
+
+def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world):
+    # Ctrl-C / SIGTERM promise "starting no new ones": a chunk waiting to retry must not retry.
+    import os
+    import signal
+
+    def interrupted_sleep(seconds):
+        os.kill(os.getpid(), signal.SIGINT)  # the operator presses Ctrl-C during the backoff
+        time.sleep(0.5)  # the main thread handles it meanwhile
+
+    def flaky(table, start, end, n):
+        raise TransientError("connection reset by peer")
+
+    proc = Recorder(fail=flaky)
+    policy = RetryPolicy(retries=3, base_s=0.01, sleep=interrupted_sleep)
+    with pytest.raises(KeyboardInterrupt):
+        run(world, proc, policy=policy, tables=["team_other"], workers=1, chunk_days=100, gate=False)
+    assert proc.n == {"team_other": 1}
+    events = [e for e in read_events(next((world.root / ".phasegate" / "runs").glob("*.jsonl")))]
+    assert [e["status"] for e in events if e["event"] == "chunk"][-1] == "failed"
+    assert events[-1]["event"] == "verdict" and events[-1]["exit_code"] == 130
