@@ -16,7 +16,15 @@ A table's processor (catalog field `processor`) is either
                      system_game_id, game_date, season_year, season_type, home_team,
                      away_team, season_day, is_bootstrap
 
-  The file itself is therefore not standalone; its own leading WITH continues the list. The
+  The file itself is therefore not standalone; its own leading WITH continues the list.
+
+  Shared CTEs: SQL that several processors need is written once, as one CTE body (a SELECT)
+  in `backfill/shared/NAME.sql`. A processor names the ones it uses in a header line,
+  ``-- shared: props_by_book, props_consensus``, and `processor_sql` prepends them after the
+  calendar CTEs, in the listed order, as ``NAME AS (<body>)``. A shared file that reads other
+  shared CTEs names them in its own ``-- shared:`` line; they must be listed before it. An
+  unknown name, a name listed before what it reads, or a processor that also defines a CTE
+  of that name is refused (UsageError naming the file). The
   warehouse replaces the range in one transaction (`Warehouse.replace_range`): a failure
   leaves the previous rows untouched, and running the same range twice gives the same table.
 
@@ -45,6 +53,7 @@ import re
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from phasegate.calendar import calendar_params, expected_games_cte, load_calendar
@@ -75,6 +84,10 @@ CALENDAR_CTES = ("schedule_latest", "season_openers", "expected_games")
 # Leading comments and blank lines of a processor file, then (optionally) its own WITH.
 _LEADING_WITH = re.compile(r"\A((?:[ \t]*(?:--[^\n]*)?\n)*)[ \t]*(WITH\b)?", re.IGNORECASE)
 _DEFINES_CALENDAR_CTE = re.compile(r"\b(" + "|".join(CALENDAR_CTES) + r")\s+AS\s*\(", re.IGNORECASE)
+# Shared CTEs: backfill/shared/NAME.sql, named by a `-- shared: a, b` line of the file's header.
+SHARED_DIR = Path("backfill") / "shared"
+_SHARED_LINE = re.compile(r"^[ \t]*--[ \t]*shared:(.*)$", re.IGNORECASE | re.MULTILINE)
+_CTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def processor_params(catalog: Catalog, start: dt.date, end: dt.date) -> dict[str, Any]:
@@ -102,12 +115,67 @@ def with_calendar(catalog: Catalog, sql: str, *, source: str = "processor") -> s
     return f"{header}WITH {ctes}\n{rest.lstrip()}"
 
 
+def shared_names(sql: str, *, source: str = "processor") -> list[str]:
+    """The shared CTEs named by the `-- shared: a, b` line(s) of `sql`'s leading comments."""
+    match = _LEADING_WITH.match(sql)
+    assert match is not None
+    names: list[str] = []
+    for line in _SHARED_LINE.findall(match.group(1)):
+        for name in (n.strip() for n in line.split(",")):
+            if not _CTE_NAME.match(name):
+                raise UsageError(f"{source}: bad shared CTE name {name!r} in its '-- shared:' line")
+            if name in names:
+                raise UsageError(f"{source}: lists shared CTE {name!r} twice")
+            names.append(name)
+    return names
+
+
+def shared_path(catalog: Catalog, name: str) -> Path:
+    """The file of shared CTE `name`: backfill/shared/NAME.sql next to the catalog."""
+    return catalog.root / SHARED_DIR / f"{name}.sql"
+
+
+def with_shared(catalog: Catalog, sql: str, *, source: str = "processor") -> str:
+    """`sql` with the shared CTEs its header names in front of its own (`WITH a AS (...), b AS
+    (...), <own ctes> SELECT ...`), in the listed order; `sql` unchanged when it names none."""
+    names = shared_names(sql, source=source)
+    if not names:
+        return sql
+    ctes = []
+    for position, name in enumerate(names):
+        path = shared_path(catalog, name)
+        if not path.is_file():
+            raise UsageError(f"{source}: unknown shared CTE {name!r} (no {SHARED_DIR / (name + '.sql')})")
+        if re.search(rf"\b{name}\s+AS\s*\(", sql, re.IGNORECASE):
+            raise UsageError(f"{source}: defines CTE {name!r}, which it also takes from {SHARED_DIR / (name + '.sql')}")
+        text = path.read_text()
+        body_start = _LEADING_WITH.match(text)
+        assert body_start is not None
+        for needed in shared_names(text, source=str(path)):
+            if needed not in names[:position]:
+                raise UsageError(f"{source}: shared CTE {name!r} reads shared CTE {needed!r}, "
+                                 f"which must be listed before it")
+        body = text[len(body_start.group(1)):].strip().rstrip(";").rstrip()
+        if not body:
+            raise UsageError(f"{path}: empty shared CTE")
+        ctes.append(f"{name} AS (\n{body}\n)")
+    match = _LEADING_WITH.match(sql)
+    assert match is not None
+    header, rest = match.group(1), sql[match.end():].lstrip()
+    joined = ",\n".join(ctes)
+    if match.group(2):
+        return f"{header}WITH {joined},\n{rest}"
+    return f"{header}WITH {joined}\n{rest}"
+
+
 def processor_sql(catalog: Catalog, table: Table) -> str:
-    """The query the runner sends for a SQL processor: its file with the calendar CTEs prepended."""
+    """The query the runner sends for a SQL processor: its file with the calendar CTEs, then the
+    shared CTEs it names (`-- shared: ...`), prepended."""
     path = catalog.processor_path(table)
     if path is None:
         raise UsageError(f"table {table.name!r} has no SQL processor")
-    return with_calendar(catalog, path.read_text(), source=str(path))
+    source = str(path)
+    return with_calendar(catalog, with_shared(catalog, path.read_text(), source=source), source=source)
 
 
 def run_processor(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date, end: dt.date, *,

@@ -14,17 +14,21 @@ from phasegate.catalog import load_catalog
 from phasegate.errors import PhasegateError, UsageError, WarehouseError
 from phasegate.processors import (
     CALENDAR_CTES,
+    SHARED_DIR,
     ProcessorFailed,
     command_for,
     processor_params,
     processor_sql,
     run_processor,
+    shared_names,
     with_calendar,
 )
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from phasegate.warehouse.translate import parse_bigquery, referenced_tables, to_duckdb
 
 PROCESSED = [t for t in repo_catalog().tables.values() if t.processor is not None]
+SQL_PROCESSED = [t for t in PROCESSED if not t.is_command_processor]
+SHARED_FILES = sorted((ROOT / SHARED_DIR).glob("*.sql"))
 
 
 @pytest.fixture()
@@ -108,6 +112,92 @@ def test_a_processor_redefining_a_calendar_cte_is_refused():
         with_calendar(repo_catalog(), "WITH schedule_latest AS (SELECT 1) SELECT * FROM schedule_latest")
 
 
+@pytest.mark.parametrize("table", PROCESSED, ids=lambda t: t.name)
+def test_shared_ctes_are_prepended_after_the_calendar_in_the_listed_order(table):
+    catalog = repo_catalog()
+    path = catalog.processor_path(table)
+    names = shared_names(path.read_text())
+    sql = processor_sql(catalog, table)
+    positions = [sql.index(f"\n{name} AS (\n") for name in names]
+    assert positions == sorted(positions)
+    calendar = expected_games_cte(catalog).strip()
+    assert all(sql.index(calendar) < p for p in positions)
+    for name in names:  # each shared body appears once, verbatim
+        assert sql.count(f"\n{name} AS (\n") == 1
+
+
+def test_shared_ctes_written_once_and_used(tmp_path):
+    catalog = repo_catalog()
+    used = {n for t in SQL_PROCESSED for n in shared_names(catalog.processor_path(t).read_text())}
+    assert {p.stem for p in SHARED_FILES} == used, "a shared CTE no processor uses, or a missing file"
+    # The moved duplicates are each written once and reach both processors that need them.
+    users = {n: {t.name for t in SQL_PROCESSED if n in shared_names(catalog.processor_path(t).read_text())}
+             for n in used}
+    assert users["props_consensus"] == {"player_game_summary", "upcoming_player_game_context"}
+    assert users["team_box_pairs"] == {"team_offense_game_summary", "team_defense_game_summary"}
+    assert {"upcoming_player_game_context", "upcoming_team_game_context"} <= users["game_lines_by_book"]
+    for path in SHARED_FILES:
+        text = path.read_text()
+        assert text.startswith(f"-- Shared CTE {path.stem}:"), f"{path.name}: header comment first"
+        assert "Columns:" in text and "Params:" in text, f"{path.name}: header names columns and params"
+        assert catalog.schedule.ref not in text
+        assert len(parse_bigquery(text)) == 1 and parse_bigquery(text)[0].key == "select"
+
+
+def test_upstream_counts_the_tables_shared_ctes_read():
+    catalog = repo_catalog()
+    table = catalog.table("player_game_summary")
+    own = referenced_tables(catalog.processor_path(table).read_text())
+    read = {name.split(".")[1] for name in referenced_tables(processor_sql(catalog, table))}
+    assert "nba_raw.odds_api_player_points_props" not in own  # read only through props_by_book
+    assert "odds_api_player_points_props" in read and "odds_api_player_points_props" in table.upstream
+
+
+def shared_catalog(tmp_path, processor: str, shared: dict[str, str]):
+    """A copy of the repo catalog whose team_offense_game_summary processor is `processor`,
+    with extra shared CTE files."""
+    catalog = catalog_copy(tmp_path)
+    for name, body in shared.items():
+        (tmp_path / SHARED_DIR / f"{name}.sql").write_text(body)
+    (tmp_path / "backfill/phase3/team_offense_game_summary.sql").write_text(processor)
+    return catalog, catalog.table("team_offense_game_summary")
+
+
+def test_shared_ctes_prepended_in_order_and_merged_with_the_own_with(tmp_path):
+    catalog, table = shared_catalog(
+        tmp_path,
+        "-- header\n-- shared: zz_second, aa_first\nWITH mine AS (SELECT 1 AS x)\n"
+        "SELECT * FROM mine, zz_second, aa_first, expected_games",
+        {"zz_second": "-- Shared CTE zz_second: two.\nSELECT 2 AS y\n",
+         "aa_first": "-- Shared CTE aa_first: three.\n-- shared: zz_second\nSELECT y + 1 AS z FROM zz_second;\n"})
+    ctes = expected_games_cte(catalog).strip()
+    sql = processor_sql(catalog, table)
+    assert sql == (f"-- header\n-- shared: zz_second, aa_first\nWITH {ctes},\n"
+                   "zz_second AS (\nSELECT 2 AS y\n),\naa_first AS (\nSELECT y + 1 AS z FROM zz_second\n),\n"
+                   "mine AS (SELECT 1 AS x)\nSELECT * FROM mine, zz_second, aa_first, expected_games")
+    plain = (tmp_path / "backfill/phase3/team_offense_game_summary.sql")
+    plain.write_text("-- shared: zz_second\nSELECT * FROM zz_second")
+    assert processor_sql(catalog, table) == f"-- shared: zz_second\nWITH {ctes},\nzz_second AS (\nSELECT 2 AS y\n)\nSELECT * FROM zz_second"
+    to_duckdb(processor_sql(catalog, table))
+
+
+@pytest.mark.parametrize(("processor", "shared", "message"), [
+    ("-- shared: nowhere\nSELECT 1", {}, r"unknown shared CTE 'nowhere' \(no backfill/shared/nowhere.sql\)"),
+    ("-- shared: one\nWITH one AS (SELECT 2) SELECT * FROM one", {"one": "SELECT 1 AS x"},
+     r"defines CTE 'one', which it also takes from backfill/shared/one.sql"),
+    ("-- shared: two, one\nSELECT * FROM two", {"one": "SELECT 1 AS x", "two": "-- shared: one\nSELECT * FROM one"},
+     r"shared CTE 'two' reads shared CTE 'one', which must be listed before it"),
+    ("-- shared: one, one\nSELECT * FROM one", {"one": "SELECT 1 AS x"}, r"lists shared CTE 'one' twice"),
+    ("-- shared: ../phase3/x\nSELECT 1", {}, r"bad shared CTE name"),
+])
+def test_bad_shared_cte_use_is_refused_in_one_line_naming_the_file(tmp_path, processor, shared, message):
+    catalog, table = shared_catalog(tmp_path, processor, shared)
+    with pytest.raises(UsageError, match=message) as err:
+        processor_sql(catalog, table)
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith(str(catalog.processor_path(table)))
+
+
 def test_same_range_twice_leaves_no_duplicates(warehouse):
     catalog = repo_catalog()
     first = run_processor(warehouse, catalog, "team_offense_game_summary", START, END)
@@ -125,7 +215,7 @@ def test_a_processor_failing_mid_range_leaves_previous_rows_untouched(warehouse,
     broken = catalog_copy(tmp_path)
     path = tmp_path / "backfill/phase3/upcoming_team_game_context.sql"
     # The same SELECT, made to fail at run time on one date in the middle of the range.
-    path.write_text("SELECT * FROM (\n" + path.read_text() + "\n) AS rows_so_far\n"
+    path.write_text("-- shared: game_lines_by_book\nSELECT * FROM (\n" + path.read_text() + "\n) AS rows_so_far\n"
                     "WHERE CAST(IF(game_date = DATE '2023-11-03', 'boom', '1') AS INT64) = 1")
     with pytest.raises(WarehouseError):
         run_processor(warehouse, broken, "upcoming_team_game_context", START, END)

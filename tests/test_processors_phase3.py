@@ -234,3 +234,31 @@ def test_same_range_twice_gives_the_same_table(built):
     run_processor(built, catalog, "player_game_summary", START, END)
     after = built.query(f"SELECT {columns} FROM nba_analytics.player_game_summary ORDER BY game_date, player_lookup")
     assert after == before
+
+
+def test_shared_props_consensus_gives_both_player_tables_the_same_lines(built):
+    # props_by_book + props_consensus (backfill/shared) feed both tables: their lines agree.
+    rows = built.query(
+        "SELECT s.points_line, s.opening_line, c.current_points_line, c.opening_points_line, "
+        "s.line_movement AS s_move, c.line_movement AS c_move "
+        "FROM nba_analytics.player_game_summary AS s "
+        "JOIN nba_analytics.upcoming_player_game_context AS c USING (player_lookup, game_date)")
+    with_lines = [r for r in rows if r["points_line"] is not None]
+    assert with_lines
+    for r in rows:
+        assert (r["points_line"], r["opening_line"], r["s_move"]) == \
+            (r["current_points_line"], r["opening_points_line"], r["c_move"])
+
+
+def test_shared_team_box_pairs_give_offense_and_defense_the_same_games(built):
+    # team_box + team_box_pairs (backfill/shared) feed both tables: each offense row is the
+    # opponent's defense row of the same game, seen from the other side.
+    offense = built.query("SELECT * FROM nba_analytics.team_offense_game_summary")
+    defense = {(r["game_id"], r["defending_team_abbr"]): r
+               for r in built.query("SELECT * FROM nba_analytics.team_defense_game_summary")}
+    assert offense and len(defense) == len(offense)
+    for o in offense:
+        d = defense[(o["game_id"], o["opponent_team_abbr"])]
+        assert (d["opponent_team_abbr"], d["nba_game_id"], d["points_allowed"]) == \
+            (o["team_abbr"], o["nba_game_id"], o["points_scored"])
+        assert (d["opp_fg_attempts"], d["turnovers_forced"]) == (o["fg_attempts"], o["turnovers"])

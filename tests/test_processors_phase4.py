@@ -218,3 +218,13 @@ def test_feature_store_vector(built):
     assert p3["paint_rate_last_10"] == pytest.approx(50.0)  # the date's mean over players with a zone row
     p2 = dict(zip(names, rows["p2"]["features"], strict=True))
     assert (p2["opponent_def_rating_last_15"], p2["is_home"]) == (105.0, 0.0)
+
+
+def test_shared_player_context_gives_factors_and_cache_the_same_players(built):
+    # analysis_dates + player_context (backfill/shared) choose the rows of both tables.
+    factors = {(r["player_lookup"], r["game_date"])
+               for r in rows_of(built, "nba_precompute.player_composite_factors", "game_date")}
+    cache = {(r["player_lookup"], r["cache_date"])
+             for r in rows_of(built, "nba_precompute.player_daily_cache", "cache_date")}
+    assert factors == {("p1", ANALYSIS), ("p2", ANALYSIS)}  # every context row of the date
+    assert cache == {("p1", ANALYSIS)}  # of the same rows, those with played games before the date

@@ -10,6 +10,7 @@
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
 -- Calendar CTEs prepended by the runner (phasegate.processors.processor_sql): expected_games
 -- (the range's counted games) and schedule_latest (their scores).
+-- shared: props_by_book, props_consensus
 WITH gamebook_recent AS (
   -- 30 days of history only to recover the team of DNP rows whose team_abbr is NULL.
   SELECT *
@@ -62,28 +63,6 @@ shot_zones AS (
   FROM nba_raw.player_shot_zones
   WHERE game_date BETWEEN @start_date AND @end_date
   QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, player_lookup ORDER BY processed_at DESC) = 1
-),
-props_by_book AS (
-  SELECT
-    game_date,
-    player_lookup,
-    bookmaker,
-    points_line AS current_line,
-    FIRST_VALUE(points_line) OVER (
-      PARTITION BY game_date, player_lookup, bookmaker ORDER BY snapshot_timestamp, processed_at) AS opening_line
-  FROM nba_raw.odds_api_player_points_props
-  WHERE game_date BETWEEN @start_date AND @end_date
-    AND points_line IS NOT NULL
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY game_date, player_lookup, bookmaker ORDER BY snapshot_timestamp DESC, processed_at DESC) = 1
-),
-props_consensus AS (
-  SELECT DISTINCT
-    game_date,
-    player_lookup,
-    PERCENTILE_CONT(current_line, 0.5) OVER (PARTITION BY game_date, player_lookup) AS points_line,
-    PERCENTILE_CONT(opening_line, 0.5) OVER (PARTITION BY game_date, player_lookup) AS opening_line
-  FROM props_by_book
 ),
 computed AS (
   SELECT
@@ -155,12 +134,12 @@ SELECT
   IF(u.is_active, z.unassisted_fg_makes, NULL) AS unassisted_fg_makes,
   u.is_active AND z.paint_attempts IS NOT NULL AND z.mid_range_attempts IS NOT NULL AND z.three_attempts IS NOT NULL
     AS has_complete_shot_zones,
-  ROUND(l.points_line, 1) AS points_line,
+  ROUND(l.current_line, 1) AS points_line,
   ROUND(l.opening_line, 1) AS opening_line,
-  ROUND(l.points_line - l.opening_line, 1) AS line_movement,
-  CASE WHEN u.pts > l.points_line THEN 'OVER' WHEN u.pts < l.points_line THEN 'UNDER' END AS over_under_result,
-  ROUND(u.pts - l.points_line, 1) AS margin,
-  IF(l.points_line IS NULL, NULL, 'odds_api_consensus') AS points_line_source,
+  ROUND(l.current_line - l.opening_line, 1) AS line_movement,
+  CASE WHEN u.pts > l.current_line THEN 'OVER' WHEN u.pts < l.current_line THEN 'UNDER' END AS over_under_result,
+  ROUND(u.pts - l.current_line, 1) AS margin,
+  IF(l.current_line IS NULL, NULL, 'odds_api_consensus') AS points_line_source,
   'nbac_gamebook' AS primary_source_used,
   CURRENT_TIMESTAMP() AS processed_at
 FROM usage AS u

@@ -8,15 +8,8 @@
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
 -- Calendar CTE prepended by the runner (phasegate.processors.processor_sql): expected_games
 -- (the range's counted games).
-WITH team_box AS (
-  SELECT *
-  FROM nba_raw.nbac_team_boxscore
-  WHERE game_date BETWEEN @start_date AND @end_date
-    AND points > 0
-    AND fg_attempted > 0
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, team_abbr ORDER BY processed_at DESC) = 1
-),
-gamebook_latest AS (
+-- shared: team_box, team_box_pairs
+WITH gamebook_latest AS (
   SELECT *
   FROM nba_raw.nbac_gamebook_player_stats
   WHERE game_date BETWEEN @start_date AND @end_date
@@ -39,29 +32,23 @@ zones_by_team AS (
 ),
 paired AS (
   SELECT
-    d.game_date,
-    d.nba_game_id,
-    d.team_abbr AS defending_team_abbr,
-    d.is_home,
-    d.points AS own_points,
-    d.personal_fouls AS own_fouls,
-    o.team_abbr AS opponent_team_abbr,
-    o.points AS opp_points,
-    o.fg_attempted AS opp_fga, o.fg_made AS opp_fgm,
-    o.three_pt_attempted AS opp_3pa, o.three_pt_made AS opp_3pm,
-    o.ft_attempted AS opp_fta, o.ft_made AS opp_ftm,
-    o.offensive_rebounds AS opp_oreb, o.total_rebounds AS opp_reb,
-    o.assists AS opp_ast, o.turnovers AS opp_tov,
-    CONCAT(FORMAT_DATE('%Y%m%d', d.game_date), '_',
-           IF(d.is_home, o.team_abbr, d.team_abbr), '_',
-           IF(d.is_home, d.team_abbr, o.team_abbr)) AS away_home_game_id,
+    p.game_date,
+    p.nba_game_id,
+    p.team_abbr AS defending_team_abbr,
+    p.is_home,
+    p.points AS own_points,
+    p.personal_fouls AS own_fouls,
+    p.opp_team_abbr AS opponent_team_abbr,
+    p.opp_points,
+    p.opp_fg_attempted AS opp_fga, p.opp_fg_made AS opp_fgm,
+    p.opp_three_pt_attempted AS opp_3pa, p.opp_three_pt_made AS opp_3pm,
+    p.opp_ft_attempted AS opp_fta, p.opp_ft_made AS opp_ftm,
+    p.opp_offensive_rebounds AS opp_oreb, p.opp_total_rebounds AS opp_reb,
+    p.opp_assists AS opp_ast, p.opp_turnovers AS opp_tov,
+    p.away_home_game_id,
     -- Opponent possessions as the production defense processor counts them (unrounded).
-    o.fg_attempted + 0.44 * o.ft_attempted - o.offensive_rebounds + o.turnovers AS opp_possessions
-  FROM team_box AS d
-  JOIN team_box AS o
-    ON o.game_date = d.game_date
-   AND o.nba_game_id = d.nba_game_id
-   AND o.is_home != d.is_home
+    p.opp_fg_attempted + 0.44 * p.opp_ft_attempted - p.opp_offensive_rebounds + p.opp_turnovers AS opp_possessions
+  FROM team_box_pairs AS p
 )
 SELECT
   p.away_home_game_id AS game_id,

@@ -8,34 +8,16 @@
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
 -- Calendar CTE prepended by the runner (phasegate.processors.processor_sql): expected_games
 -- (the range's counted games).
-WITH team_box AS (
-  -- Latest row per (date, team); in-progress placeholders (0 points / 0 FGA) are dropped
-  -- first so a stale placeholder can never win over a final row.
-  SELECT *
-  FROM nba_raw.nbac_team_boxscore
-  WHERE game_date BETWEEN @start_date AND @end_date
-    AND points > 0
-    AND fg_attempted > 0
-  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, team_abbr ORDER BY processed_at DESC) = 1
-),
-paired AS (
+-- shared: team_box, team_box_pairs
+WITH paired AS (
   SELECT
-    t.*,
-    o.team_abbr AS opp_team_abbr,
-    o.points AS opp_points,
+    p.*,
     -- Cumulative player-minutes: '240:00' regulation, +25 per overtime period.
-    COALESCE(SAFE_CAST(SPLIT(t.minutes, ':')[SAFE_OFFSET(0)] AS INT64), 240) AS team_player_minutes,
-    CONCAT(FORMAT_DATE('%Y%m%d', t.game_date), '_',
-           IF(t.is_home, o.team_abbr, t.team_abbr), '_',
-           IF(t.is_home, t.team_abbr, o.team_abbr)) AS away_home_game_id,
+    COALESCE(SAFE_CAST(SPLIT(p.minutes, ':')[SAFE_OFFSET(0)] AS INT64), 240) AS team_player_minutes,
     -- Rounded to 0.1 then truncated to an integer, as the production processor's int(round(x, 1)).
-    CAST(TRUNC(ROUND(t.fg_attempted + 0.44 * t.ft_attempted + t.turnovers - t.offensive_rebounds, 1)) AS INT64)
+    CAST(TRUNC(ROUND(p.fg_attempted + 0.44 * p.ft_attempted + p.turnovers - p.offensive_rebounds, 1)) AS INT64)
       AS possessions_count
-  FROM team_box AS t
-  JOIN team_box AS o
-    ON o.game_date = t.game_date
-   AND o.nba_game_id = t.nba_game_id
-   AND o.is_home != t.is_home
+  FROM team_box_pairs AS p
 )
 SELECT
   p.away_home_game_id AS game_id,

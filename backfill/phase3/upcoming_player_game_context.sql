@@ -12,6 +12,7 @@
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
 -- Calendar CTE prepended by the runner (phasegate.processors.processor_sql): expected_games
 -- (the range's counted games).
+-- shared: props_by_book, props_consensus, game_lines_by_book
 WITH gamebook_recent AS (
   SELECT
     *,
@@ -81,47 +82,6 @@ load_and_form AS (
     AVG(IF(games_back <= 10, points, NULL)) AS points_avg_10
   FROM history
   GROUP BY player_lookup, target_date
-),
-props_by_book AS (
-  SELECT
-    game_date,
-    player_lookup,
-    bookmaker,
-    points_line AS current_line,
-    FIRST_VALUE(points_line) OVER (
-      PARTITION BY game_date, player_lookup, bookmaker ORDER BY snapshot_timestamp, processed_at) AS opening_line
-  FROM nba_raw.odds_api_player_points_props
-  WHERE game_date BETWEEN @start_date AND @end_date
-    AND points_line IS NOT NULL
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY game_date, player_lookup, bookmaker ORDER BY snapshot_timestamp DESC, processed_at DESC) = 1
-),
-props_consensus AS (
-  SELECT DISTINCT
-    game_date,
-    player_lookup,
-    PERCENTILE_CONT(current_line, 0.5) OVER (PARTITION BY game_date, player_lookup) AS current_line,
-    PERCENTILE_CONT(opening_line, 0.5) OVER (PARTITION BY game_date, player_lookup) AS opening_line
-  FROM props_by_book
-),
-game_lines_by_book AS (
-  -- Each bookmaker's latest and earliest value per outcome (team side or Over/Under).
-  SELECT
-    game_date,
-    home_team_abbr,
-    away_team_abbr,
-    market_key,
-    outcome_name,
-    outcome_point AS current_point,
-    FIRST_VALUE(outcome_point) OVER (
-      PARTITION BY game_date, home_team_abbr, away_team_abbr, bookmaker_key, market_key, outcome_name
-      ORDER BY snapshot_timestamp, processed_at) AS opening_point
-  FROM nba_raw.odds_api_game_lines
-  WHERE game_date BETWEEN @start_date AND @end_date
-    AND outcome_point IS NOT NULL
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY game_date, home_team_abbr, away_team_abbr, bookmaker_key, market_key, outcome_name
-    ORDER BY snapshot_timestamp DESC, processed_at DESC) = 1
 ),
 game_lines_consensus AS (
   SELECT DISTINCT

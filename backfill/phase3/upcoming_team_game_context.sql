@@ -11,6 +11,7 @@
 -- Params: @start_date, @end_date (DATE), @season_types (ARRAY<STRING>).
 -- Calendar CTEs prepended by the runner (phasegate.processors.processor_sql): schedule_latest,
 -- expected_games.
+-- shared: game_lines_by_book
 WITH counted_games AS (
   -- expected_games without its date range: the season so far needs games before @start_date.
   SELECT *
@@ -72,26 +73,10 @@ recent_load AS (
   GROUP BY t.team_abbr, t.game_date
 ),
 lines_by_book AS (
-  SELECT
-    game_date,
-    home_team_abbr,
-    away_team_abbr,
-    bookmaker_key,
-    market_key,
-    outcome_name,
-    outcome_point AS current_point,
-    FIRST_VALUE(outcome_point) OVER (
-      PARTITION BY game_date, home_team_abbr, away_team_abbr, bookmaker_key, market_key, outcome_name
-      ORDER BY snapshot_timestamp, processed_at) AS opening_point,
-    -- DraftKings first, then FanDuel (production UTGC); other books are not used here.
-    IF(bookmaker_key = 'draftkings', 1, 2) AS book_preference
-  FROM nba_raw.odds_api_game_lines
-  WHERE game_date BETWEEN @start_date AND @end_date
-    AND bookmaker_key IN ('draftkings', 'fanduel')
-    AND outcome_point IS NOT NULL
-  QUALIFY ROW_NUMBER() OVER (
-    PARTITION BY game_date, home_team_abbr, away_team_abbr, bookmaker_key, market_key, outcome_name
-    ORDER BY snapshot_timestamp DESC, processed_at DESC) = 1
+  -- DraftKings first, then FanDuel (production UTGC); other books are not used here.
+  SELECT *, IF(bookmaker_key = 'draftkings', 1, 2) AS book_preference
+  FROM game_lines_by_book
+  WHERE bookmaker_key IN ('draftkings', 'fanduel')
 ),
 preferred_lines AS (
   SELECT *

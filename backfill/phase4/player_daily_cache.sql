@@ -14,20 +14,8 @@
 -- Params: @start_date, @end_date (DATE), @bootstrap_days (INT64), @season_types (ARRAY<STRING>).
 -- Calendar CTEs prepended by the runner (phasegate.processors.processor_sql): expected_games
 -- (is_bootstrap: day 0 .. @bootstrap_days-1 after opening night), season_openers.
-WITH analysis_dates AS (
-  -- The range's counted game dates after the bootstrap days, with their season's opening night.
-  SELECT DISTINCT e.game_date AS analysis_date, e.season_year, o.opening_night
-  FROM expected_games AS e
-  JOIN season_openers AS o ON o.season_year = e.season_year
-  WHERE NOT e.is_bootstrap
-),
-player_context AS (
-  SELECT u.*, a.opening_night
-  FROM nba_analytics.upcoming_player_game_context AS u
-  JOIN analysis_dates AS a ON a.analysis_date = u.game_date
-  WHERE u.game_date BETWEEN @start_date AND @end_date
-),
-played_games AS (
+-- shared: analysis_dates, player_context, team_offense_history
+WITH played_games AS (
   SELECT player_lookup, game_date, points, minutes_played, usage_rate, ts_pct
   FROM nba_analytics.player_game_summary
   WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
@@ -65,33 +53,13 @@ player_aggregates AS (
   FROM player_history
   GROUP BY player_lookup, cache_date
 ),
-team_offense AS (
-  SELECT game_date, team_abbr, pace, offensive_rating
-  FROM nba_analytics.team_offense_game_summary
-  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
-),
-team_dates AS (
-  SELECT DISTINCT game_date, team_abbr, opening_night FROM player_context
-),
 team_aggregates AS (
   SELECT
     game_date,
     team_abbr,
     AVG(IF(games_back <= 10, pace, NULL)) AS pace_10,
     AVG(IF(games_back <= 10, offensive_rating, NULL)) AS off_rating_10
-  FROM (
-    SELECT
-      d.game_date,
-      d.team_abbr,
-      h.pace,
-      h.offensive_rating,
-      ROW_NUMBER() OVER (PARTITION BY d.game_date, d.team_abbr ORDER BY h.game_date DESC) AS games_back
-    FROM team_dates AS d
-    JOIN team_offense AS h
-      ON h.team_abbr = d.team_abbr
-     AND h.game_date < d.game_date
-     AND h.game_date >= d.opening_night
-  )
+  FROM team_offense_history
   GROUP BY game_date, team_abbr
 ),
 shot_zones AS (

@@ -14,14 +14,8 @@
 -- Params: @start_date, @end_date (DATE), @bootstrap_days (INT64), @season_types (ARRAY<STRING>).
 -- Calendar CTEs prepended by the runner (phasegate.processors.processor_sql): expected_games
 -- (is_bootstrap: day 0 .. @bootstrap_days-1 after opening night), season_openers.
-WITH analysis_dates AS (
-  -- The range's counted game dates after the bootstrap days, with their season's opening night.
-  SELECT DISTINCT e.game_date AS analysis_date, e.season_year, o.opening_night
-  FROM expected_games AS e
-  JOIN season_openers AS o ON o.season_year = e.season_year
-  WHERE NOT e.is_bootstrap
-),
-player_games AS (
+-- shared: analysis_dates
+WITH player_games AS (
   SELECT *
   FROM nba_analytics.player_game_summary
   WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date

@@ -16,14 +16,8 @@
 -- Calendar CTEs prepended by the runner (phasegate.processors.processor_sql): expected_games
 -- (is_bootstrap: day 0 .. @bootstrap_days-1 after opening night), season_openers and
 -- schedule_latest (the season's teams, back to @schedule_start).
-WITH analysis_dates AS (
-  -- The range's counted game dates after the bootstrap days, with their season's opening night.
-  SELECT DISTINCT e.game_date AS analysis_date, e.season_year, o.opening_night
-  FROM expected_games AS e
-  JOIN season_openers AS o ON o.season_year = e.season_year
-  WHERE NOT e.is_bootstrap
-),
-season_teams AS (
+-- shared: analysis_dates
+WITH season_teams AS (
   SELECT DISTINCT season_year, team_abbr
   FROM (
     SELECT season_year, home_team_tricode AS team_abbr FROM schedule_latest WHERE season_type = 'Regular Season'
