@@ -128,9 +128,6 @@ class Exceptions:
             games.update(entry.games)
         return TableExceptions(table, frozenset(dates), frozenset(games), tuple(applied), tuple(invalid))
 
-    def tables(self) -> list[str]:
-        return sorted({e.table for e in self.entries})
-
 
 def _parse_date(value: Any, where: str) -> dt.date:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):

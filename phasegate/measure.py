@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +71,6 @@ class CheckResult:
     def passed(self) -> bool:
         return self.failures == 0
 
-    def line(self) -> str:
-        if self.passed:
-            return f"{self.check.name}: ok"
-        return f"{self.check.name}: {self.failures} failing — {self.examples or ''}".rstrip(" —")
-
 
 @dataclass(frozen=True)
 class TableMeasurement:
@@ -83,7 +78,6 @@ class TableMeasurement:
     results: dict[str, CheckResult]
     rows: int
     max_processed_at: str | None
-    queries: int = 1
 
     def of_family(self, family: str) -> list[CheckResult]:
         return [r for r in self.results.values() if r.check.family == family]
@@ -346,15 +340,6 @@ def measure_table(warehouse: Warehouse, catalog: Catalog, table_name: str, start
 
 
 # -- coverage as facts for people and for results.json --------------------------------------
-
-@dataclass(frozen=True)
-class CoverageFacts:
-    coverage: Coverage
-    date_line: str
-    game_line: str
-    missing_ranges: str
-    partial_lines: list[str] = field(default_factory=list)
-
 
 def missing_ranges(cov: Coverage, limit: int | None = None) -> str:
     return format_ranges(cov.missing_dates, cov.game_dates, limit=limit)

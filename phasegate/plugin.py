@@ -313,21 +313,14 @@ def _judge_schema(ctx: GateContext, table: str) -> Verdict:
                    "all present")
 
 
-def _coverage_extra(ctx: GateContext, table: str, cov) -> dict[str, Any]:
-    from phasegate.measure import coverage_json
-
-    return {"coverage": coverage_json(cov)}
-
-
 def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.measure import date_measured, missing_ranges
+    from phasegate.measure import coverage_json, date_measured, missing_ranges
 
     cov = ctx.coverage(table)
     excepted = ctx.exceptions.for_table(table)
     measured = date_measured(cov)
     threshold = f">= {cov.date_threshold:.0%}"
-    extra = _coverage_extra(ctx, table, cov)
-    extra["exceptions_applied"] = [e.as_dict() for e in excepted.applied]
+    extra = {"coverage": coverage_json(cov), "exceptions_applied": [e.as_dict() for e in excepted.applied]}
     problems = []
     if not cov.expected:
         problems.append(f"no expected dates in {ctx.start}..{ctx.end}: the schedule has no counted non-bootstrap "
@@ -453,10 +446,7 @@ def _message(report: pytest.TestReport) -> str:
         text = crash.message
     else:
         text = report.longreprtext or ""
-    text = text.strip()
-    for prefix in ("Failed: ",):
-        text = text.removeprefix(prefix)
-    return text
+    return text.strip().removeprefix("Failed: ")
 
 
 def collect_cases(reports: dict[str, list[pytest.TestReport]]) -> tuple[list[dict], dict[str, dict]]:
