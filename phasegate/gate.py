@@ -149,7 +149,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
              reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = ()) -> GateResult:
     """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2)."""
     from phasegate.exceptions import load_exceptions
-    from phasegate.plugin import verdict_of
+    from phasegate.results import verdict_of
     from phasegate.warehouse import absolute_url, resolve_url
 
     catalog = load_catalog(catalog_path)

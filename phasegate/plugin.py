@@ -16,6 +16,9 @@ phase is the folder's name); `pytest tests/` is untouched apart from the options
   `xdist_group` mark keeps a table's cases on one worker (`-n N --dist loadgroup`).
 * Measurements happen in fixture setup, so a failed query is a test ERROR, never a failure
   and never a skip.
+
+This module wires pytest (options, the session's GateContext, collection, fixtures); judging a
+case is `phasegate.judges`, the results.json document is `phasegate.results`.
 """
 
 from __future__ import annotations
@@ -23,10 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
-import subprocess
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +34,9 @@ import pytest
 
 from phasegate.catalog import Catalog, Table, load_catalog, parse_date
 from phasegate.errors import PhasegateError, UsageError
+from phasegate.judges import JUDGES, Verdict
+from phasegate.results import PROPERTY, build_results, write_results
 
-PROPERTY = "phasegate"
 PHASE_GROUP = "_phase"
 
 
@@ -265,21 +266,6 @@ def gate_context(request: pytest.FixtureRequest):
     ctx.close()
 
 
-@dataclass
-class Verdict:
-    family: str
-    table: str | None
-    passed: bool
-    message: str
-    measured: str = ""
-    threshold: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def check(self) -> None:
-        if not self.passed:
-            pytest.fail(self.message, pytrace=False)
-
-
 def _record(item: pytest.Item, **data: Any) -> None:
     item.user_properties.append((PROPERTY, json.dumps(data, default=str)))
 
@@ -296,225 +282,7 @@ def verdict(request: pytest.FixtureRequest, gate_context: GateContext) -> Verdic
     return result
 
 
-# -- judging each family --------------------------------------------------------------------------
-
-def _judge_schema(ctx: GateContext, table: str) -> Verdict:
-    t = ctx.catalog.table(table)
-    required = t.required_columns()
-    missing = ctx.missing_columns(table)
-    if missing is None:
-        return Verdict("schema", table, False, f"{t.ref} does not exist in {ctx.warehouse_url}",
-                       "table missing", f"{len(required)} required columns")
-    measured = f"{len(required) - len(missing)}/{len(required)} required columns"
-    if missing:
-        return Verdict("schema", table, False, f"{t.ref} lacks required column(s): {', '.join(missing)} "
-                       f"(key, date, team, processed_at and the catalog's columns)", measured, "all present")
-    return Verdict("schema", table, True, f"{t.ref}: all {len(required)} required columns present", measured,
-                   "all present")
-
-
-def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.measure import coverage_json, date_measured, missing_ranges
-
-    cov = ctx.coverage(table)
-    excepted = ctx.exceptions.for_table(table)
-    measured = date_measured(cov)
-    threshold = f">= {cov.date_threshold:.0%}"
-    extra = {"coverage": coverage_json(cov), "exceptions_applied": [e.as_dict() for e in excepted.applied]}
-    problems = []
-    if not cov.expected:
-        problems.append(f"no expected dates in {ctx.start}..{ctx.end}: the schedule has no counted non-bootstrap "
-                        "final game there (is the schedule loaded and the window right?)")
-    elif cov.date_ratio < cov.date_threshold:
-        problems.append(f"{measured} expected dates present, below {cov.date_threshold:.0%}; "
-                        f"{len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}")
-    problems.extend(excepted.invalid_messages())
-    notes = []
-    if cov.applied_date_exceptions:
-        notes.append(f"{len(cov.applied_date_exceptions)} excepted date(s) left out")
-    if problems:
-        return Verdict("date_coverage", table, False, f"{table}: " + "; ".join(problems + notes), measured,
-                       threshold, extra)
-    tail = f"; {len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}" if cov.missing_dates else ""
-    return Verdict("date_coverage", table, True, f"{table}: {measured} expected dates present{tail}"
-                   + ("; " + "; ".join(notes) if notes else ""), measured, threshold, extra)
-
-
-def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.measure import game_measured, partial_text
-
-    cov = ctx.coverage(table)
-    measured = game_measured(cov)
-    threshold = f">= {cov.game_threshold:.0%}, no partial dates, no rows on dates without games"
-    problems = []
-    if cov.game_ratio < cov.game_threshold:
-        problems.append(f"{measured} expected games present, below {cov.game_threshold:.0%}")
-    if cov.partial_dates:
-        problems.append(f"{len(cov.partial_dates)} partial date(s) (rows present, games missing): {partial_text(cov)}")
-    if cov.rows_on_non_game_dates:
-        # e.g. a postponed game's original date, preseason or All-Star rows: nothing should be there
-        from phasegate.dates import format_ranges
-
-        problems.append(f"rows on {len(cov.rows_on_non_game_dates)} date(s) without a counted final game: "
-                        f"{format_ranges(cov.rows_on_non_game_dates, limit=8)}")
-    if problems:
-        return Verdict("game_coverage", table, False, f"{table}: " + "; ".join(problems), measured, threshold)
-    return Verdict("game_coverage", table, True, f"{table}: {measured} expected games present, no partial date",
-                   measured, threshold)
-
-
-def _judge_bootstrap_rows(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.dates import format_ranges
-
-    cov = ctx.coverage(table)
-    bad = cov.rows_on_bootstrap_dates
-    measured = f"{len(bad)} bootstrap date(s) with rows"
-    if bad:
-        return Verdict("bootstrap_rows", table, False,
-                       f"{table} must write nothing on bootstrap dates (first {ctx.catalog.settings.bootstrap_days} "
-                       f"days of a season) but has rows on {len(bad)}: {format_ranges(bad, cov.game_dates, limit=8)}",
-                       measured, "0")
-    return Verdict("bootstrap_rows", table, True, f"{table}: no rows on {len(cov.bootstrap_dates)} bootstrap dates",
-                   measured, "0")
-
-
-def _judge_sql_family(family: str):
-    def judge(ctx: GateContext, table: str) -> Verdict:
-        m = ctx.measurement(table)
-        results = m.of_family(family)
-        failing = [r for r in results if not r.passed]
-        extra = {"fingerprint": {"rows": m.rows, "max_processed_at": m.max_processed_at},
-                 "checks": {r.check.name: {"failures": r.failures, "examples": r.examples, "source": r.check.source,
-                                           "description": r.check.description} for r in results}}
-        measured = ", ".join(f"{r.check.name}={r.failures}" for r in results)
-        threshold = "0 failing rows per check"
-        if failing:
-            lines = "; ".join(f"{r.check.name} ({r.check.description}): {r.failures} failing, e.g. {r.examples}"
-                              for r in failing)
-            return Verdict(family, table, False, f"{table}: {lines}", measured, threshold, extra)
-        return Verdict(family, table, True, f"{table}: " + ", ".join(f"{r.check.name} ok" for r in results),
-                       measured, threshold, extra)
-    return judge
-
-
-def _judge_uncatalogued(ctx: GateContext, table: str | None) -> Verdict:
-    phase = ctx.phase
-    catalog = ctx.catalog
-    unknown, missing = [], []
-    for dataset in catalog.datasets_of(phase):
-        present = set(ctx.warehouse.tables(dataset))
-        known = {t.name for t in catalog.tables.values() if t.dataset == dataset}
-        unknown += [f"{dataset}.{n}" for n in sorted(present - known)]
-        missing += [f"{dataset}.{t.name}" for t in ctx.tables if t.dataset == dataset and t.name not in present]
-    measured = f"{len(unknown)} uncatalogued, {len(missing)} missing"
-    problems = []
-    if unknown:
-        problems.append(f"the warehouse holds table(s) the catalog does not know: {', '.join(unknown)} "
-                        f"(add them to {catalog.path.name} or drop them)")
-    if missing:
-        problems.append(f"catalogued table(s) missing from the warehouse: {', '.join(missing)}")
-    if problems:
-        return Verdict("uncatalogued_tables", None, False, f"{phase}: " + "; ".join(problems), measured, "0 and 0")
-    return Verdict("uncatalogued_tables", None, True,
-                   f"{phase}: the datasets {', '.join(catalog.datasets_of(phase))} hold exactly the "
-                   f"{len(ctx.tables)} catalogued tables", measured, "0 and 0")
-
-
-JUDGES = {
-    "schema": _judge_schema,
-    "date_coverage": _judge_date_coverage,
-    "game_coverage": _judge_game_coverage,
-    "bootstrap_rows": _judge_bootstrap_rows,
-    "uncatalogued_tables": _judge_uncatalogued,
-    **{f: _judge_sql_family(f) for f in ("key_uniqueness", "row_counts", "null_rates", "game_id_consistency",
-                                         "cross_table", "staleness", "leakage", "feature_vector")},
-}
-
-
 # -- results.json (written by the controller process) ----------------------------------------------
-
-_NODE = re.compile(r"@[^\]]*$")
-
-
-def _clean_nodeid(nodeid: str) -> str:
-    return _NODE.sub("", nodeid) if "@" in nodeid and not nodeid.endswith("]") else nodeid
-
-
-def _message(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None and getattr(crash, "message", None):
-        text = crash.message
-    else:
-        text = report.longreprtext or ""
-    return text.strip().removeprefix("Failed: ")
-
-
-def collect_cases(reports: dict[str, list[pytest.TestReport]]) -> tuple[list[dict], dict[str, dict]]:
-    checks, tables = [], {}
-    for nodeid, reps in reports.items():
-        props: dict[str, Any] = {}
-        outcome, message, duration = "passed", "", 0.0
-        for rep in reps:
-            for key, value in rep.user_properties:
-                if key == PROPERTY:
-                    props.update(json.loads(value))
-                elif key in ("family", "table", "measured", "threshold", "message"):
-                    props[key] = value  # plain properties (e.g. the Great Expectations cases)
-            duration += rep.duration
-            if rep.when == "setup" and rep.failed:
-                outcome, message = "error", _message(rep)
-            elif rep.when == "setup" and rep.skipped:
-                outcome, message = "skipped", _message(rep)
-            elif rep.when == "call" and rep.failed:
-                outcome, message = "failed", _message(rep)
-            elif rep.when == "call" and rep.skipped:
-                outcome, message = "skipped", _message(rep)
-            elif rep.when == "teardown" and rep.failed and outcome == "passed":
-                outcome, message = "error", _message(rep)
-        if outcome == "passed":
-            message = props.get("message", "")
-        clean = _clean_nodeid(nodeid)
-        name = clean.split("::")[-1]
-        family = props.get("family") or name.split("[")[0].removeprefix("test_")
-        table = props.get("table")
-        checks.append({"nodeid": clean, "name": name, "table": table, "family": family, "outcome": outcome,
-                       "measured": props.get("measured", ""), "threshold": props.get("threshold", ""),
-                       "message": message, "duration_s": round(duration, 4)})
-        if table:
-            entry = tables.setdefault(table, {})
-            if "coverage" in props:
-                entry["coverage"] = props["coverage"]
-            if "fingerprint" in props:
-                entry["fingerprint"] = props["fingerprint"]
-            if "exceptions_applied" in props:
-                entry["exceptions_applied"] = props["exceptions_applied"]
-    checks.sort(key=lambda c: c["nodeid"])
-    return checks, tables
-
-
-def verdict_of(summary: dict[str, int], pytest_exit: int | None = None) -> tuple[str, int]:
-    """GO only when cases ran and all passed; failures NO-GO; errors alone: could not validate."""
-    if summary.get("failed", 0):
-        return "NO-GO", 1
-    if summary.get("error", 0):
-        return "ERROR", 3
-    if pytest_exit not in (None, 0, 1, 5):  # interrupted, internal error, usage error
-        return "ERROR", 3
-    if summary.get("total", 0) == 0 or summary.get("passed", 0) == 0:
-        return "NO-GO", 1  # "no tests collected" is never a GO
-    if summary.get("skipped", 0):
-        return "NO-GO", 1  # a skipped case proved nothing
-    return "GO", 0
-
-
-def _git_commit(root: Path) -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=False,
-                             timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
 
 def _phase_from_args(config: pytest.Config, catalog: Catalog) -> str | None:
     for arg in config.args:
@@ -526,34 +294,12 @@ def _phase_from_args(config: pytest.Config, catalog: Catalog) -> str | None:
     return None
 
 
-def build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
+def _build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
     catalog, url, start, end, exceptions = _settings(config)
-    phase = getattr(config, "_phasegate_phase", None) or _phase_from_args(config, catalog)
-    checks, table_facts = collect_cases(config._phasegate_reports)
-    summary = {k: sum(1 for c in checks if c["outcome"] == k) for k in ("passed", "failed", "error", "skipped")}
-    summary["total"] = len(checks)
-    verdict, code = verdict_of(summary, int(exitstatus))
-    tables = {}
-    for t in (catalog.tables_of(phase) if phase else []):
-        facts = table_facts.get(t.name, {})
-        tables[t.name] = {"phase": t.phase, "dataset": t.dataset, "date_column": t.date_column,
-                          "coverage": facts.get("coverage"), "fingerprint": facts.get("fingerprint")}
-    applied = [e for facts in table_facts.values() for e in facts.get("exceptions_applied", [])]
-    started = config._phasegate_started
-    finished = time.time()
-
-    def iso(ts: float) -> str:
-        return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    return {
-        "run_id": config.getoption("--run-id") or f"{phase}-{dt.datetime.fromtimestamp(started, dt.UTC):%Y%m%dT%H%M%SZ}-pyte",
-        "phase": phase, "verdict": verdict, "exit_code": code,
-        "window": {"start": start.isoformat(), "end": end.isoformat()}, "warehouse": url,
-        "started_at": iso(started), "finished_at": iso(finished), "duration_s": round(finished - started, 3),
-        "git_commit": _git_commit(catalog.root), "catalog_fingerprint": catalog.fingerprint,
-        "exceptions_fingerprint": exceptions.fingerprint,
-        "tables": tables, "checks": checks, "exceptions_applied": applied, "summary": summary,
-    }
+    return build_results(
+        catalog=catalog, phase=getattr(config, "_phasegate_phase", None) or _phase_from_args(config, catalog),
+        warehouse_url=url, start=start, end=end, exceptions=exceptions, reports=config._phasegate_reports,
+        started=config._phasegate_started, run_id=config.getoption("--run-id"), exitstatus=exitstatus)
 
 
 class _Recorder:
@@ -584,9 +330,4 @@ class _Recorder:
             if phase is None:
                 return  # not a gate session (e.g. pytest tests/): nothing to report
             config._phasegate_phase = phase
-        results = build_results(config, exitstatus)
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(results, indent=2, default=str))
-        tmp.replace(target)
+        write_results(path, _build_results(config, exitstatus))

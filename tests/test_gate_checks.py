@@ -18,7 +18,8 @@ from builders import repo_catalog
 
 from phasegate.errors import WarehouseError
 from phasegate.exceptions import load_exceptions
-from phasegate.plugin import JUDGES, GateContext
+from phasegate.judges import JUDGES
+from phasegate.plugin import GateContext
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 START, END = dt.date(2023, 10, 24), dt.date(2023, 12, 8)

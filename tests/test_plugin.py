@@ -109,3 +109,14 @@ def test_plain_tests_are_untouched(pytester):
 def test_bad_window_is_a_usage_error(project, world):
     result = project.runpytest(*args(world, ROOT / "pipeline.toml", "--start-date", "2024-13-01"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_every_check_family_has_a_judge_and_a_verdict_rule():
+    # the plugin wires pytest; judging lives in phasegate.judges, results.json in phasegate.results
+    from phasegate.judges import JUDGES
+    from phasegate.measure import PHASE_FAMILIES, TABLE_FAMILIES
+    from phasegate.results import verdict_of
+
+    assert set(JUDGES) == set(TABLE_FAMILIES) | set(PHASE_FAMILIES)
+    assert verdict_of({"passed": 3, "total": 3}) == ("GO", 0)
+    assert verdict_of({"passed": 2, "error": 1, "total": 3}) == ("ERROR", 3)

@@ -1,0 +1,165 @@
+"""Judging a gate case: a table's cached measurement against its family's rule -> a Verdict.
+
+`JUDGES[family](ctx, table)` takes the session's `phasegate.plugin.GateContext` (which
+measures each table once and caches it) and returns a `Verdict`: passed or not, one paragraph
+for people, and the `measured` / `threshold` / extra facts that results.json records. A
+measurement error propagates (the case ERRORs); a judge never turns an error into a pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from phasegate.plugin import GateContext
+
+
+@dataclass
+class Verdict:
+    family: str
+    table: str | None
+    passed: bool
+    message: str
+    measured: str = ""
+    threshold: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def check(self) -> None:
+        if not self.passed:
+            pytest.fail(self.message, pytrace=False)
+
+
+def _judge_schema(ctx: GateContext, table: str) -> Verdict:
+    t = ctx.catalog.table(table)
+    required = t.required_columns()
+    missing = ctx.missing_columns(table)
+    if missing is None:
+        return Verdict("schema", table, False, f"{t.ref} does not exist in {ctx.warehouse_url}",
+                       "table missing", f"{len(required)} required columns")
+    measured = f"{len(required) - len(missing)}/{len(required)} required columns"
+    if missing:
+        return Verdict("schema", table, False, f"{t.ref} lacks required column(s): {', '.join(missing)} "
+                       f"(key, date, team, processed_at and the catalog's columns)", measured, "all present")
+    return Verdict("schema", table, True, f"{t.ref}: all {len(required)} required columns present", measured,
+                   "all present")
+
+
+def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
+    from phasegate.measure import coverage_json, date_measured, missing_ranges
+
+    cov = ctx.coverage(table)
+    excepted = ctx.exceptions.for_table(table)
+    measured = date_measured(cov)
+    threshold = f">= {cov.date_threshold:.0%}"
+    extra = {"coverage": coverage_json(cov), "exceptions_applied": [e.as_dict() for e in excepted.applied]}
+    problems = []
+    if not cov.expected:
+        problems.append(f"no expected dates in {ctx.start}..{ctx.end}: the schedule has no counted non-bootstrap "
+                        "final game there (is the schedule loaded and the window right?)")
+    elif cov.date_ratio < cov.date_threshold:
+        problems.append(f"{measured} expected dates present, below {cov.date_threshold:.0%}; "
+                        f"{len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}")
+    problems.extend(excepted.invalid_messages())
+    notes = []
+    if cov.applied_date_exceptions:
+        notes.append(f"{len(cov.applied_date_exceptions)} excepted date(s) left out")
+    if problems:
+        return Verdict("date_coverage", table, False, f"{table}: " + "; ".join(problems + notes), measured,
+                       threshold, extra)
+    tail = f"; {len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}" if cov.missing_dates else ""
+    return Verdict("date_coverage", table, True, f"{table}: {measured} expected dates present{tail}"
+                   + ("; " + "; ".join(notes) if notes else ""), measured, threshold, extra)
+
+
+def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
+    from phasegate.measure import game_measured, partial_text
+
+    cov = ctx.coverage(table)
+    measured = game_measured(cov)
+    threshold = f">= {cov.game_threshold:.0%}, no partial dates, no rows on dates without games"
+    problems = []
+    if cov.game_ratio < cov.game_threshold:
+        problems.append(f"{measured} expected games present, below {cov.game_threshold:.0%}")
+    if cov.partial_dates:
+        problems.append(f"{len(cov.partial_dates)} partial date(s) (rows present, games missing): {partial_text(cov)}")
+    if cov.rows_on_non_game_dates:
+        # e.g. a postponed game's original date, preseason or All-Star rows: nothing should be there
+        from phasegate.dates import format_ranges
+
+        problems.append(f"rows on {len(cov.rows_on_non_game_dates)} date(s) without a counted final game: "
+                        f"{format_ranges(cov.rows_on_non_game_dates, limit=8)}")
+    if problems:
+        return Verdict("game_coverage", table, False, f"{table}: " + "; ".join(problems), measured, threshold)
+    return Verdict("game_coverage", table, True, f"{table}: {measured} expected games present, no partial date",
+                   measured, threshold)
+
+
+def _judge_bootstrap_rows(ctx: GateContext, table: str) -> Verdict:
+    from phasegate.dates import format_ranges
+
+    cov = ctx.coverage(table)
+    bad = cov.rows_on_bootstrap_dates
+    measured = f"{len(bad)} bootstrap date(s) with rows"
+    if bad:
+        return Verdict("bootstrap_rows", table, False,
+                       f"{table} must write nothing on bootstrap dates (first {ctx.catalog.settings.bootstrap_days} "
+                       f"days of a season) but has rows on {len(bad)}: {format_ranges(bad, cov.game_dates, limit=8)}",
+                       measured, "0")
+    return Verdict("bootstrap_rows", table, True, f"{table}: no rows on {len(cov.bootstrap_dates)} bootstrap dates",
+                   measured, "0")
+
+
+def _judge_sql_family(family: str):
+    def judge(ctx: GateContext, table: str) -> Verdict:
+        m = ctx.measurement(table)
+        results = m.of_family(family)
+        failing = [r for r in results if not r.passed]
+        extra = {"fingerprint": {"rows": m.rows, "max_processed_at": m.max_processed_at},
+                 "checks": {r.check.name: {"failures": r.failures, "examples": r.examples, "source": r.check.source,
+                                           "description": r.check.description} for r in results}}
+        measured = ", ".join(f"{r.check.name}={r.failures}" for r in results)
+        threshold = "0 failing rows per check"
+        if failing:
+            lines = "; ".join(f"{r.check.name} ({r.check.description}): {r.failures} failing, e.g. {r.examples}"
+                              for r in failing)
+            return Verdict(family, table, False, f"{table}: {lines}", measured, threshold, extra)
+        return Verdict(family, table, True, f"{table}: " + ", ".join(f"{r.check.name} ok" for r in results),
+                       measured, threshold, extra)
+    return judge
+
+
+def _judge_uncatalogued(ctx: GateContext, table: str | None) -> Verdict:
+    phase = ctx.phase
+    catalog = ctx.catalog
+    unknown, missing = [], []
+    for dataset in catalog.datasets_of(phase):
+        present = set(ctx.warehouse.tables(dataset))
+        known = {t.name for t in catalog.tables.values() if t.dataset == dataset}
+        unknown += [f"{dataset}.{n}" for n in sorted(present - known)]
+        missing += [f"{dataset}.{t.name}" for t in ctx.tables if t.dataset == dataset and t.name not in present]
+    measured = f"{len(unknown)} uncatalogued, {len(missing)} missing"
+    problems = []
+    if unknown:
+        problems.append(f"the warehouse holds table(s) the catalog does not know: {', '.join(unknown)} "
+                        f"(add them to {catalog.path.name} or drop them)")
+    if missing:
+        problems.append(f"catalogued table(s) missing from the warehouse: {', '.join(missing)}")
+    if problems:
+        return Verdict("uncatalogued_tables", None, False, f"{phase}: " + "; ".join(problems), measured, "0 and 0")
+    return Verdict("uncatalogued_tables", None, True,
+                   f"{phase}: the datasets {', '.join(catalog.datasets_of(phase))} hold exactly the "
+                   f"{len(ctx.tables)} catalogued tables", measured, "0 and 0")
+
+
+JUDGES = {
+    "schema": _judge_schema,
+    "date_coverage": _judge_date_coverage,
+    "game_coverage": _judge_game_coverage,
+    "bootstrap_rows": _judge_bootstrap_rows,
+    "uncatalogued_tables": _judge_uncatalogued,
+    **{f: _judge_sql_family(f) for f in ("key_uniqueness", "row_counts", "null_rates", "game_id_consistency",
+                                         "cross_table", "staleness", "leakage", "feature_vector")},
+}
