@@ -70,6 +70,7 @@ MAX_BACKOFF_S = 120.0
 # A table whose chunks keep failing is abandoned after this many failures in a row.
 MAX_CONSECUTIVE_FAILURES = 3
 OUTPUT_KEEP_CHARS = 4000
+SIGNAL_POLL_S = 0.5
 
 
 class TransientError(WarehouseError):
@@ -354,7 +355,9 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
             if not running:  # cannot happen with an acyclic catalog; guard against a hang
                 raise PhasegateError(f"cannot order tables {sorted(pending)}")
             try:
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                # A timeout, so that Ctrl-C / SIGTERM are seen promptly: a signal received by
+                # another thread does not wake a main thread blocked on a lock.
+                done, _ = wait(list(running), timeout=SIGNAL_POLL_S, return_when=FIRST_COMPLETED)
             except KeyboardInterrupt:
                 cancel.set()
                 execution.interrupted = True

@@ -326,9 +326,18 @@ def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world):
     import os
     import signal
 
+    from phasegate.progress import NullProgress
+
+    interrupted = threading.Event()
+
+    class Notes(NullProgress):
+        def note(self, message):
+            if message.startswith("interrupted"):
+                interrupted.set()
+
     def interrupted_sleep(seconds):
         os.kill(os.getpid(), signal.SIGINT)  # the operator presses Ctrl-C during the backoff
-        time.sleep(0.5)  # the main thread handles it meanwhile
+        assert interrupted.wait(10)  # the main thread has handled it
 
     def flaky(table, start, end, n):
         raise TransientError("connection reset by peer")
@@ -336,7 +345,8 @@ def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world):
     proc = Recorder(fail=flaky)
     policy = RetryPolicy(retries=3, base_s=0.01, sleep=interrupted_sleep)
     with pytest.raises(KeyboardInterrupt):
-        run(world, proc, policy=policy, tables=["team_other"], workers=1, chunk_days=100, gate=False)
+        backfill(opts(world, tables=["team_other"], workers=1, chunk_days=100, gate=False), out=lambda s: None,
+                 processor=proc, policy=policy, progress=Notes())
     assert proc.n == {"team_other": 1}
     events = [e for e in read_events(next((world.root / ".phasegate" / "runs").glob("*.jsonl")))]
     assert [e["status"] for e in events if e["event"] == "chunk"][-1] == "failed"
