@@ -493,7 +493,7 @@ def _say(out: Callable[[str], None], text: str) -> None:
 def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Progress | None = None,
              confirm: Callable[[Plan], bool] | None = None, processor: Processor | None = None,
              gate_fn: GateFn | None = None, policy: RetryPolicy | None = None, kind: str = "backfill",
-             runlog: Any = None, upstream_gate: GateOutcome | None = None) -> RunOutcome:
+             runlog: Any = None, upstream_gate: GateOutcome | None = None, run_id: str | None = None) -> RunOutcome:
     """Plan (from measurement), confirm, lock, run the chunks, then the phase's own gate."""
     from phasegate.warehouse import open_warehouse, resolve_url
 
@@ -522,7 +522,7 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
     from phasegate.locks import TableLocks
 
     own_log = runlog is None
-    run_id = runlog.run_id if runlog is not None else new_run_id(opts.phase)
+    run_id = runlog.run_id if runlog is not None else (run_id or new_run_id(opts.phase))
     locks = TableLocks(state_dir, run_id, opts.command).acquire(lock_set(catalog, opts.phase, opts.tables))
     try:
         if own_log:
@@ -643,7 +643,9 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
 def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Progress | None = None,
               confirm: Callable[[Plan], bool] | None = None, processor: Processor | None = None,
               gate_fn: GateFn | None = None, policy: RetryPolicy | None = None) -> RunOutcome:
-    """`phasegate run PHASE`: upstream phase's gate (NO-GO stops here), backfill, the phase's gate."""
+    """`phasegate run PHASE`: upstream phase's gate (NO-GO stops here), backfill, the phase's gate.
+
+    The upstream phase's tables stay locked from its gate to the end of the run."""
     from phasegate.warehouse import resolve_url
 
     catalog = load_catalog(opts.catalog_path)
@@ -655,34 +657,42 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
                       "pass --yes to run unattended, or --dry-run to see the plan")
     gate_fn = gate_fn or default_gate
     upstream = phase.upstream_phase
-    up_gate = None
-    if upstream:
-        from phasegate.locks import current_holders
+    run_id = new_run_id(opts.phase)
+    if not upstream:
+        return backfill(opts, out=out, progress=progress, confirm=confirm, processor=processor, gate_fn=gate_fn,
+                        policy=policy, kind="run", run_id=run_id)
+    from phasegate.locks import TableLocks, current_holders
 
-        busy = current_holders(state_dir_of(catalog), [t.name for t in catalog.tables_of(upstream)])
-        if busy:
-            table, holder = next(iter(busy.items()))
-            raise Refused(f"{upstream} is being written right now ({table} is locked by {holder.describe()}); "
-                          f"run {opts.phase} after it finishes")
+    upstream_tables = [t.name for t in catalog.tables_of(upstream)]
+    busy = current_holders(state_dir_of(catalog), upstream_tables)
+    if busy:
+        table, holder = next(iter(busy.items()))
+        raise Refused(f"{upstream} is being written right now ({table} is locked by {holder.describe()}); "
+                      f"run {opts.phase} after it finishes")
+    # Hold the upstream tables from the pre-flight gate to the end: no backfill may rewrite what
+    # this run has just found GO and is reading.
+    held = TableLocks(state_dir_of(catalog), run_id, opts.command)
+    if not opts.dry_run:
+        held.acquire(upstream_tables)
+    with held:
         out(f"gate {upstream} (pre-flight for {opts.phase}) ...")
         up_gate = gate_fn(upstream, warehouse_url=url, catalog_path=catalog.path, start=start, end=end,
                           exceptions_path=opts.exceptions_path, workers=opts.gate_workers)
         out(_gate_text(up_gate))
         if up_gate.verdict != "GO":
-            return _refuse_upstream(opts, catalog, url, start, end, up_gate, out)
+            return _refuse_upstream(opts, catalog, url, start, end, up_gate, out, run_id)
         out(f"{upstream} is GO: starting {opts.phase}")
-    return backfill(opts, out=out, progress=progress, confirm=confirm, processor=processor, gate_fn=gate_fn,
-                    policy=policy, kind="run", upstream_gate=up_gate)
+        return backfill(opts, out=out, progress=progress, confirm=confirm, processor=processor, gate_fn=gate_fn,
+                        policy=policy, kind="run", upstream_gate=up_gate, run_id=run_id)
 
 
 def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, end: dt.date,
-                     up_gate: GateOutcome, out: Callable[[str], None]) -> RunOutcome:
+                     up_gate: GateOutcome, out: Callable[[str], None], run_id: str) -> RunOutcome:
     """Upstream NO-GO: nothing of this phase is written; say exactly which tables and dates to fix."""
     from phasegate.warehouse import open_warehouse
 
     upstream = up_gate.phase
     state_dir = state_dir_of(catalog)
-    run_id = new_run_id(opts.phase)
     lines = [f"{opts.phase} NOT started: the upstream phase {upstream} is {up_gate.verdict}; nothing was written."]
     fix_plan = None
     if up_gate.verdict == "NO-GO":

@@ -351,3 +351,26 @@ def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world):
     events = [e for e in read_events(next((world.root / ".phasegate" / "runs").glob("*.jsonl")))]
     assert [e["status"] for e in events if e["event"] == "chunk"][-1] == "failed"
     assert events[-1]["event"] == "verdict" and events[-1]["exit_code"] == 130
+
+
+def test_a_run_holds_its_upstream_tables_so_no_backfill_rewrites_them_meanwhile(world):
+    # `run phase4` checked "phase 3 is not being written" once, then read phase 3 for the whole
+    # run: a `backfill phase3` started after the check rewrote phase 3 under phase 4's feet.
+    from phasegate.locks import LockHeld, TableLocks
+
+    assert backfill(opts(world), out=lambda s: None, gate_fn=coverage_gate).exit_code == 0
+    seen: list[str] = []
+
+    def concurrent_backfill(table, start, end, n):
+        if not seen:
+            try:
+                TableLocks(world.root / ".phasegate", "phase3-concurrent").acquire(["team_summary"]).release()
+                seen.append("acquired")
+            except LockHeld as exc:
+                seen.append(str(exc))
+
+    done = run_phase(opts(world, "phase4"), out=lambda s: None, gate_fn=coverage_gate,
+                     processor=Recorder(fail=concurrent_backfill))
+    assert done.exit_code == 0
+    assert seen and "is locked by run phase4-" in seen[0]
+    assert not list((world.root / ".phasegate" / "locks").glob("*.lock"))  # all released after the run
