@@ -168,13 +168,12 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     estimated_bytes = None
     if url.startswith("bigquery://"):
         # Refuse before any job is billed if the gate's queries would scan more than the cap.
-        from phasegate.cost import check_run_budget, run_cap
+        from phasegate.cost import check_run_budget, estimate_bytes, run_cap
         from phasegate.warehouse import open_warehouse
 
-        _, estimated_bytes = estimate_gate(phase, warehouse_url=url, catalog_path=catalog.path, start=start_date,
-                                           end=end_date)
-        wh = open_warehouse(url)
+        wh = open_warehouse(url, read_only=True)
         try:
+            estimated_bytes = estimate_bytes(wh, gate_queries(catalog, phase, start_date, end_date))
             check_run_budget(estimated_bytes, run_cap(wh), what=f"the {phase} gate")
         finally:
             wh.close()

@@ -110,3 +110,30 @@ def test_cli_status_and_gate_exit_codes(copy, tmp_path):
     usage = subprocess.run([pg, "gate", "phase3", "--warehouse", url, "--exceptions", str(bad), *window],
                            capture_output=True, text=True, cwd=ROOT, check=False)
     assert usage.returncode == 2 and "unknown top-level" in usage.stderr and usage.stderr.count("\n") == 1
+
+
+def test_bigquery_budget_check_opens_the_warehouse_once(monkeypatch, tmp_path):
+    # the byte estimate and the cap come from one warehouse connection; over the cap nothing runs
+    import phasegate.warehouse
+
+    opened = []
+
+    class FakeBigQuery:
+        max_run_bytes = 1_000
+
+        def dry_run_bytes(self, sql, params):
+            return 10_000
+
+        def close(self):
+            pass
+
+    def fake_open(url, read_only=False):
+        opened.append(url)
+        return FakeBigQuery()
+
+    monkeypatch.setattr(phasegate.warehouse, "open_warehouse", fake_open)
+    with pytest.raises(UsageError, match="over the cap"):
+        run_gate("phase3", warehouse_url="bigquery://proj", catalog_path=ROOT / "pipeline.toml", start=START, end=END,
+                 reports_dir=tmp_path)
+    assert opened == ["bigquery://proj"]
+    assert not any(tmp_path.iterdir())  # refused before a run folder or a pytest process
