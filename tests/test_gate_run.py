@@ -137,3 +137,20 @@ def test_bigquery_budget_check_opens_the_warehouse_once(monkeypatch, tmp_path):
                  reports_dir=tmp_path)
     assert opened == ["bigquery://proj"]
     assert not any(tmp_path.iterdir())  # refused before a run folder or a pytest process
+
+
+def test_status_agrees_with_the_gate_on_rows_without_a_game(copy):
+    # a postponed game written on its original date fails the gate's game_coverage: status must not say ok
+    from typer.testing import CliRunner
+
+    from phasegate.cli import app
+
+    url = copy("INSERT INTO nba_analytics.team_offense_game_summary "
+               "SELECT * REPLACE (DATE '2023-11-23' AS game_date) FROM nba_analytics.team_offense_game_summary "
+               "WHERE game_date = DATE '2023-11-22' LIMIT 2")
+    window = ["--start-date", START.isoformat(), "--end-date", END.isoformat()]
+    result = CliRunner().invoke(app, ["status", "phase3", "--warehouse", url, "--json", *window])
+    assert result.exit_code == 0, result.output
+    tables = json.loads(result.output)["tables"]
+    assert not tables["team_offense_game_summary"]["ok"]
+    assert tables["player_game_summary"]["ok"]

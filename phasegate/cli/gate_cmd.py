@@ -56,6 +56,12 @@ def gate_command(
     sys.exit(result.exit_code)
 
 
+def _coverage_ok(cov, te) -> bool:
+    """What the gate's date_coverage and game_coverage cases require (phasegate/judges.py)."""
+    return (bool(cov.expected) and cov.date_ratio >= cov.date_threshold and cov.game_ratio >= cov.game_threshold
+            and not cov.partial_dates and not cov.rows_on_non_game_dates and not te.invalid)
+
+
 @app.command("status")
 def status_command(
     phase: Annotated[str, typer.Argument(help="The phase, e.g. phase3.")],
@@ -92,8 +98,7 @@ def status_command(
         for table, cov, te in rows:
             facts = coverage_json(cov)
             facts.pop("days")
-            facts["ok"] = (cov.date_ratio >= cov.date_threshold and cov.game_ratio >= cov.game_threshold
-                           and not cov.partial_dates and not te.invalid and bool(cov.expected))
+            facts["ok"] = _coverage_ok(cov, te)
             facts["invalid_exceptions"] = te.invalid_messages()
             out["tables"][table.name] = facts
         typer.echo(json.dumps(out, indent=2))
@@ -105,9 +110,7 @@ def status_command(
     for col in ("table", "dates", "%", "games", "partial", "missing dates", "status"):
         view.add_column(col, overflow="fold")
     for table, cov, te in rows:
-        ok = (cov.date_ratio >= cov.date_threshold and cov.game_ratio >= cov.game_threshold and not cov.partial_dates
-              and not te.invalid and bool(cov.expected))
         view.add_row(table.name, f"{len(cov.covered_dates)}/{len(cov.expected)}", f"{cov.date_ratio:.1%}",
                      game_measured(cov), str(len(cov.partial_dates)), missing_ranges(cov, limit=6) or "-",
-                     "ok" if ok else "[bold red]INCOMPLETE[/]")
+                     "ok" if _coverage_ok(cov, te) else "[bold red]INCOMPLETE[/]")
     Console(width=200).print(view)
