@@ -13,7 +13,6 @@ A lock held from another host cannot be checked and is never taken over automati
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import json
 import os
@@ -207,10 +206,3 @@ def current_holders(state_dir: str | Path, tables: Iterable[str]) -> dict[str, H
                 out[table] = holder
     return out
 
-
-def lock_age(holder: Holder) -> float | None:
-    try:
-        started = dt.datetime.fromisoformat(holder.started_at)
-    except ValueError:
-        return None
-    return (dt.datetime.now(dt.UTC) - started).total_seconds()

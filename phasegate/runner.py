@@ -244,8 +244,8 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
     cancel = threading.Event()
     deps = {name: [u for u in catalog.table(name).upstream if u in plan.tables] for name in plan.tables}
 
-    def run_chunk(chunk: Chunk) -> tuple[bool, int, str | None, bool]:
-        """(ok, rows, error, permanent_error)"""
+    def run_chunk(chunk: Chunk) -> tuple[bool, int, str | None]:
+        """(ok, rows, error)"""
         attempt = 0
         while True:
             attempt += 1
@@ -278,17 +278,17 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                     message = f"run interrupted before retry {attempt}: {message}"
                 runlog.write("chunk", **record, status="failed", seconds=seconds, error=_first_line(message),
                              detail=detail[-OUTPUT_KEEP_CHARS:], transient=transient)
-                return False, 0, _first_line(message), not transient
+                return False, 0, _first_line(message)
             seconds = round(time.monotonic() - t0, 3)
             with counters_lock:
                 execution.attempts += 1
             if problem:
                 runlog.write("chunk", **record, status="failed", seconds=seconds, rows=rows, error=problem,
                              output=output[-OUTPUT_KEEP_CHARS:])
-                return False, rows or 0, problem, False
+                return False, rows or 0, problem
             runlog.write("chunk", **record, status="ok", seconds=seconds, rows=rows,
                          output=output[-OUTPUT_KEEP_CHARS:])
-            return True, rows or 0, None, False
+            return True, rows or 0, None
 
     def run_table(name: str) -> None:
         tp = plan.tables[name]
@@ -302,7 +302,7 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                     blocked.setdefault(d, f"upstream {up} failed on this date")
         out.skipped.update(blocked)
         todo = [d for d in tp.dates if d not in blocked]
-        chunks = make_chunks(name, todo, tp.universe or plan.universe, plan.chunk_days) if blocked else tp.chunks
+        chunks = make_chunks(name, todo, tp.universe, plan.chunk_days) if blocked else tp.chunks
         if not tp.dates:
             return
         progress.start_table(name, len(tp.dates))
@@ -319,7 +319,7 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                 for d in chunk.dates:
                     out.skipped[d] = f"not attempted: {failures_in_row} chunks failed in a row"
                 continue
-            ok, rows, error, _permanent = run_chunk(chunk)
+            ok, rows, error = run_chunk(chunk)
             out.rows += rows
             with counters_lock:
                 if ok:
@@ -484,10 +484,6 @@ def state_dir_of(catalog: Catalog) -> Path:
 
 def _gate_text(g: GateOutcome) -> str:
     return (g.text or f"{g.phase}: {g.verdict}").rstrip()
-
-
-def _say(out: Callable[[str], None], text: str) -> None:
-    out(text)
 
 
 def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Progress | None = None,
