@@ -327,15 +327,13 @@ def measure_table(warehouse: Warehouse, catalog: Catalog, table_name: str, start
     rows = warehouse.query(table_sql(catalog, table, checks), calendar_params(catalog, start, end),
                            labels={"component": "gate", "table": table.name})
     by_name = {r["check_name"]: r for r in rows}
-    results = {}
-    for check in checks:
-        row = by_name.get(check.name)
-        if row is None:
-            from phasegate.errors import WarehouseError
+    missing = [name for name in [c.name for c in checks] + [FINGERPRINT] if name not in by_name]
+    if missing:
+        from phasegate.errors import WarehouseError
 
-            raise WarehouseError(f"the checks query of {table.name} returned no row for {check.name}")
-        results[check.name] = CheckResult(check, int(row["failures"]), row["examples"])
-    fp = by_name.get(FINGERPRINT) or {"failures": 0, "examples": None}
+        raise WarehouseError(f"the checks query of {table.name} returned no row for {', '.join(missing)}")
+    results = {c.name: CheckResult(c, int(by_name[c.name]["failures"]), by_name[c.name]["examples"]) for c in checks}
+    fp = by_name[FINGERPRINT]
     return TableMeasurement(table.name, results, int(fp["failures"]), fp["examples"])
 
 

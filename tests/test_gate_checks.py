@@ -365,3 +365,20 @@ def test_warehouse_error_is_raised_never_a_pass(broken):
         judge(ctx, "date_coverage", "team_offense_game_summary")
     with pytest.raises(WarehouseError):  # same cached error for every case of the table
         judge(ctx, "game_coverage", "team_offense_game_summary")
+
+
+def test_checks_query_without_its_fingerprint_row_is_an_error():
+    # the fingerprint (rows, max processed_at) is what a sign-off compares: never default it to 0 rows
+    from builders import repo_catalog
+
+    from phasegate.measure import measure_table, table_checks
+
+    catalog = repo_catalog()
+    checks = table_checks(catalog, catalog.table("team_offense_game_summary"))
+
+    class Answers:
+        def query(self, sql, params, labels=None):
+            return [{"check_name": c.name, "failures": 0, "examples": None} for c in checks]
+
+    with pytest.raises(WarehouseError, match="__fingerprint__"):
+        measure_table(Answers(), catalog, "team_offense_game_summary", START, END, checks)
