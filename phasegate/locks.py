@@ -1,8 +1,9 @@
 """Per-table run locks under `<state_dir>/locks/<table>.lock`.
 
-Two runs must not write the same table at once. A lock file is created atomically with
-O_CREAT | O_EXCL and holds who took it: run id, pid, the pid's start time (so a recycled
-pid is not mistaken for the holder), host, start time and command. A second run that finds
+Two runs must not write the same table at once. A lock file is created atomically, complete
+(written aside, then hard-linked into place: the link fails if the lock exists), and holds who
+took it: run id, pid, the pid's start time (so a recycled pid is not mistaken for the
+holder), host, start time and command. A second run that finds
 the file refuses, naming the holder. A lock whose process is gone (same host, pid not
 alive or alive with a different start time) is stale and taken over; the take-over is
 itself serialized by an flock on `<table>.lock.takeover` (the kernel releases it when its
@@ -17,6 +18,7 @@ import fcntl
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -86,14 +88,20 @@ def read_holder(path: Path) -> Holder | None:
 
 
 def _write_exclusive(path: Path, payload: dict[str, Any]) -> bool:
+    """Create `path` holding `payload`, unless it exists. The file appears complete or not at all
+    (written to a private file, then hard-linked into place), so a lock is never seen empty."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(json.dumps(payload))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w") as fh:
-        fh.write(json.dumps(payload))
-        fh.flush()
-        os.fsync(fh.fileno())
+    finally:
+        tmp.unlink(missing_ok=True)
     return True
 
 
@@ -140,7 +148,8 @@ class TableLocks:
                 return
             holder = read_holder(path)
             if holder is None:
-                # Created but not yet written (or torn by a crash): give its writer a moment.
+                # Unreadable (written by hand, or by an older version that could be killed between
+                # creating and writing it): give a writer a moment, then take it over.
                 try:
                     age = time.time() - path.stat().st_mtime
                 except FileNotFoundError:

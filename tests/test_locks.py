@@ -111,3 +111,45 @@ def test_a_slow_takeover_in_progress_is_never_broken(tmp_path):
     # the guard's holder is gone (its lock released with it): the takeover goes ahead
     with TableLocks(tmp_path, "phase3-new").acquire(["t1"]) as locks:
         assert [h.run_id for h in locks.taken_over] == ["phase3-old"]
+
+
+def test_a_lock_being_written_slowly_is_not_taken_for_a_torn_one(tmp_path, monkeypatch):
+    # A run stalls between creating its lock file and writing who it is (a stalled process, a
+    # busy disk). Another run must not read the empty file as torn and take the table too.
+    import threading
+
+    import phasegate.locks as locks_module
+
+    monkeypatch.setattr(locks_module, "EMPTY_LOCK_GRACE_S", 0.0)
+    real_fdopen = os.fdopen
+    b_done = threading.Event()
+
+    def slow_fdopen(fd, *args, **kwargs):
+        if threading.current_thread().name == "run-a":
+            b_done.wait(5)
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(locks_module.os, "fdopen", slow_fdopen)
+    results: dict[str, object] = {}
+
+    def run_a():
+        try:
+            results["a"] = TableLocks(tmp_path, "run-a").acquire(["t1"])
+        except LockHeld as exc:
+            results["a"] = exc
+
+    (tmp_path / "locks").mkdir()
+    a = threading.Thread(target=run_a, name="run-a")
+    a.start()
+    import time
+
+    time.sleep(0.3)  # run a is inside its lock acquisition
+    try:
+        results["b"] = TableLocks(tmp_path, "run-b").acquire(["t1"])
+    except LockHeld as exc:
+        results["b"] = exc
+    b_done.set()
+    a.join(10)
+    holders = [k for k, v in results.items() if isinstance(v, TableLocks)]
+    assert len(holders) == 1, results
+    assert read_holder(tmp_path / "locks" / "t1.lock").run_id == f"run-{holders[0]}"
