@@ -51,7 +51,7 @@ def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
     from phasegate.measure import coverage_json, date_measured, missing_ranges
 
     cov = ctx.coverage(table)
-    excepted = ctx.exceptions.for_table(table)
+    excepted = ctx.exceptions_of(table)
     measured = date_measured(cov)
     threshold = f">= {cov.date_threshold:.0%}"
     extra = {"coverage": coverage_json(cov), "exceptions_applied": [e.as_dict() for e in excepted.applied]}

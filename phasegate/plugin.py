@@ -63,10 +63,11 @@ class GateContext:
         tables         list[Table]: the catalogued tables of that phase
         warehouse_url  the warehouse URL (option, env PHASEGATE_WAREHOUSE, or the default)
         start, end     datetime.date: the window
-        exceptions     phasegate.exceptions.Exceptions (documented gaps; `.for_table(name)`)
+        exceptions     phasegate.exceptions.Exceptions (documented gaps; per table: `exceptions_of(name)`)
         warehouse      the Warehouse, opened read-only on first use (an error raises WarehouseError)
         run_dir        Path of the run's report folder (reports/<phase>/<run_id>/) or None
     Methods (each cached for the session, so one query per table and kind):
+        exceptions_of(table) -> phasegate.exceptions.TableExceptions
         coverage(table) -> phasegate.coverage.Coverage (documented exceptions applied)
         measurement(table) -> phasegate.measure.TableMeasurement (all SQL checks, one query)
         columns(table) -> dict column -> type ({} when the table is missing)
@@ -106,13 +107,19 @@ class GateContext:
             raise value
         return value
 
+    def exceptions_of(self, table: str):
+        """The table's documented exceptions (phasegate.exceptions.TableExceptions)."""
+        return self._cached("exceptions", table, lambda: self.exceptions.for_table(table))
+
     def coverage(self, table: str):
         from phasegate.coverage import measure_coverage
 
-        excepted = self.exceptions.for_table(table)
-        return self._cached("coverage", table, lambda: measure_coverage(
-            self.warehouse, self.catalog, table, self.start, self.end,
-            excepted_dates=excepted.dates, excepted_games=excepted.games))
+        def compute():
+            excepted = self.exceptions_of(table)
+            return measure_coverage(self.warehouse, self.catalog, table, self.start, self.end,
+                                    excepted_dates=excepted.dates, excepted_games=excepted.games)
+
+        return self._cached("coverage", table, compute)
 
     def measurement(self, table: str):
         from phasegate.measure import measure_table
@@ -170,6 +177,14 @@ def _catalog(config: pytest.Config) -> Catalog:
 
 
 def _settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.date, Any]:
+    """(catalog, warehouse URL, start, end, exceptions), worked out once per process."""
+    cached = getattr(config, "_phasegate_settings", None)
+    if cached is None:
+        cached = config._phasegate_settings = _read_settings(config)
+    return cached
+
+
+def _read_settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.date, Any]:
     from phasegate.exceptions import load_exceptions
     from phasegate.warehouse import resolve_url
 

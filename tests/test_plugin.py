@@ -120,3 +120,27 @@ def test_every_check_family_has_a_judge_and_a_verdict_rule():
     assert set(JUDGES) == set(TABLE_FAMILIES) | set(PHASE_FAMILIES)
     assert verdict_of({"passed": 3, "total": 3}) == ("GO", 0)
     assert verdict_of({"passed": 2, "error": 1, "total": 3}) == ("ERROR", 3)
+
+
+def test_settings_and_table_exceptions_are_worked_out_once(project, world, tmp_path, monkeypatch):
+    import phasegate.exceptions
+
+    loads, per_table = [], []
+    real_load, real_for_table = phasegate.exceptions.load_exceptions, phasegate.exceptions.Exceptions.for_table
+
+    def load(*a, **kw):
+        loads.append(a)
+        return real_load(*a, **kw)
+
+    def for_table(self, table):
+        per_table.append(table)
+        return real_for_table(self, table)
+
+    monkeypatch.setattr(phasegate.exceptions, "load_exceptions", load)
+    monkeypatch.setattr(phasegate.exceptions.Exceptions, "for_table", for_table)
+    target = tmp_path / "results.json"
+    result = project.runpytest(*args(world, ROOT / "pipeline.toml", "--results-json", str(target),
+                                     "-k", "coverage and team_offense"))
+    result.assert_outcomes(passed=2)
+    assert len(loads) == 1  # collection, the session fixture and results.json share one reading
+    assert per_table == ["team_offense_game_summary"]
