@@ -91,7 +91,7 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
         counted = Counter(f"{c['family']}{'' if c['outcome'] == 'failed' else ' (ERROR)'}" for c in cases)
         families = ", ".join(name if n == 1 else f"{name} x{n}" for name, n in counted.items())
         reason = _one_line(first["message"], 200)
-        if first["family"] == "date_coverage" and cov:
+        if first["family"] == "date_coverage" and cov and cov["date_ratio"] < cov["date_threshold"]:
             ranges = cov.get("missing_ranges", "")
             shown = ranges.split(", ")
             ranges = ", ".join(shown[:3]) + (f" (+{len(shown) - 3} more ranges)" if len(shown) > 3 else "")

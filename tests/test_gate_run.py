@@ -154,3 +154,23 @@ def test_status_agrees_with_the_gate_on_rows_without_a_game(copy):
     tables = json.loads(result.output)["tables"]
     assert not tables["team_offense_game_summary"]["ok"]
     assert tables["player_game_summary"]["ok"]
+
+
+def test_summary_names_the_real_reason_when_coverage_is_met():
+    # date_coverage also fails on an expired exception: the one-liner must not claim coverage is below threshold
+    from phasegate.gate import summarize
+
+    message = ("team_defense_game_summary: exception #1 (team_defense_game_summary: 2023-11-10) is not applied: "
+               "expired on 2024-01-31 — fix or remove it in exceptions.toml")
+    results = {
+        "phase": "phase3", "verdict": "NO-GO", "window": {"start": "2023-10-24", "end": "2023-12-08"},
+        "summary": {"failed": 1, "passed": 0, "error": 0, "total": 1},
+        "tables": {"team_defense_game_summary": {"coverage": {
+            "covered_dates": 30, "expected_dates": 30, "date_ratio": 1.0, "date_threshold": 0.95,
+            "missing_ranges": ""}}},
+        "checks": [{"table": "team_defense_game_summary", "family": "date_coverage", "outcome": "failed",
+                    "message": message}],
+    }
+    failing, text = summarize(results)
+    assert "expired on 2024-01-31" in failing["team_defense_game_summary"]
+    assert "< 95%" not in text
