@@ -321,29 +321,37 @@ def test_a_count_in_a_data_error_is_not_an_http_status():
     assert is_transient(WarehouseError("429 Too Many Requests"))
 
 
-def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world):
+def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world, monkeypatch):
     # Ctrl-C / SIGTERM promise "starting no new ones": a chunk waiting to retry must not retry.
-    import os
-    import signal
-
+    # The interrupt reaches the main thread (as Python delivers signals) while a worker is in
+    # its backoff; the main thread must notice it then, not when the table has finished.
+    import phasegate.runner as runner_module
     from phasegate.progress import NullProgress
 
+    in_backoff = threading.Event()
     interrupted = threading.Event()
+    real_wait = runner_module.wait
+
+    def wait(fs, timeout=None, return_when="ALL_COMPLETED"):
+        if in_backoff.is_set() and not interrupted.is_set():
+            raise KeyboardInterrupt  # the operator presses Ctrl-C
+        return real_wait(fs, timeout=timeout, return_when=return_when)
 
     class Notes(NullProgress):
         def note(self, message):
             if message.startswith("interrupted"):
                 interrupted.set()
 
-    def interrupted_sleep(seconds):
-        os.kill(os.getpid(), signal.SIGINT)  # the operator presses Ctrl-C during the backoff
+    def backoff(seconds):
+        in_backoff.set()
         assert interrupted.wait(10)  # the main thread has handled it
 
     def flaky(table, start, end, n):
         raise TransientError("connection reset by peer")
 
+    monkeypatch.setattr(runner_module, "wait", wait)
     proc = Recorder(fail=flaky)
-    policy = RetryPolicy(retries=3, base_s=0.01, sleep=interrupted_sleep)
+    policy = RetryPolicy(retries=3, base_s=0.01, sleep=backoff)
     with pytest.raises(KeyboardInterrupt):
         backfill(opts(world, tables=["team_other"], workers=1, chunk_days=100, gate=False), out=lambda s: None,
                  processor=proc, policy=policy, progress=Notes())
