@@ -104,6 +104,18 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
     return failing, "\n".join(lines)
 
 
+def _phase_window(phase: str, catalog_path: str | Path, start: str | dt.date | None,
+                  end: str | dt.date | None) -> tuple[Catalog, dt.date, dt.date]:
+    """The catalog (with `phase` in it) and the window (default: the catalog's); usage errors raise."""
+    catalog = load_catalog(catalog_path)
+    catalog.phase(phase)
+    start_date = parse_date(start, "--start-date") if start else catalog.settings.default_start_date
+    end_date = parse_date(end, "--end-date") if end else catalog.settings.default_end_date
+    if start_date > end_date:
+        raise UsageError(f"--start-date {start_date} is after --end-date {end_date}")
+    return catalog, start_date, end_date
+
+
 def gate_queries(catalog: Catalog, phase: str, start: dt.date, end: dt.date) -> list[tuple[str, dict[str, Any]]]:
     """The SQL the gate sends for a phase: coverage and the one-pass checks query per table.
 
@@ -131,10 +143,7 @@ def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path:
     from phasegate.cost import estimate_bytes
     from phasegate.warehouse import open_warehouse
 
-    catalog = load_catalog(catalog_path)
-    catalog.phase(phase)
-    start_date = parse_date(start, "--start-date") if start else catalog.settings.default_start_date
-    end_date = parse_date(end, "--end-date") if end else catalog.settings.default_end_date
+    catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
     queries = gate_queries(catalog, phase, start_date, end_date)
     wh = open_warehouse(warehouse_url, read_only=True)
     try:
@@ -152,12 +161,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     from phasegate.results import verdict_of
     from phasegate.warehouse import absolute_url, resolve_url
 
-    catalog = load_catalog(catalog_path)
-    catalog.phase(phase)
-    start_date = parse_date(start, "--start-date") if start else catalog.settings.default_start_date
-    end_date = parse_date(end, "--end-date") if end else catalog.settings.default_end_date
-    if start_date > end_date:
-        raise UsageError(f"--start-date {start_date} is after --end-date {end_date}")
+    catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
     if workers < 0:
         raise UsageError("--workers must be >= 0")
     exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)

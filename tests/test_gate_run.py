@@ -174,3 +174,11 @@ def test_summary_names_the_real_reason_when_coverage_is_met():
     failing, text = summarize(results)
     assert "expired on 2024-01-31" in failing["team_defense_game_summary"]
     assert "< 95%" not in text
+
+
+def test_dry_run_estimate_refuses_a_reversed_window():
+    from phasegate.gate import estimate_gate
+
+    with pytest.raises(UsageError, match="is after --end-date"):
+        estimate_gate("phase3", warehouse_url="duckdb:///unused.duckdb", catalog_path=ROOT / "pipeline.toml",
+                      start=END, end=START)
