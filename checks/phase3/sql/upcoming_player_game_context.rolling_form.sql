@@ -46,21 +46,23 @@ targets AS (
   LEFT JOIN played_seq AS p5 ON p5.player_lookup = t.player_lookup AND p5.k = t.k - LEAST(5, t.in_30)
   LEFT JOIN played_seq AS p10 ON p10.player_lookup = t.player_lookup AND p10.k = t.k - LEAST(10, t.in_30)
   WHERE t.played = 0
+),
+judged AS (
+  SELECT game_date, player_lookup,
+    CASE
+      WHEN COALESCE(ABS(stored_5 - avg_5) <= 0.051, stored_5 IS NULL AND avg_5 IS NULL) IS NOT TRUE
+        THEN CONCAT('points_avg_last_5 ', COALESCE(CAST(stored_5 AS STRING), 'NULL'), ' vs ',
+                    COALESCE(CAST(ROUND(avg_5, 2) AS STRING), 'NULL'), ' from earlier games')
+      WHEN COALESCE(ABS(stored_10 - avg_10) <= 0.051, stored_10 IS NULL AND avg_10 IS NULL) IS NOT TRUE
+        THEN CONCAT('points_avg_last_10 ', COALESCE(CAST(stored_10 AS STRING), 'NULL'), ' vs ',
+                    COALESCE(CAST(ROUND(avg_10, 2) AS STRING), 'NULL'), ' from earlier games')
+      WHEN COALESCE(stored_rest = rest, stored_rest IS NULL AND rest IS NULL) IS NOT TRUE
+        THEN CONCAT('days_rest ', COALESCE(CAST(stored_rest AS STRING), 'NULL'), ' vs ', COALESCE(CAST(rest AS STRING), 'NULL'))
+      WHEN COALESCE(stored_g7 = g7, FALSE) IS NOT TRUE
+        THEN CONCAT('games_in_last_7_days ', COALESCE(CAST(stored_g7 AS STRING), 'NULL'), ' vs ', CAST(g7 AS STRING))
+    END AS reason
+  FROM targets
 )
-SELECT CONCAT(CAST(game_date AS STRING), ' ', player_lookup, ': ',
-  CASE
-    WHEN COALESCE(ABS(stored_5 - avg_5) <= 0.051, stored_5 IS NULL AND avg_5 IS NULL) IS NOT TRUE
-      THEN CONCAT('points_avg_last_5 ', COALESCE(CAST(stored_5 AS STRING), 'NULL'), ' vs ',
-                  COALESCE(CAST(ROUND(avg_5, 2) AS STRING), 'NULL'), ' from earlier games')
-    WHEN COALESCE(ABS(stored_10 - avg_10) <= 0.051, stored_10 IS NULL AND avg_10 IS NULL) IS NOT TRUE
-      THEN CONCAT('points_avg_last_10 ', COALESCE(CAST(stored_10 AS STRING), 'NULL'), ' vs ',
-                  COALESCE(CAST(ROUND(avg_10, 2) AS STRING), 'NULL'), ' from earlier games')
-    WHEN COALESCE(stored_rest = rest, stored_rest IS NULL AND rest IS NULL) IS NOT TRUE
-      THEN CONCAT('days_rest ', COALESCE(CAST(stored_rest AS STRING), 'NULL'), ' vs ', COALESCE(CAST(rest AS STRING), 'NULL'))
-    ELSE CONCAT('games_in_last_7_days ', COALESCE(CAST(stored_g7 AS STRING), 'NULL'), ' vs ', CAST(g7 AS STRING))
-  END) AS example
-FROM targets
-WHERE COALESCE(ABS(stored_5 - avg_5) <= 0.051, stored_5 IS NULL AND avg_5 IS NULL) IS NOT TRUE
-   OR COALESCE(ABS(stored_10 - avg_10) <= 0.051, stored_10 IS NULL AND avg_10 IS NULL) IS NOT TRUE
-   OR COALESCE(stored_rest = rest, stored_rest IS NULL AND rest IS NULL) IS NOT TRUE
-   OR COALESCE(stored_g7 = g7, FALSE) IS NOT TRUE
+SELECT CONCAT(CAST(game_date AS STRING), ' ', player_lookup, ': ', reason) AS example
+FROM judged
+WHERE reason IS NOT NULL

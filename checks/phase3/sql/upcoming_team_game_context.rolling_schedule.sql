@@ -48,23 +48,25 @@ compared AS (
   LEFT JOIN team_margins AS m ON m.team_abbr = c.team_abbr AND m.game_date = r.previous_game_date
    AND m.margin IS NOT NULL
   WHERE c.game_date BETWEEN @start_date AND @end_date
+),
+judged AS (
+  SELECT game_date, team_abbr,
+    CASE
+      WHEN COALESCE(team_days_rest = days_rest, team_days_rest IS NULL AND days_rest IS NULL) IS NOT TRUE
+        THEN CONCAT('team_days_rest ', COALESCE(CAST(team_days_rest AS STRING), 'NULL'), ' vs ',
+                    COALESCE(CAST(days_rest AS STRING), 'NULL'), ' from the schedule')
+      WHEN COALESCE(game_number_in_season = game_number, FALSE) IS NOT TRUE
+        THEN CONCAT('game_number_in_season ', COALESCE(CAST(game_number_in_season AS STRING), 'NULL'), ' vs ',
+                    COALESCE(CAST(game_number AS STRING), 'NULL'))
+      WHEN COALESCE(games_in_last_7_days = games_7, FALSE) IS NOT TRUE
+        THEN CONCAT('games_in_last_7_days ', COALESCE(CAST(games_in_last_7_days AS STRING), 'NULL'), ' vs ',
+                    COALESCE(CAST(games_7 AS STRING), 'NULL'))
+      WHEN COALESCE(last_game_margin = previous_margin, last_game_margin IS NULL AND previous_margin IS NULL) IS NOT TRUE
+        THEN CONCAT('last_game_margin ', COALESCE(CAST(last_game_margin AS STRING), 'NULL'), ' vs ',
+                  COALESCE(CAST(previous_margin AS STRING), 'NULL'))
+    END AS reason
+  FROM compared
 )
-SELECT CONCAT(CAST(game_date AS STRING), ' ', team_abbr, ': ',
-  CASE
-    WHEN COALESCE(team_days_rest = days_rest, team_days_rest IS NULL AND days_rest IS NULL) IS NOT TRUE
-      THEN CONCAT('team_days_rest ', COALESCE(CAST(team_days_rest AS STRING), 'NULL'), ' vs ',
-                  COALESCE(CAST(days_rest AS STRING), 'NULL'), ' from the schedule')
-    WHEN COALESCE(game_number_in_season = game_number, FALSE) IS NOT TRUE
-      THEN CONCAT('game_number_in_season ', COALESCE(CAST(game_number_in_season AS STRING), 'NULL'), ' vs ',
-                  COALESCE(CAST(game_number AS STRING), 'NULL'))
-    WHEN COALESCE(games_in_last_7_days = games_7, FALSE) IS NOT TRUE
-      THEN CONCAT('games_in_last_7_days ', COALESCE(CAST(games_in_last_7_days AS STRING), 'NULL'), ' vs ',
-                  COALESCE(CAST(games_7 AS STRING), 'NULL'))
-    ELSE CONCAT('last_game_margin ', COALESCE(CAST(last_game_margin AS STRING), 'NULL'), ' vs ',
-                COALESCE(CAST(previous_margin AS STRING), 'NULL'))
-  END) AS example
-FROM compared
-WHERE COALESCE(team_days_rest = days_rest, team_days_rest IS NULL AND days_rest IS NULL) IS NOT TRUE
-   OR COALESCE(game_number_in_season = game_number, FALSE) IS NOT TRUE
-   OR COALESCE(games_in_last_7_days = games_7, FALSE) IS NOT TRUE
-   OR COALESCE(last_game_margin = previous_margin, last_game_margin IS NULL AND previous_margin IS NULL) IS NOT TRUE
+SELECT CONCAT(CAST(game_date AS STRING), ' ', team_abbr, ': ', reason) AS example
+FROM judged
+WHERE reason IS NOT NULL

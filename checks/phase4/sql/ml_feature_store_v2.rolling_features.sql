@@ -41,20 +41,22 @@ targets AS (
     ON u.player_lookup = t.player_lookup AND u.game_date = t.game_date
    AND u.game_date BETWEEN @start_date AND @end_date
   WHERE t.played = 0
+),
+judged AS (
+  SELECT game_date, player_lookup,
+    CASE
+      WHEN COALESCE(ABS(f0 - avg_5) <= 0.051, FALSE) IS NOT TRUE
+        THEN CONCAT('points_avg_last_5 ', COALESCE(CAST(f0 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_5, 2) AS STRING), 'NULL'),
+                    ' from ', CAST(k AS STRING), ' earlier games')
+      WHEN COALESCE(ABS(f1 - avg_10) <= 0.051, FALSE) IS NOT TRUE
+        THEN CONCAT('points_avg_last_10 ', COALESCE(CAST(f1 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_10, 2) AS STRING), 'NULL'))
+      WHEN COALESCE(ABS(f2 - avg_season) <= 0.051, FALSE) IS NOT TRUE
+        THEN CONCAT('points_avg_season ', COALESCE(CAST(f2 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_season, 2) AS STRING), 'NULL'))
+      WHEN COALESCE(f12 = rest, FALSE) IS NOT TRUE
+        THEN CONCAT('days_rest ', COALESCE(CAST(f12 AS STRING), 'NULL'), ' vs ', CAST(rest AS STRING))
+    END AS reason
+  FROM targets
 )
-SELECT CONCAT(CAST(game_date AS STRING), ' ', player_lookup, ': ',
-  CASE
-    WHEN COALESCE(ABS(f0 - avg_5) <= 0.051, FALSE) IS NOT TRUE
-      THEN CONCAT('points_avg_last_5 ', COALESCE(CAST(f0 AS STRING), 'NULL'), ' vs ', CAST(ROUND(avg_5, 2) AS STRING),
-                  ' from ', CAST(k AS STRING), ' earlier games')
-    WHEN COALESCE(ABS(f1 - avg_10) <= 0.051, FALSE) IS NOT TRUE
-      THEN CONCAT('points_avg_last_10 ', COALESCE(CAST(f1 AS STRING), 'NULL'), ' vs ', CAST(ROUND(avg_10, 2) AS STRING))
-    WHEN COALESCE(ABS(f2 - avg_season) <= 0.051, FALSE) IS NOT TRUE
-      THEN CONCAT('points_avg_season ', COALESCE(CAST(f2 AS STRING), 'NULL'), ' vs ', CAST(ROUND(avg_season, 2) AS STRING))
-    ELSE CONCAT('days_rest ', COALESCE(CAST(f12 AS STRING), 'NULL'), ' vs ', CAST(rest AS STRING))
-  END) AS example
-FROM targets
-WHERE COALESCE(ABS(f0 - avg_5) <= 0.051, FALSE) IS NOT TRUE
-   OR COALESCE(ABS(f1 - avg_10) <= 0.051, FALSE) IS NOT TRUE
-   OR COALESCE(ABS(f2 - avg_season) <= 0.051, FALSE) IS NOT TRUE
-   OR COALESCE(f12 = rest, FALSE) IS NOT TRUE
+SELECT CONCAT(CAST(game_date AS STRING), ' ', player_lookup, ': ', reason) AS example
+FROM judged
+WHERE reason IS NOT NULL

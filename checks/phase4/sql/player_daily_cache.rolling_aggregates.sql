@@ -38,20 +38,22 @@ targets AS (
   LEFT JOIN played_seq AS p10
     ON p10.player_lookup = t.player_lookup AND p10.season_year = t.season_year AND p10.k = t.k - LEAST(10, t.k)
   WHERE t.played = 0
+),
+judged AS (
+  SELECT game_date, player_lookup,
+    CASE
+      WHEN COALESCE(s_games = k, FALSE) IS NOT TRUE
+        THEN CONCAT('games_played_season ', COALESCE(CAST(s_games AS STRING), 'NULL'), ' vs ', CAST(k AS STRING), ' earlier games')
+      WHEN COALESCE(ABS(s5 - avg_5) <= 0.051, FALSE) IS NOT TRUE
+        THEN CONCAT('points_avg_last_5 ', COALESCE(CAST(s5 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_5, 2) AS STRING), 'NULL'))
+      WHEN COALESCE(ABS(s10 - avg_10) <= 0.051, FALSE) IS NOT TRUE
+        THEN CONCAT('points_avg_last_10 ', COALESCE(CAST(s10 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_10, 2) AS STRING), 'NULL'))
+      WHEN COALESCE(ABS(s_season - avg_season) <= 0.051, FALSE) IS NOT TRUE
+        THEN CONCAT('points_avg_season ', COALESCE(CAST(s_season AS STRING), 'NULL'), ' vs ',
+                  COALESCE(CAST(ROUND(avg_season, 2) AS STRING), 'NULL'))
+    END AS reason
+  FROM targets
 )
-SELECT CONCAT(CAST(game_date AS STRING), ' ', player_lookup, ': ',
-  CASE
-    WHEN COALESCE(s_games = k, FALSE) IS NOT TRUE
-      THEN CONCAT('games_played_season ', COALESCE(CAST(s_games AS STRING), 'NULL'), ' vs ', CAST(k AS STRING), ' earlier games')
-    WHEN COALESCE(ABS(s5 - avg_5) <= 0.051, FALSE) IS NOT TRUE
-      THEN CONCAT('points_avg_last_5 ', COALESCE(CAST(s5 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_5, 2) AS STRING), 'NULL'))
-    WHEN COALESCE(ABS(s10 - avg_10) <= 0.051, FALSE) IS NOT TRUE
-      THEN CONCAT('points_avg_last_10 ', COALESCE(CAST(s10 AS STRING), 'NULL'), ' vs ', COALESCE(CAST(ROUND(avg_10, 2) AS STRING), 'NULL'))
-    ELSE CONCAT('points_avg_season ', COALESCE(CAST(s_season AS STRING), 'NULL'), ' vs ',
-                COALESCE(CAST(ROUND(avg_season, 2) AS STRING), 'NULL'))
-  END) AS example
-FROM targets
-WHERE COALESCE(s_games = k, FALSE) IS NOT TRUE
-   OR COALESCE(ABS(s5 - avg_5) <= 0.051, FALSE) IS NOT TRUE
-   OR COALESCE(ABS(s10 - avg_10) <= 0.051, FALSE) IS NOT TRUE
-   OR COALESCE(ABS(s_season - avg_season) <= 0.051, FALSE) IS NOT TRUE
+SELECT CONCAT(CAST(game_date AS STRING), ' ', player_lookup, ': ', reason) AS example
+FROM judged
+WHERE reason IS NOT NULL
