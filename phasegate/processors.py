@@ -50,7 +50,9 @@ import contextlib
 import datetime as dt
 import os
 import re
+import signal
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,6 +222,19 @@ def _game_dates(warehouse: Warehouse, catalog: Catalog, start: dt.date, end: dt.
     return load_calendar(warehouse, catalog, start, end).game_dates
 
 
+def _die_with_parent() -> None:
+    """In the child: be killed when the runner dies (Linux).
+
+    A runner killed with SIGKILL releases its table lock; the next run takes the lock over. A
+    command still writing then would race the new run on the same table, so it must die too.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _run_command(warehouse: Warehouse, catalog: Catalog, table: Table, start: dt.date,
                  end: dt.date) -> ProcessorResult:
     assert isinstance(table.processor, tuple)
@@ -233,7 +248,8 @@ def _run_command(warehouse: Warehouse, catalog: Catalog, table: Table, start: dt
     try:
         with detached() if detached is not None else contextlib.nullcontext():
             done = subprocess.run(argv, cwd=catalog.root, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True, check=False)
+                                  stderr=subprocess.STDOUT, text=True, check=False,
+                                  preexec_fn=_die_with_parent)
     except OSError as exc:
         raise ProcessorFailed(f"{table.ref}: cannot start processor {argv[0]!r}: {exc.strerror}") from None
     if done.returncode != 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from pathlib import Path
 
 import pytest
 from builders import ROOT, d, repo_catalog
@@ -265,3 +266,41 @@ def test_missing_program_is_a_processor_failure(warehouse, tmp_path):
     catalog = catalog_copy(tmp_path, (COMMAND_LINE, 'processor = ["/nonexistent/job-binary", "{start}"]'))
     with pytest.raises(ProcessorFailed, match="cannot start"):
         run_processor(warehouse, catalog, "team_defense_game_summary", START, END)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's prctl")
+def test_a_command_processor_dies_with_a_killed_runner(tmp_path):
+    # A runner killed with SIGKILL leaves its lock to be taken over; its command must not go on
+    # writing the table beside the next run.
+    import os
+    import signal
+    import subprocess
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", f"""
+import subprocess, sys
+from phasegate.processors import _die_with_parent
+subprocess.run([sys.executable, "-c", "import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"],
+               preexec_fn=_die_with_parent)
+"""])
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    status = Path(f"/proc/{child}/status")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        # a killed child may linger as a zombie until init reaps it: that is gone too
+        if status.exists() and "zombie" in status.read_text():
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the command kept running after its runner was killed")
