@@ -382,3 +382,19 @@ def test_checks_query_without_its_fingerprint_row_is_an_error():
 
     with pytest.raises(WarehouseError, match="__fingerprint__"):
         measure_table(Answers(), catalog, "team_offense_game_summary", START, END, checks)
+
+
+def test_game_with_one_team_of_players_fails_active_players(broken):
+    # every listed player under one team (the other team's rows lost): enough active players, but not two teams
+    game = ("(SELECT MIN(game_id) FROM nba_analytics.player_game_summary WHERE game_date = DATE '2023-11-22')")
+    ctx = broken(
+        f"""CREATE TEMP TABLE one_team AS SELECT * FROM nba_analytics.player_game_summary
+            WHERE game_id = {game} AND team_abbr = (SELECT MIN(team_abbr) FROM nba_analytics.player_game_summary
+                                                   WHERE game_id = {game})""",
+        f"DELETE FROM nba_analytics.player_game_summary WHERE game_id = {game}",
+        "INSERT INTO nba_analytics.player_game_summary SELECT * FROM one_team",
+        "INSERT INTO nba_analytics.player_game_summary SELECT * REPLACE (player_lookup || 'x' AS player_lookup) "
+        "FROM one_team")
+    v = judge(ctx, "row_counts", "player_game_summary")
+    assert not v.passed
+    assert "active_players" in v.message and "2023-11-22" in v.message and "1 team(s)" in v.message
