@@ -84,7 +84,7 @@ def verdict_of(summary: dict[str, int], pytest_exit: int | None = None) -> tuple
         return "NO-GO", 1
     if summary.get("error", 0):
         return "ERROR", 3
-    if pytest_exit not in (None, 0, 1, 5):  # interrupted, internal error, usage error
+    if pytest_exit not in (None, 0, 5):  # 1 with no recorded failure, interrupted, internal error, usage error
         return "ERROR", 3
     if summary.get("total", 0) == 0 or summary.get("passed", 0) == 0:
         return "NO-GO", 1  # "no tests collected" is never a GO

@@ -144,3 +144,12 @@ def test_settings_and_table_exceptions_are_worked_out_once(project, world, tmp_p
     result.assert_outcomes(passed=2)
     assert len(loads) == 1  # collection, the session fixture and results.json share one reading
     assert per_table == ["team_offense_game_summary"]
+
+
+def test_pytest_failure_the_gate_did_not_record_is_never_a_go():
+    # pytest says "tests failed" (exit 1) but no recorded case failed: something unseen went wrong
+    from phasegate.results import verdict_of
+
+    assert verdict_of({"passed": 3, "total": 3}, 1) == ("ERROR", 3)
+    assert verdict_of({"passed": 2, "failed": 1, "total": 3}, 1) == ("NO-GO", 1)
+    assert verdict_of({"total": 0}, 5) == ("NO-GO", 1)
