@@ -1,18 +1,12 @@
-"""Great Expectations rules of the phase3 tables (expectations/phase3/*.json), one case per rule."""
+"""Great Expectations rules of the phase3 tables (expectations/phase3/*.json), one case per rule.
 
-from phasegate.expectations.cases import (  # noqa: F401  (fixtures used by the cases below)
-    assert_expectation,
+The module body (parametrization from the suites, the case itself) is shared by every phase:
+phasegate/expectations/cases.py.
+"""
+
+from phasegate.expectations.cases import (  # noqa: F401  (pytest finds the hook, fixtures and case by name)
     expectation_outcome,
     expectation_session,
-    parametrize_expectations,
+    pytest_generate_tests,
+    test_expectation,
 )
-
-PHASE = "phase3"
-
-
-def pytest_generate_tests(metafunc):
-    parametrize_expectations(metafunc, PHASE)
-
-
-def test_expectation(expectation_outcome):  # noqa: F811  (the fixture)
-    assert_expectation(expectation_outcome)

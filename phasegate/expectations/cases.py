@@ -217,3 +217,19 @@ def _measured(outcome: Any) -> str:
     if outcome.observed_value is not None:
         return str(outcome.observed_value)[:120]
     return ""
+
+
+# -- the test module body shared by every checks/<phase>/test_expectations.py -----------------------
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize with the suites of the phase whose checks folder holds the module."""
+    from phasegate.plugin import gate_phase
+
+    phase = gate_phase(Path(metafunc.module.__file__))
+    if phase is not None:
+        parametrize_expectations(metafunc, phase)
+
+
+def test_expectation(expectation_outcome: Any) -> None:
+    """One Great Expectations rule of one table, run once per table and cached for its rules."""
+    assert_expectation(expectation_outcome)
