@@ -35,6 +35,15 @@ def _fix_drift(node: exp.Expression) -> exp.Expression:
         return exp.Coalesce(this=node.copy(), expressions=[exp.Literal.number(0)])
     if isinstance(node, exp.CountIf) and not isinstance(node.parent, exp.Window) and not _is_coalesced(node):
         return exp.Coalesce(this=node.copy(), expressions=[exp.Literal.number(0)])
+    # ARRAY_AGG(x ORDER BY y LIMIT n): DuckDB has no LIMIT inside an aggregate; slicing the
+    # ordered list gives the same first n elements.
+    agg = node.this if isinstance(node, exp.IgnoreNulls) else node
+    if (isinstance(agg, exp.ArrayAgg) and isinstance(agg.this, exp.Limit)
+            and not (node is agg and isinstance(node.parent, exp.IgnoreNulls))):
+        limit = agg.this
+        sliced = node.copy()
+        (sliced.this if isinstance(sliced, exp.IgnoreNulls) else sliced).set("this", limit.this.copy())
+        return exp.Anonymous(this="LIST_SLICE", expressions=[sliced, exp.Literal.number(1), limit.expression.copy()])
     # BigQuery's DATE_ADD/DATE_SUB/DATE_TRUNC take and return DATE; DuckDB returns TIMESTAMP.
     if isinstance(node, (exp.DateAdd, exp.DateSub, exp.DateTrunc)) and not isinstance(node.parent, exp.Cast):
         return exp.cast(node.copy(), exp.DataType.build("DATE"))
