@@ -13,15 +13,13 @@ from phasegate.cli.options import (
     DEFAULT_CATALOG,
     CatalogOpt,
     EndOpt,
+    ExceptionsOpt,
     JsonOpt,
     StartOpt,
     WarehouseOpt,
     catalog_from,
     window,
 )
-
-ExceptionsOpt = Annotated[str | None, typer.Option(
-    "--exceptions", help="Documented exceptions (default exceptions.toml next to the catalog).")]
 
 
 @app.command("gate")

@@ -19,6 +19,8 @@ CatalogOpt = Annotated[str, typer.Option(
 StartOpt = Annotated[str | None, typer.Option("--start-date", help="First date (YYYY-MM-DD); default from the catalog.")]
 EndOpt = Annotated[str | None, typer.Option("--end-date", help="Last date (YYYY-MM-DD); default from the catalog.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ExceptionsOpt = Annotated[str | None, typer.Option(
+    "--exceptions", help="Documented exceptions (default exceptions.toml next to the catalog).")]
 
 DEFAULT_CATALOG = "pipeline.toml"
 

@@ -22,6 +22,7 @@ from phasegate.cli.options import (
     DEFAULT_CATALOG,
     CatalogOpt,
     EndOpt,
+    ExceptionsOpt,
     JsonOpt,
     StartOpt,
     WarehouseOpt,
@@ -37,7 +38,6 @@ ChunkOpt = Annotated[int, typer.Option("--chunk-days", help="At most this many g
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan and exit; write nothing.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal).")]
 NoGateOpt = Annotated[bool, typer.Option("--no-gate", help="Do not run the phase's gate at the end.")]
-ExceptionsOpt = Annotated[str | None, typer.Option("--exceptions", help="Documented exceptions (default exceptions.toml).")]
 RetriesOpt = Annotated[int, typer.Option("--retries", help="Retries of a chunk after a transient error.")]
 BackoffOpt = Annotated[float, typer.Option("--backoff", help="First retry delay in seconds (doubles each time).")]
 
