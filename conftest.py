@@ -1,3 +1,3 @@
 """Loads the Phasegate pytest plugin for the gate (checks/)."""
 
-pytest_plugins = ["phasegate.plugin"]
+pytest_plugins = ["phasegate.gate.plugin"]

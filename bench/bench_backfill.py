@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from phasegate.catalog import load_catalog
 from phasegate.demo.scenarios import build_scenario
-from phasegate.plan import Plan, build_plan, load_exclusions, make_chunks
-from phasegate.runner import RetryPolicy, execute_plan
+from phasegate.model.catalog import load_catalog
+from phasegate.runner.orchestrate import RetryPolicy, execute_plan
+from phasegate.runner.plan import Plan, build_plan, load_exclusions, make_chunks
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from phasegate.catalog import Table, load_catalog
 from phasegate.expectations.suites import Rule, discover
+from phasegate.model.catalog import Table, load_catalog
 
 
 def _lit(value) -> str:

@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from phasegate.catalog import load_catalog
-from phasegate.coverage import measure_coverage
-from phasegate.measure import measure_table
+from phasegate.measure.checks import measure_table
+from phasegate.measure.coverage import measure_coverage
+from phasegate.model.catalog import load_catalog
 from phasegate.warehouse import open_warehouse
 
 SCHEDULE_DATES = """
@@ -124,7 +124,7 @@ def main() -> int:
           "while the leakage recomputations are real work")
     ok = q_ours / len(tables) <= 2 and projected <= 2
     if not args.skip_gate:
-        from phasegate.gate import run_gate
+        from phasegate.gate.run import run_gate
 
         for label, extra in (("full gate (with Great Expectations)", ()),
                              ("gate without Great Expectations", ("-k", "not test_expectation"))):

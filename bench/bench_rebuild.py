@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from phasegate.calendar import load_calendar
-from phasegate.catalog import load_catalog
 from phasegate.demo.scenarios import demo_window, load_raw, rebuild_phase
-from phasegate.processors import run_processor
+from phasegate.measure.calendar import load_calendar
+from phasegate.model.catalog import load_catalog
+from phasegate.runner.processors import run_processor
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -68,7 +68,7 @@ def synthetic_results(phase: str, tables: list[str], start: dt.date, end: dt.dat
         games = expected * 7
         present = games - len(missing) * 7 - len(partial)
         ok = covered / expected >= 0.95
-        from phasegate.dates import format_ranges
+        from phasegate.model.dates import format_ranges
         body[name] = {
             "phase": phase, "dataset": "nba_analytics", "date_column": "game_date",
             "coverage": {
@@ -111,7 +111,7 @@ def synthetic_results(phase: str, tables: list[str], start: dt.date, end: dt.dat
 
 
 def main() -> int:
-    from phasegate.catalog import load_catalog
+    from phasegate.model.catalog import load_catalog
     from phasegate.report import write_report
 
     catalog = load_catalog(ROOT / "pipeline.toml")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from phasegate.catalog import Catalog, load_catalog
+from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 ROOT = Path(__file__).resolve().parents[1]

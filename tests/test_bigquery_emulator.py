@@ -15,11 +15,11 @@ import pytest
 from bigquery_emulator import Emulator
 from builders import repo_catalog
 
-from phasegate.coverage import measure_coverage
 from phasegate.errors import WarehouseError
 from phasegate.expectations.suites import discover
-from phasegate.init import init_warehouse
-from phasegate.processors import run_processor
+from phasegate.measure.coverage import measure_coverage
+from phasegate.runner.init import init_warehouse
+from phasegate.runner.processors import run_processor
 from phasegate.warehouse import open_warehouse
 from phasegate.warehouse.bigquery import BigQueryWarehouse
 from phasegate.warehouse.duckdb import DuckDBWarehouse
@@ -130,7 +130,7 @@ def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path):
     # The gate (`phasegate gate phase3 --warehouse bigquery://...`): same verdict, same numbers.
     # Great Expectations cases are left out here only to keep this test quick: they have their
     # own comparison below (test_expectations_match_duckdb_and_catch_a_bad_value).
-    from phasegate.gate import run_gate
+    from phasegate.gate.run import run_gate
 
     results = {}
     for wh in (bq, duck):
@@ -207,8 +207,8 @@ def test_runner_backfill_matches_duckdb(pair, tmp_path):
     Two tables keep it quick; the processors of all five run in the test above."""
     import shutil
 
-    from phasegate.catalog import load_catalog
-    from phasegate.runner import Options, backfill
+    from phasegate.model.catalog import load_catalog
+    from phasegate.runner.orchestrate import Options, backfill
 
     catalog, bq, duck = pair
     # A private copy of the catalog: the runner keeps its locks and run log beside it.
@@ -254,7 +254,7 @@ def test_expectations_match_duckdb_and_catch_a_bad_value(pair, tmp_path):
     both: every case has the same outcome and measurement, and the only failing case is the
     points range, whose unexpected value is the injected one.
     """
-    from phasegate.gate import run_gate
+    from phasegate.gate.run import run_gate
 
     catalog, bq, duck = pair
     week = (dt.date(2023, 11, 7), dt.date(2023, 11, 13))

@@ -15,12 +15,6 @@ from google.api_core import exceptions as api
 from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
 
-from phasegate.cost import (
-    check_run_budget,
-    enforce_budget,
-    estimate_bytes,
-    format_bytes,
-)
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.warehouse import open_warehouse
 from phasegate.warehouse.bigquery import (
@@ -32,6 +26,12 @@ from phasegate.warehouse.bigquery import (
     replace_range_sql,
     sanitize_label,
     strip_comments,
+)
+from phasegate.warehouse.cost import (
+    check_run_budget,
+    enforce_budget,
+    estimate_bytes,
+    format_bytes,
 )
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
@@ -290,7 +290,7 @@ def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(m
     from builders import ROOT
 
     import phasegate.warehouse as warehouse_module
-    from phasegate.gate import estimate_gate, run_gate
+    from phasegate.gate.run import estimate_gate, run_gate
 
     opened = []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from builders import d, load_schedule, repo_catalog, schedule_row
 
-from phasegate.calendar import load_calendar
+from phasegate.measure.calendar import load_calendar
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 

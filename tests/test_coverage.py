@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from builders import d, load_rows, load_schedule, repo_catalog, schedule_row
 
-from phasegate.coverage import measure_coverage
-from phasegate.dates import fold_ranges, format_ranges
+from phasegate.measure.coverage import measure_coverage
+from phasegate.model.dates import fold_ranges, format_ranges
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 

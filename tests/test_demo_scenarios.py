@@ -8,14 +8,14 @@ import itertools
 import pytest
 from builders import repo_catalog
 
-from phasegate.calendar import Calendar, GameDate
-from phasegate.coverage import measure_coverage
 from phasegate.demo.scenarios import (
     build_scenario,
     incident_missing_dates,
     load_raw,
     rebuild_phase,
 )
+from phasegate.measure.calendar import Calendar, GameDate
+from phasegate.measure.coverage import measure_coverage
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 # The handoff of 2026-01-05: covered / expected non-bootstrap game dates per phase-3 table.

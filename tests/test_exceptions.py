@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from builders import ROOT, repo_catalog
 
-from phasegate.exceptions import ExceptionsError, load_exceptions
+from phasegate.model.exceptions import ExceptionsError, load_exceptions
 
 TODAY = dt.date(2025, 1, 1)
 GOOD = """

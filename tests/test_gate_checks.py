@@ -17,9 +17,9 @@ import pytest
 from builders import repo_catalog
 
 from phasegate.errors import WarehouseError
-from phasegate.exceptions import load_exceptions
-from phasegate.judges import JUDGES
-from phasegate.plugin import GateContext
+from phasegate.gate.judges import JUDGES
+from phasegate.gate.plugin import GateContext
+from phasegate.model.exceptions import load_exceptions
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 START, END = dt.date(2023, 10, 24), dt.date(2023, 12, 8)
@@ -92,7 +92,7 @@ def judge(ctx: GateContext, family: str, table: str | None):
 
 
 def families_of(ctx: GateContext, table: str) -> list[str]:
-    from phasegate.measure import table_families
+    from phasegate.measure.checks import table_families
 
     return table_families(ctx.catalog, ctx.catalog.table(table))
 
@@ -371,7 +371,7 @@ def test_checks_query_without_its_fingerprint_row_is_an_error():
     # the fingerprint (rows, max processed_at) is what a sign-off compares: never default it to 0 rows
     from builders import repo_catalog
 
-    from phasegate.measure import measure_table, table_checks
+    from phasegate.measure.checks import measure_table, table_checks
 
     catalog = repo_catalog()
     checks = table_checks(catalog, catalog.table("team_offense_game_summary"))

@@ -11,8 +11,8 @@ from builders import ROOT
 from test_gate_checks import END, START, build_world
 
 from phasegate.errors import UsageError
-from phasegate.exceptions import ExceptionsError
-from phasegate.gate import run_gate
+from phasegate.gate.run import run_gate
+from phasegate.model.exceptions import ExceptionsError
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 
@@ -158,7 +158,7 @@ def test_status_agrees_with_the_gate_on_rows_without_a_game(copy):
 
 def test_summary_names_the_real_reason_when_coverage_is_met():
     # date_coverage also fails on an expired exception: the one-liner must not claim coverage is below threshold
-    from phasegate.gate import summarize
+    from phasegate.gate.run import summarize
 
     message = ("team_defense_game_summary: exception #1 (team_defense_game_summary: 2023-11-10) is not applied: "
                "expired on 2024-01-31 — fix or remove it in exceptions.toml")
@@ -177,7 +177,7 @@ def test_summary_names_the_real_reason_when_coverage_is_met():
 
 
 def test_dry_run_estimate_refuses_a_reversed_window():
-    from phasegate.gate import estimate_gate
+    from phasegate.gate.run import estimate_gate
 
     with pytest.raises(UsageError, match="is after --end-date"):
         estimate_gate("phase3", warehouse_url="duckdb:///unused.duckdb", catalog_path=ROOT / "pipeline.toml",

@@ -7,7 +7,7 @@ import sys
 
 from builders import ROOT, repo_catalog
 
-from phasegate.init import init_warehouse
+from phasegate.runner.init import init_warehouse
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 

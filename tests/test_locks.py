@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from phasegate.locks import LockHeld, TableLocks, current_holders, read_holder
+from phasegate.runner.locks import LockHeld, TableLocks, current_holders, read_holder
 
 
 def dead_pid() -> int:
@@ -118,7 +118,7 @@ def test_a_lock_being_written_slowly_is_not_taken_for_a_torn_one(tmp_path, monke
     # busy disk). Another run must not read the empty file as torn and take the table too.
     import threading
 
-    import phasegate.locks as locks_module
+    import phasegate.runner.locks as locks_module
 
     monkeypatch.setattr(locks_module, "EMPTY_LOCK_GRACE_S", 0.0)
     real_fdopen = os.fdopen

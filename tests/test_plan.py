@@ -16,9 +16,9 @@ import pyarrow as pa
 import pytest
 from builders import d, load_rows, load_schedule, schedule_row
 
-from phasegate.catalog import Catalog, load_catalog
 from phasegate.errors import UsageError
-from phasegate.plan import build_plan, load_exclusions, make_chunks
+from phasegate.model.catalog import Catalog, load_catalog
+from phasegate.runner.plan import build_plan, load_exclusions, make_chunks
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 OPENING = d("2023-10-24")
@@ -195,7 +195,7 @@ def make_world(tmp_path: Path, *, fill: tuple[str, ...] = ("team_summary", "team
             sched.append(schedule_row(f"00223{i:03d}{j}", day.isoformat(), away, home))
     load_schedule(wh, sched)
     load_rows(wh, "nba_raw", "team_box", team_box_rows(days), TEAM_SCHEMA)
-    from phasegate.processors import run_processor
+    from phasegate.runner.processors import run_processor
 
     for name in catalog.topological_order(list(fill)):
         run_processor(wh, catalog, name, d("2023-10-01"), d("2023-12-31"))

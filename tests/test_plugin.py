@@ -26,7 +26,7 @@ def project(pytester):
 
 
 def args(world, catalog=ROOT / "pipeline.toml", *extra):
-    return ["-p", "phasegate.plugin", "-p", "no:cacheprovider", "-p", "no:xdist", "--catalog", str(catalog),
+    return ["-p", "phasegate.gate.plugin", "-p", "no:cacheprovider", "-p", "no:xdist", "--catalog", str(catalog),
             "--warehouse", f"duckdb:///{world}", "--start-date", START.isoformat(), "--end-date", END.isoformat(),
             *extra]
 
@@ -100,7 +100,7 @@ def test_query_error_is_an_error_never_a_failure_or_skip(project, world, tmp_pat
 
 def test_plain_tests_are_untouched(pytester):
     pytester.makepyfile(test_plain="def test_ok():\n    assert 1 + 1 == 2\n")
-    result = pytester.runpytest("-p", "phasegate.plugin", "-p", "no:cacheprovider", "--results-json",
+    result = pytester.runpytest("-p", "phasegate.gate.plugin", "-p", "no:cacheprovider", "--results-json",
                                 str(pytester.path / "r.json"))
     result.assert_outcomes(passed=1)
     assert not (pytester.path / "r.json").exists() or json.loads((pytester.path / "r.json").read_text())["checks"] == []
@@ -112,10 +112,10 @@ def test_bad_window_is_a_usage_error(project, world):
 
 
 def test_every_check_family_has_a_judge_and_a_verdict_rule():
-    # the plugin wires pytest; judging lives in phasegate.judges, results.json in phasegate.results
-    from phasegate.judges import JUDGES
-    from phasegate.measure import PHASE_FAMILIES, TABLE_FAMILIES
-    from phasegate.results import verdict_of
+    # the plugin wires pytest; judging lives in phasegate.gate.judges, results.json in phasegate.gate.results
+    from phasegate.gate.judges import JUDGES
+    from phasegate.gate.results import verdict_of
+    from phasegate.measure.checks import PHASE_FAMILIES, TABLE_FAMILIES
 
     assert set(JUDGES) == set(TABLE_FAMILIES) | set(PHASE_FAMILIES)
     assert verdict_of({"passed": 3, "total": 3}) == ("GO", 0)
@@ -123,10 +123,10 @@ def test_every_check_family_has_a_judge_and_a_verdict_rule():
 
 
 def test_settings_and_table_exceptions_are_worked_out_once(project, world, tmp_path, monkeypatch):
-    import phasegate.exceptions
+    import phasegate.model.exceptions
 
     loads, per_table = [], []
-    real_load, real_for_table = phasegate.exceptions.load_exceptions, phasegate.exceptions.Exceptions.for_table
+    real_load, real_for_table = phasegate.model.exceptions.load_exceptions, phasegate.model.exceptions.Exceptions.for_table
 
     def load(*a, **kw):
         loads.append(a)
@@ -136,8 +136,8 @@ def test_settings_and_table_exceptions_are_worked_out_once(project, world, tmp_p
         per_table.append(table)
         return real_for_table(self, table)
 
-    monkeypatch.setattr(phasegate.exceptions, "load_exceptions", load)
-    monkeypatch.setattr(phasegate.exceptions.Exceptions, "for_table", for_table)
+    monkeypatch.setattr(phasegate.model.exceptions, "load_exceptions", load)
+    monkeypatch.setattr(phasegate.model.exceptions.Exceptions, "for_table", for_table)
     target = tmp_path / "results.json"
     result = project.runpytest(*args(world, ROOT / "pipeline.toml", "--results-json", str(target),
                                      "-k", "coverage and team_offense"))
@@ -148,7 +148,7 @@ def test_settings_and_table_exceptions_are_worked_out_once(project, world, tmp_p
 
 def test_pytest_failure_the_gate_did_not_record_is_never_a_go():
     # pytest says "tests failed" (exit 1) but no recorded case failed: something unseen went wrong
-    from phasegate.results import verdict_of
+    from phasegate.gate.results import verdict_of
 
     assert verdict_of({"passed": 3, "total": 3}, 1) == ("ERROR", 3)
     assert verdict_of({"passed": 2, "failed": 1, "total": 3}, 1) == ("NO-GO", 1)

@@ -10,10 +10,10 @@ import pytest
 from builders import ROOT, d, repo_catalog
 from test_processors_phase3 import END, START, raw_fixture
 
-from phasegate.calendar import expected_games_cte
-from phasegate.catalog import load_catalog
 from phasegate.errors import PhasegateError, UsageError, WarehouseError
-from phasegate.processors import (
+from phasegate.measure.calendar import expected_games_cte
+from phasegate.model.catalog import load_catalog
+from phasegate.runner.processors import (
     CALENDAR_CTES,
     SHARED_DIR,
     ProcessorFailed,
@@ -280,7 +280,7 @@ def test_a_command_processor_dies_with_a_killed_runner(tmp_path):
     pid_file = tmp_path / "child.pid"
     parent = subprocess.Popen([sys.executable, "-c", f"""
 import subprocess, sys
-from phasegate.processors import _die_with_parent
+from phasegate.runner.processors import _die_with_parent
 subprocess.run([sys.executable, "-c", "import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"],
                preexec_fn=_die_with_parent)
 """])

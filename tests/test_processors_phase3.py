@@ -6,7 +6,7 @@ import pytest
 from builders import d, repo_catalog
 from processor_fixtures import load_raw_fixture, player_row, team_box_row, ts
 
-from phasegate.processors import run_processor
+from phasegate.runner.processors import run_processor
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 START, END = d("2023-10-01"), d("2023-11-30")

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from builders import d, load_rows, load_schedule, repo_catalog, schedule_row
 
-from phasegate.processors import run_processor
+from phasegate.runner.processors import run_processor
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 START, END = d("2023-10-01"), d("2023-11-30")

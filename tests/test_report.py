@@ -200,7 +200,7 @@ def test_full_demo_window_page_budget(tmp_path, catalog):
 
 
 def test_latest_backfill_runs_of_the_phase_are_listed(tmp_path, catalog):
-    runlog = pytest.importorskip("phasegate.runlog", reason="the runner's run log is not in this tree yet")
+    runlog = pytest.importorskip("phasegate.runner.runlog", reason="the runner's run log is not in this tree yet")
     state = tmp_path / ".phasegate"
     with runlog.RunLog(state, "phase3-20260104T065000Z-beef") as log:
         log.write("start", run_id="phase3-20260104T065000Z-beef", phase="phase3", command="backfill",

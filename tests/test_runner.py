@@ -11,9 +11,7 @@ from test_plan import delete, make_world
 from typer.testing import CliRunner
 
 from phasegate.errors import WarehouseError
-from phasegate.processors import ProcessorResult, run_processor
-from phasegate.runlog import read_events, recent_runs
-from phasegate.runner import (
+from phasegate.runner.orchestrate import (
     Options,
     Refused,
     RetryPolicy,
@@ -25,6 +23,8 @@ from phasegate.runner import (
     retry_command,
     run_phase,
 )
+from phasegate.runner.processors import ProcessorResult, run_processor
+from phasegate.runner.runlog import read_events, recent_runs
 
 
 class Recorder:
@@ -263,9 +263,9 @@ def test_command_processors_run_through_the_same_path(tmp_path):
 
 def test_a_plan_over_the_byte_cap_is_refused_before_anything_runs(world, monkeypatch):
     # DuckDB has no byte estimates; stand in BigQuery's dry-run total and per-run cap
-    import phasegate.runner as runner_module
+    import phasegate.runner.orchestrate as runner_module
     from phasegate.errors import UsageError
-    from phasegate.plan import Plan
+    from phasegate.runner.plan import Plan
 
     monkeypatch.setattr(Plan, "estimated_bytes", property(lambda self: 3 * 10**12))
     monkeypatch.setattr(runner_module, "run_cap", lambda wh: 50 * 10**9)
@@ -325,8 +325,8 @@ def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world, monkey
     # Ctrl-C / SIGTERM promise "starting no new ones": a chunk waiting to retry must not retry.
     # The interrupt reaches the main thread (as Python delivers signals) while a worker is in
     # its backoff; the main thread must notice it then, not when the table has finished.
-    import phasegate.runner as runner_module
-    from phasegate.progress import NullProgress
+    import phasegate.runner.orchestrate as runner_module
+    from phasegate.cli.progress import NullProgress
 
     in_backoff = threading.Event()
     interrupted = threading.Event()
@@ -364,7 +364,7 @@ def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world, monkey
 def test_a_run_holds_its_upstream_tables_so_no_backfill_rewrites_them_meanwhile(world):
     # `run phase4` checked "phase 3 is not being written" once, then read phase 3 for the whole
     # run: a `backfill phase3` started after the check rewrote phase 3 under phase 4's feet.
-    from phasegate.locks import LockHeld, TableLocks
+    from phasegate.runner.locks import LockHeld, TableLocks
 
     assert backfill(opts(world), out=lambda s: None, gate_fn=coverage_gate).exit_code == 0
     seen: list[str] = []

@@ -11,10 +11,10 @@ import pyarrow as pa
 import pytest
 from builders import ROOT, load_rows
 
-from phasegate.catalog import load_catalog
 from phasegate.errors import NoGo
+from phasegate.measure.fingerprint import table_fingerprint
+from phasegate.model.catalog import load_catalog
 from phasegate.report.checklist import FAMILIES, PHASE_LEVEL, applies
-from phasegate.report.fingerprint import table_fingerprint
 from phasegate.report.signoff import read_signoffs, sign
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 

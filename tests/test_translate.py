@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from builders import repo_catalog
 
-from phasegate.calendar import CALENDAR_SQL, calendar_params, expected_games_cte
-from phasegate.coverage import coverage_sql
-from phasegate.processors import processor_sql
+from phasegate.measure.calendar import CALENDAR_SQL, calendar_params, expected_games_cte
+from phasegate.measure.coverage import coverage_sql
+from phasegate.runner.processors import processor_sql
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from phasegate.warehouse.translate import TranslationError, referenced_tables, to_duckdb
 
@@ -99,7 +99,7 @@ def project_queries() -> dict[str, str]:
         if catalog.processor_path(table) is not None:
             # what the runner sends: the file with the calendar CTEs prepended
             corpus[f"processor:{table.name}"] = processor_sql(catalog, table)
-    from phasegate.measure import table_checks, table_sql
+    from phasegate.measure.checks import table_checks, table_sql
 
     for table in catalog.tables.values():
         # the gate's one-pass query per table embeds every generated and hand-written check

@@ -10,4 +10,4 @@ themselves are shared by all phases (phasegate/gate_cases.py).
     pytest checks/phase4 --warehouse duckdb:///warehouse.duckdb      # or: phasegate gate phase4
 """
 
-from phasegate.gate_cases import *  # the families' test functions
+from phasegate.gate.cases import *  # the families' test functions

@@ -51,7 +51,7 @@ def catalog_command(catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = Fa
 def calendar_command(start_date: StartOpt = None, end_date: EndOpt = None, warehouse: WarehouseOpt = None,
                      catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = False) -> None:
     """Game dates, bootstrap dates and expected dates in a window, per season, from the schedule."""
-    from phasegate.calendar import load_calendar
+    from phasegate.measure.calendar import load_calendar
     from phasegate.warehouse import open_warehouse
 
     cat = catalog_from(catalog)

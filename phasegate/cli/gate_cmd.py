@@ -35,10 +35,10 @@ def gate_command(
     = False,
 ) -> None:
     """Run the gate of a phase (pytest checks/PHASE): exit 0 GO, 1 NO-GO, 3 could not validate."""
-    from phasegate.gate import estimate_gate, run_gate
+    from phasegate.gate.run import estimate_gate, run_gate
 
     if dry_run:
-        from phasegate.cost import format_bytes
+        from phasegate.warehouse.cost import format_bytes
 
         queries, estimated = estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog or DEFAULT_CATALOG,
                                            start=start_date, end=end_date)
@@ -71,9 +71,9 @@ def status_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Coverage of each table of a phase now (one query per table, no pytest)."""
-    from phasegate.coverage import measure_coverage
-    from phasegate.exceptions import load_exceptions
-    from phasegate.measure import coverage_json, game_measured, missing_ranges
+    from phasegate.measure.checks import coverage_json, game_measured, missing_ranges
+    from phasegate.measure.coverage import measure_coverage
+    from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import open_warehouse
 
     cat = catalog_from(catalog)

@@ -27,7 +27,7 @@ def init_command(
     table takes its schema from its processor's SELECT, is partitioned by day on its date
     column and clustered as the catalog says.
     """
-    from phasegate.init import init_warehouse
+    from phasegate.runner.init import init_warehouse
     from phasegate.warehouse import open_warehouse
 
     cat = catalog_from(catalog)

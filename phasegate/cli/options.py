@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from phasegate.catalog import Catalog, load_catalog, parse_date
 from phasegate.errors import UsageError
+from phasegate.model.catalog import Catalog, load_catalog, parse_date
 
 WarehouseOpt = Annotated[str | None, typer.Option(
     "--warehouse", "-w", help="duckdb:///file.duckdb or bigquery://PROJECT (env PHASEGATE_WAREHOUSE).",

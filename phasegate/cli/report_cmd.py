@@ -31,7 +31,7 @@ def report_command(
     import time
 
     from phasegate.report.render import write_report
-    from phasegate.report.runs import find_run_dir, latest_run_dir
+    from phasegate.report.store import find_run_dir, latest_run_dir
 
     cat = catalog_from(catalog)
     root = reports_root(cat)

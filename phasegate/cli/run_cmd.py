@@ -45,9 +45,9 @@ BackoffOpt = Annotated[float, typer.Option("--backoff", help="First retry delay 
 def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str | None, end_date: str | None,
              table: list[str] | None, dates: str | None, all_dates: bool, workers: int, chunk_days: int,
              dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float):
-    from phasegate.catalog import parse_date
     from phasegate.errors import UsageError
-    from phasegate.runner import Options, command_line, parse_dates
+    from phasegate.model.catalog import parse_date
+    from phasegate.runner.orchestrate import Options, command_line, parse_dates
 
     if workers < 1:
         raise UsageError("--workers must be at least 1")
@@ -80,8 +80,8 @@ def _sigterm_as_interrupt() -> None:
 
 
 def _go(kind: str, opts) -> None:
-    from phasegate.progress import make_progress
-    from phasegate.runner import backfill, run_phase
+    from phasegate.cli.progress import make_progress
+    from phasegate.runner.orchestrate import backfill, run_phase
 
     _sigterm_as_interrupt()
     progress = None if opts.dry_run else make_progress()
@@ -147,8 +147,8 @@ def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(h
     from rich.console import Console
     from rich.table import Table as RichTable
 
-    from phasegate.runlog import recent_runs
-    from phasegate.runner import state_dir_of
+    from phasegate.runner.orchestrate import state_dir_of
+    from phasegate.runner.runlog import recent_runs
 
     cat = catalog_from(catalog)
     runs = recent_runs(state_dir_of(cat), phase=phase, limit=limit)
@@ -178,8 +178,8 @@ def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(h
 def runs_show(run: Annotated[str, typer.Argument(help="A run id (or a unique prefix).")],
               catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = False) -> None:
     """One run: the command, the plan, every chunk attempt, the gate and the verdict."""
-    from phasegate.runlog import find_run, read_events, summarize
-    from phasegate.runner import state_dir_of
+    from phasegate.runner.orchestrate import state_dir_of
+    from phasegate.runner.runlog import find_run, read_events, summarize
 
     cat = catalog_from(catalog)
     path = find_run(state_dir_of(cat), run)

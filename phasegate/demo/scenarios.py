@@ -19,9 +19,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from phasegate.calendar import Calendar, load_calendar
-from phasegate.catalog import Catalog
-from phasegate.processors import run_processor
+from phasegate.measure.calendar import Calendar, load_calendar
+from phasegate.model.catalog import Catalog
+from phasegate.runner.processors import run_processor
 from phasegate.warehouse import Warehouse
 
 SCENARIOS = ("raw", "clean", "incident")

@@ -45,12 +45,12 @@ def expect(condition: bool, what: str) -> None:
 
 
 def main() -> int:
-    from phasegate.calendar import load_calendar
-    from phasegate.catalog import load_catalog
+    from phasegate.cli.progress import make_progress
     from phasegate.demo.scenarios import build_scenario
-    from phasegate.gate import run_gate
-    from phasegate.progress import make_progress
-    from phasegate.runner import Options, backfill, run_phase
+    from phasegate.gate.run import run_gate
+    from phasegate.measure.calendar import load_calendar
+    from phasegate.model.catalog import load_catalog
+    from phasegate.runner.orchestrate import Options, backfill, run_phase
     from phasegate.warehouse import open_warehouse, resolve_url
 
     url = resolve_url(None)
@@ -138,8 +138,8 @@ def main() -> int:
 
     # 7. where to look
     step("phasegate runs")
-    from phasegate.runlog import recent_runs
-    from phasegate.runner import state_dir_of
+    from phasegate.runner.orchestrate import state_dir_of
+    from phasegate.runner.runlog import recent_runs
 
     for r in recent_runs(state_dir_of(catalog), limit=3):
         planned = sum(x["planned"] for x in r["tables"].values())

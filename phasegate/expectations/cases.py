@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from phasegate.catalog import Catalog, load_catalog, parse_date
 from phasegate.expectations.suites import Rule, SuiteFile, discover
+from phasegate.model.catalog import Catalog, load_catalog, parse_date
 
 DATA_DOCS_ENV = "PHASEGATE_DATA_DOCS_DIR"
 FAMILY = "expectation"
@@ -223,7 +223,7 @@ def _measured(outcome: Any) -> str:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize with the suites of the phase whose checks folder holds the module."""
-    from phasegate.plugin import gate_phase
+    from phasegate.gate.plugin import gate_phase
 
     phase = gate_phase(Path(metafunc.module.__file__))
     if phase is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from phasegate.catalog import Table
 from phasegate.errors import WarehouseError
+from phasegate.model.catalog import Table
 from phasegate.warehouse import Warehouse
 
 _NUMERIC = ("INT", "FLOAT", "DOUBLE", "DECIMAL", "NUMERIC", "REAL", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT",

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.catalog import Table
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.expectations.suites import Rule, SuiteFile
+from phasegate.model.catalog import Table
 from phasegate.warehouse import resolve_url
 from phasegate.warehouse.bigquery import DEFAULT_MAXIMUM_BYTES_BILLED
 

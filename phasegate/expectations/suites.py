@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.catalog import Catalog, Table
 from phasegate.errors import PhasegateError, UsageError
+from phasegate.model.catalog import Catalog, Table
 
 SUITES_DIRNAME = "expectations"
 # A rule may name its case explicitly (meta.case); otherwise its id is TABLE-TYPE-COLUMN.

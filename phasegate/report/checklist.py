@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.catalog import Catalog, Table
+from phasegate.model.catalog import Catalog, Table
 
 FAMILIES = ("schema", "uncatalogued_tables", "date_coverage", "game_coverage", "key_uniqueness", "row_counts",
             "null_rates", "game_id_consistency", "cross_table", "staleness", "leakage", "bootstrap_rows",
@@ -53,9 +53,9 @@ class Checklist:
 
 
 def _gate_families(table: Table, catalog: Catalog) -> set[str] | None:
-    """The families the gate collects for this table (phasegate.measure), None if unavailable."""
+    """The families the gate collects for this table (phasegate.measure.checks), None if unavailable."""
     try:
-        from phasegate.measure import TABLE_FAMILIES, table_families
+        from phasegate.measure.checks import TABLE_FAMILIES, table_families
     except ImportError:
         return None
     try:
@@ -67,7 +67,7 @@ def _gate_families(table: Table, catalog: Catalog) -> set[str] | None:
 def applies(family: str, table: Table | None, catalog: Catalog | None) -> tuple[bool, str]:
     """Does the catalog ask for this family on this table? (applies, reason when not).
 
-    The gate's own collection rule (`phasegate.measure.table_families`, derived from the
+    The gate's own collection rule (`phasegate.measure.checks.table_families`, derived from the
     catalog and checks/<phase>/sql) decides; the rules below are the fallback without it.
     """
     if table is None:

@@ -15,7 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from phasegate.catalog import Catalog
+from phasegate.measure.fingerprint import combined_fingerprint, ensure_fingerprints
+from phasegate.model.catalog import Catalog
 from phasegate.report.calendar_svg import (
     CLASS,
     COLOURS,
@@ -25,8 +26,7 @@ from phasegate.report.calendar_svg import (
     render_calendar,
 )
 from phasegate.report.checklist import SEVERITY, build_checklist
-from phasegate.report.fingerprint import combined_fingerprint, ensure_fingerprints
-from phasegate.report.runs import (
+from phasegate.report.store import (
     INDEX,
     REPORT,
     load_results,
@@ -51,8 +51,8 @@ def _env():
 
 def find_catalog(run_dir: Path) -> Catalog | None:
     """The catalog for a run: $PHASEGATE_CATALOG, else pipeline.toml beside reports/, else ./pipeline.toml."""
-    from phasegate.catalog import load_catalog
     from phasegate.errors import PhasegateError
+    from phasegate.model.catalog import load_catalog
 
     candidates = [os.environ.get("PHASEGATE_CATALOG"), reports_root_of(run_dir).parent / "pipeline.toml",
                   Path("pipeline.toml")]
@@ -89,7 +89,7 @@ def _ranges(coverage: dict[str, Any]) -> str:
     text = coverage.get("missing_ranges")
     if text:
         return str(text)
-    from phasegate.dates import format_ranges
+    from phasegate.model.dates import format_ranges
 
     missing = []
     for value in coverage.get("missing_dates") or []:
@@ -146,11 +146,11 @@ def _table_view(name: str, body: dict[str, Any], catalog: Catalog | None, checks
 
 
 def _backfill_runs(catalog: Catalog | None, phase: str | None) -> list[dict[str, Any]]:
-    """The latest runner runs of this phase, from the run log (phasegate.runlog.recent_runs)."""
+    """The latest runner runs of this phase, from the run log (phasegate.runner.runlog.recent_runs)."""
     if catalog is None or not phase:
         return []
     try:
-        from phasegate.runlog import recent_runs
+        from phasegate.runner.runlog import recent_runs
     except ImportError:
         return []
     state_dir = Path(catalog.settings.state_dir)
@@ -215,7 +215,7 @@ def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Pat
                backfills: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     if not results.get("phase"):
         # an older or partial results.json: the phase is in the run id and the folder name
-        from phasegate.report.runs import RUN_ID
+        from phasegate.report.store import RUN_ID
 
         match = RUN_ID.match(str(results.get("run_id") or ""))
         guess = match["phase"] if match else (run_dir.parent.name if run_dir is not None else "")
@@ -278,7 +278,7 @@ def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Pat
 def render_report(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Path | None = None,
                   signoffs: list[dict[str, Any]] | None = None,
                   backfills: list[dict[str, Any]] | None = None) -> str:
-    from phasegate.cost import format_bytes
+    from phasegate.warehouse.cost import format_bytes
 
     view = build_view(results, catalog=catalog, run_dir=run_dir, signoffs=signoffs, backfills=backfills)
     view["estimated_bytes_text"] = format_bytes(results.get("estimated_bytes"))

@@ -15,14 +15,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from phasegate.catalog import Catalog
 from phasegate.errors import NoGo, UsageError
-from phasegate.report.fingerprint import (
+from phasegate.measure.fingerprint import (
     combined_fingerprint,
     fingerprint_changes,
     measure_fingerprints,
 )
-from phasegate.report.runs import SIGNOFFS, latest_run_dir, load_results
+from phasegate.model.catalog import Catalog
+from phasegate.report.store import SIGNOFFS, latest_run_dir, load_results
 
 
 def read_signoffs(reports_root: Path, run_id: str | None = None) -> list[dict[str, Any]]:

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from phasegate.catalog import check_identifier
 from phasegate.errors import UsageError, WarehouseError
+from phasegate.model.catalog import check_identifier
 from phasegate.warehouse import Params, Row
 
 DEFAULT_MAXIMUM_BYTES_BILLED = 50 * 10**9  # 50 GB per job
@@ -251,7 +251,7 @@ class BigQueryWarehouse:
         self.project = project
         self.location = location
         self.maximum_bytes_billed = maximum_bytes_billed or None
-        # The per-run cap (phasegate.cost.check_run_budget): defaults to the per-job cap.
+        # The per-run cap (phasegate.warehouse.cost.check_run_budget): defaults to the per-job cap.
         self.max_run_bytes = max_run_bytes if max_run_bytes is not None else self.maximum_bytes_billed
         self.max_workers = max(1, int(max_workers))
         self.api_endpoint = api_endpoint

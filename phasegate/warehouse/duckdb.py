@@ -14,8 +14,8 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from phasegate.catalog import check_identifier
 from phasegate.errors import UsageError, WarehouseError
+from phasegate.model.catalog import check_identifier
 from phasegate.warehouse import Params, Row
 from phasegate.warehouse.translate import to_duckdb
 

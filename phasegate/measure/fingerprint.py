@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from phasegate.catalog import Catalog, Table
 from phasegate.errors import WarehouseError
+from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse
 
 FINGERPRINT_SQL = """

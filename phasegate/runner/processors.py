@@ -7,7 +7,7 @@ A table's processor (catalog field `processor`) is either
   windows) but must return rows inside it only. Parameters (see `processor_params`):
   `@start_date`, `@end_date` (DATE), `@schedule_start` (DATE, start - 300 days),
   `@bootstrap_days` (INT64), `@season_types` (ARRAY<STRING>). The runner prepends the
-  calendar CTEs of `phasegate.calendar.expected_games_cte` (see `processor_sql`), exactly as
+  calendar CTEs of `phasegate.measure.calendar.expected_games_cte` (see `processor_sql`), exactly as
   the gate does for its checks, so a processor reads the schedule only through them:
 
     schedule_latest  the deduplicated schedule, @schedule_start .. @end_date (all statuses)
@@ -58,9 +58,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from phasegate.calendar import calendar_params, expected_games_cte, load_calendar
-from phasegate.catalog import Catalog, Table
 from phasegate.errors import PhasegateError, UsageError
+from phasegate.measure.calendar import calendar_params, expected_games_cte, load_calendar
+from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse, absolute_url
 
 # Lines of a failed command's output kept in the error message.
@@ -80,7 +80,7 @@ class ProcessorResult:
     output: str               # command output; a one-line summary for SQL processors
 
 
-# The CTEs the runner prepends (phasegate.calendar.expected_games_cte); a processor must not
+# The CTEs the runner prepends (phasegate.measure.calendar.expected_games_cte); a processor must not
 # define them again.
 CALENDAR_CTES = ("schedule_latest", "season_openers", "expected_games")
 # Leading comments and blank lines of a processor file, then (optionally) its own WITH.
@@ -107,7 +107,7 @@ def with_calendar(catalog: Catalog, sql: str, *, source: str = "processor") -> s
     defined = _DEFINES_CALENDAR_CTE.search(sql)
     if defined:
         raise UsageError(f"{source}: defines CTE {defined.group(1)!r}, which the runner provides "
-                         f"(phasegate.calendar.expected_games_cte)")
+                         f"(phasegate.measure.calendar.expected_games_cte)")
     match = _LEADING_WITH.match(sql)
     assert match is not None  # the pattern matches the empty prefix
     header, rest = match.group(1), sql[match.end():]

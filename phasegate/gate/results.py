@@ -1,7 +1,7 @@
 """The gate's results.json (docs/contracts.md): the cases' pytest reports -> one document, and the verdict.
 
 Written by the controller process (the xdist controller receives the workers' reports). Each
-case's facts travel as `user_properties` under the `phasegate` key (see `phasegate.plugin`).
+case's facts travel as `user_properties` under the `phasegate` key (see `phasegate.gate.plugin`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from phasegate.catalog import Catalog
+from phasegate.model.catalog import Catalog
 
 PROPERTY = "phasegate"  # the user_properties key of a case's facts
 _NODE = re.compile(r"@[^\]]*$")

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Protocol, TextIO
 
-from phasegate.runlog import iso
+from phasegate.runner.runlog import iso
 
 
 class Progress(Protocol):

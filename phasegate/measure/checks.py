@@ -14,14 +14,14 @@ come from two places:
       -- points_allowed equals the opponent's points_scored in team_offense_game_summary
 
 Every check may use the parameters @start_date, @end_date (the window), @bootstrap_days,
-@season_types, and the shared CTEs of `phasegate.calendar.expected_games_cte`:
+@season_types, and the shared CTEs of `phasegate.measure.calendar.expected_games_cte`:
 `schedule_latest` (deduplicated schedule, any season type), `expected_games` (the counted
 final games of the window: system_game_id, game_date, home_team, away_team, is_bootstrap).
 
 `table_sql` wraps all checks of a table into one statement (one CTE per check, then a UNION
 ALL of `(check_name, failures, examples)` rows plus a fingerprint row), so the warehouse is
 asked once per table whatever the number of checks. Coverage is the other query
-(`phasegate.coverage.measure_coverage`). Nothing here touches table rows in Python.
+(`phasegate.measure.coverage.measure_coverage`). Nothing here touches table rows in Python.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from phasegate.calendar import calendar_params, expected_games_cte
-from phasegate.catalog import Catalog, Table
-from phasegate.coverage import Coverage
-from phasegate.dates import format_ranges
+from phasegate.measure.calendar import calendar_params, expected_games_cte
+from phasegate.measure.coverage import Coverage
+from phasegate.model.catalog import Catalog, Table
+from phasegate.model.dates import format_ranges
 from phasegate.warehouse import Warehouse
 
 # Check families (docs/contracts.md); each has one test function in checks/<phase>/test_gate.py.

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from phasegate.catalog import Catalog, Table
 from phasegate.errors import WarehouseError
+from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse
 
 
@@ -32,7 +32,7 @@ def _phases(catalog: Catalog, phase: str | None) -> list[str]:
 
 def init_warehouse(warehouse: Warehouse, catalog: Catalog, phase: str | None = None) -> list[InitStep]:
     """Create datasets and processor-built tables (upstream first). Returns what was done."""
-    from phasegate.processors import processor_params, processor_sql
+    from phasegate.runner.processors import processor_params, processor_sql
 
     steps: list[InitStep] = []
     phases = _phases(catalog, phase)

@@ -30,14 +30,14 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from phasegate.calendar import Calendar, load_calendar
-from phasegate.catalog import Catalog, Table
-from phasegate.cost import format_bytes
-from phasegate.coverage import Coverage, measure_coverage
-from phasegate.dates import format_ranges
 from phasegate.errors import UsageError
-from phasegate.measure import measure_stale_dates
+from phasegate.measure.calendar import Calendar, load_calendar
+from phasegate.measure.checks import measure_stale_dates
+from phasegate.measure.coverage import Coverage, measure_coverage
+from phasegate.model.catalog import Catalog, Table
+from phasegate.model.dates import format_ranges
 from phasegate.warehouse import Warehouse
+from phasegate.warehouse.cost import format_bytes
 
 DEFAULT_CHUNK_DAYS = 30
 
@@ -398,7 +398,7 @@ MAX_DRY_RUNS_PER_TABLE = 40
 
 def _estimate(warehouse: Warehouse, catalog: Catalog, table: Table, chunks: list[Chunk]) -> int | None:
     """Bytes the processor would scan (BigQuery dry runs): per chunk, or over the whole span if many."""
-    from phasegate.processors import processor_params, processor_sql
+    from phasegate.runner.processors import processor_params, processor_sql
 
     if table.is_command_processor:
         return None
@@ -419,7 +419,7 @@ def _estimate(warehouse: Warehouse, catalog: Catalog, table: Table, chunks: list
 
 def load_exclusions(catalog: Catalog, exceptions_path: str | None = None) -> dict[str, tuple[frozenset[dt.date], frozenset[str]]]:
     """Valid documented exceptions per table (exceptions.toml): never scheduled, never verified."""
-    from phasegate.exceptions import load_exceptions
+    from phasegate.model.exceptions import load_exceptions
 
     exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)
     out = {}

@@ -16,8 +16,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from phasegate.calendar import calendar_params, expected_games_cte
-from phasegate.catalog import Catalog, Table
+from phasegate.measure.calendar import calendar_params, expected_games_cte
+from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse
 
 COVERAGE_SQL = """

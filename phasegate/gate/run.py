@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.catalog import Catalog, load_catalog, parse_date
 from phasegate.errors import EXIT_CANNOT_VALIDATE, UsageError
+from phasegate.model.catalog import Catalog, load_catalog, parse_date
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -121,9 +121,9 @@ def gate_queries(catalog: Catalog, phase: str, start: dt.date, end: dt.date) -> 
 
     (Great Expectations' own statements are not included: GE builds them at run time.)
     """
-    from phasegate.calendar import calendar_params
-    from phasegate.coverage import coverage_sql
-    from phasegate.measure import table_checks, table_sql
+    from phasegate.measure.calendar import calendar_params
+    from phasegate.measure.checks import table_checks, table_sql
+    from phasegate.measure.coverage import coverage_sql
 
     params = calendar_params(catalog, start, end)
     out = []
@@ -140,8 +140,8 @@ def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path:
 
     Every query is still translated for the warehouse, so a query that could not run is found here.
     """
-    from phasegate.cost import estimate_bytes
     from phasegate.warehouse import open_warehouse
+    from phasegate.warehouse.cost import estimate_bytes
 
     catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
     queries = gate_queries(catalog, phase, start_date, end_date)
@@ -157,8 +157,8 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
              exceptions_path: str | Path | None = None, workers: int = 2,
              reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = ()) -> GateResult:
     """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2)."""
-    from phasegate.exceptions import load_exceptions
-    from phasegate.results import verdict_of
+    from phasegate.gate.results import verdict_of
+    from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import absolute_url, resolve_url
 
     catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
@@ -172,8 +172,8 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     estimated_bytes = None
     if url.startswith("bigquery://"):
         # Refuse before any job is billed if the gate's queries would scan more than the cap.
-        from phasegate.cost import check_run_budget, estimate_bytes, run_cap
         from phasegate.warehouse import open_warehouse
+        from phasegate.warehouse.cost import check_run_budget, estimate_bytes, run_cap
 
         wh = open_warehouse(url, read_only=True)
         try:

@@ -1,6 +1,6 @@
 """Judging a gate case: a table's cached measurement against its family's rule -> a Verdict.
 
-`JUDGES[family](ctx, table)` takes the session's `phasegate.plugin.GateContext` (which
+`JUDGES[family](ctx, table)` takes the session's `phasegate.gate.plugin.GateContext` (which
 measures each table once and caches it) and returns a `Verdict`: passed or not, one paragraph
 for people, and the `measured` / `threshold` / extra facts that results.json records. A
 measurement error propagates (the case ERRORs); a judge never turns an error into a pass.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from phasegate.plugin import GateContext
+    from phasegate.gate.plugin import GateContext
 
 
 @dataclass
@@ -48,7 +48,7 @@ def _judge_schema(ctx: GateContext, table: str) -> Verdict:
 
 
 def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.measure import coverage_json, date_measured, missing_ranges
+    from phasegate.measure.checks import coverage_json, date_measured, missing_ranges
 
     cov = ctx.coverage(table)
     excepted = ctx.exceptions_of(table)
@@ -75,7 +75,7 @@ def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
 
 
 def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.measure import game_measured, partial_text
+    from phasegate.measure.checks import game_measured, partial_text
 
     cov = ctx.coverage(table)
     measured = game_measured(cov)
@@ -87,7 +87,7 @@ def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
         problems.append(f"{len(cov.partial_dates)} partial date(s) (rows present, games missing): {partial_text(cov)}")
     if cov.rows_on_non_game_dates:
         # e.g. a postponed game's original date, preseason or All-Star rows: nothing should be there
-        from phasegate.dates import format_ranges
+        from phasegate.model.dates import format_ranges
 
         problems.append(f"rows on {len(cov.rows_on_non_game_dates)} date(s) without a counted final game: "
                         f"{format_ranges(cov.rows_on_non_game_dates, limit=8)}")
@@ -98,7 +98,7 @@ def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
 
 
 def _judge_bootstrap_rows(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.dates import format_ranges
+    from phasegate.model.dates import format_ranges
 
     cov = ctx.coverage(table)
     bad = cov.rows_on_bootstrap_dates

@@ -38,9 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.catalog import Catalog, load_catalog
-from phasegate.cost import check_run_budget, run_cap
-from phasegate.dates import fold_ranges
+from phasegate.cli.progress import NullProgress, Progress
 from phasegate.errors import (
     EXIT_CANNOT_VALIDATE,
     EXIT_GO,
@@ -50,7 +48,9 @@ from phasegate.errors import (
     UsageError,
     WarehouseError,
 )
-from phasegate.plan import (
+from phasegate.model.catalog import Catalog, load_catalog
+from phasegate.model.dates import fold_ranges
+from phasegate.runner.plan import (
     Chunk,
     Exclusions,
     Plan,
@@ -60,8 +60,8 @@ from phasegate.plan import (
     make_chunks,
     reason_text,
 )
-from phasegate.progress import NullProgress, Progress
-from phasegate.runlog import NullRunLog, RunLog, new_run_id
+from phasegate.runner.runlog import NullRunLog, RunLog, new_run_id
+from phasegate.warehouse.cost import check_run_budget, run_cap
 
 DEFAULT_WORKERS = 4
 DEFAULT_RETRIES = 3
@@ -184,7 +184,7 @@ Processor = Callable[..., Any]
 
 
 def _default_processor() -> Processor:
-    from phasegate.processors import run_processor
+    from phasegate.runner.processors import run_processor
 
     return run_processor
 
@@ -200,7 +200,7 @@ def verify_chunk(warehouse: Any, catalog: Catalog, chunk: Chunk, rows_written: i
     if rows_written == 0:
         return f"processor reported success but wrote 0 rows for {len(chunk.dates)} game date(s)"
     table = catalog.table(chunk.table)
-    from phasegate.coverage import measure_coverage
+    from phasegate.measure.coverage import measure_coverage
 
     exc_dates, exc_games = exclusions.get(chunk.table, (frozenset(), frozenset()))
     cov = measure_coverage(warehouse, catalog, chunk.table, chunk.start, chunk.end,
@@ -396,8 +396,8 @@ GateFn = Callable[..., GateOutcome]
 
 def default_gate(phase: str, *, warehouse_url: str, catalog_path: str | Path, start: dt.date, end: dt.date,
                  exceptions_path: str | None, workers: int) -> GateOutcome:
-    """The phase's gate (`phasegate.gate.run_gate`): pytest over checks/PHASE."""
-    from phasegate.gate import run_gate
+    """The phase's gate (`phasegate.gate.run.run_gate`): pytest over checks/PHASE."""
+    from phasegate.gate.run import run_gate
 
     result = run_gate(phase, warehouse_url=warehouse_url, catalog_path=str(catalog_path), start=start, end=end,
                       exceptions_path=exceptions_path, workers=workers)
@@ -515,7 +515,7 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
         out("dry run: nothing written")
         return RunOutcome(opts.phase, None, "DRY-RUN", EXIT_GO, plan=plan)
 
-    from phasegate.locks import TableLocks
+    from phasegate.runner.locks import TableLocks
 
     own_log = runlog is None
     run_id = runlog.run_id if runlog is not None else (run_id or new_run_id(opts.phase))
@@ -657,7 +657,7 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
     if not upstream:
         return backfill(opts, out=out, progress=progress, confirm=confirm, processor=processor, gate_fn=gate_fn,
                         policy=policy, kind="run", run_id=run_id)
-    from phasegate.locks import TableLocks, current_holders
+    from phasegate.runner.locks import TableLocks, current_holders
 
     upstream_tables = [t.name for t in catalog.tables_of(upstream)]
     busy = current_holders(state_dir_of(catalog), upstream_tables)
@@ -729,8 +729,8 @@ def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, 
 def coverage_gate(phase: str, *, warehouse_url: str, catalog_path: str | Path, start: dt.date, end: dt.date,
                   exceptions_path: str | None = None, workers: int = 1) -> GateOutcome:
     """A coverage-only stand-in for the gate (tests, benchmarks): date and game coverage per table."""
-    from phasegate.coverage import measure_coverage
-    from phasegate.dates import format_ranges
+    from phasegate.measure.coverage import measure_coverage
+    from phasegate.model.dates import format_ranges
     from phasegate.warehouse import open_warehouse
 
     catalog = load_catalog(catalog_path)

@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.catalog import Catalog
 from phasegate.errors import CatalogError
+from phasegate.model.catalog import Catalog
 
 DEFAULT_PATH = "exceptions.toml"
 GAME_ID = re.compile(r"^\d{8}_[A-Z]{3}_[A-Z]{3}$")

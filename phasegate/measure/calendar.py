@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from phasegate.catalog import Catalog
+from phasegate.model.catalog import Catalog
 from phasegate.warehouse import Warehouse
 
 # A season's opening night is at most ~9 months before any of its dates; read this far back

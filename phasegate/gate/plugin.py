@@ -8,7 +8,7 @@ phase is the folder's name); `pytest tests/` is untouched apart from the options
   (default exceptions.toml next to the catalog), --results-json PATH (write results.json,
   docs/contracts.md, at the end of the session).
 * Test functions named `test_<family>(table, verdict)` are parametrized with every table of
-  the phase the family applies to (`phasegate.measure.table_families`), ids are the table
+  the phase the family applies to (`phasegate.measure.checks.table_families`), ids are the table
   names: `test_date_coverage[team_defense_game_summary]`. Adding a catalog table adds its
   cases; adding `checks/<phase>/sql/<table>.<check>.sql` adds a check to its family's case.
 * Each table is measured once per run (coverage: one query; every other SQL check: one more
@@ -18,7 +18,7 @@ phase is the folder's name); `pytest tests/` is untouched apart from the options
   and never a skip.
 
 This module wires pytest (options, the session's GateContext, collection, fixtures); judging a
-case is `phasegate.judges`, the results.json document is `phasegate.results`.
+case is `phasegate.gate.judges`, the results.json document is `phasegate.gate.results`.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from typing import Any
 
 import pytest
 
-from phasegate.catalog import Catalog, Table, load_catalog, parse_date
 from phasegate.errors import PhasegateError, UsageError
-from phasegate.judges import JUDGES, Verdict
-from phasegate.results import PROPERTY, build_results, write_results
+from phasegate.gate.judges import JUDGES, Verdict
+from phasegate.gate.results import PROPERTY, build_results, write_results
+from phasegate.model.catalog import Catalog, Table, load_catalog, parse_date
 
 PHASE_GROUP = "_phase"
 
@@ -57,19 +57,19 @@ class GateContext:
     """What a gate case needs, shared by every case of the session (`gate_context` fixture).
 
     Attributes:
-        catalog        phasegate.catalog.Catalog (validated pipeline.toml)
+        catalog        phasegate.model.catalog.Catalog (validated pipeline.toml)
         catalog_path   Path of the catalog file
         phase          the phase under test ("phase3"), from the checks/<phase>/ folder
         tables         list[Table]: the catalogued tables of that phase
         warehouse_url  the warehouse URL (option, env PHASEGATE_WAREHOUSE, or the default)
         start, end     datetime.date: the window
-        exceptions     phasegate.exceptions.Exceptions (documented gaps; per table: `exceptions_of(name)`)
+        exceptions     phasegate.model.exceptions.Exceptions (documented gaps; per table: `exceptions_of(name)`)
         warehouse      the Warehouse, opened read-only on first use (an error raises WarehouseError)
         run_dir        Path of the run's report folder (reports/<phase>/<run_id>/) or None
     Methods (each cached for the session, so one query per table and kind):
-        exceptions_of(table) -> phasegate.exceptions.TableExceptions
-        coverage(table) -> phasegate.coverage.Coverage (documented exceptions applied)
-        measurement(table) -> phasegate.measure.TableMeasurement (all SQL checks, one query)
+        exceptions_of(table) -> phasegate.model.exceptions.TableExceptions
+        coverage(table) -> phasegate.measure.coverage.Coverage (documented exceptions applied)
+        measurement(table) -> phasegate.measure.checks.TableMeasurement (all SQL checks, one query)
         columns(table) -> dict column -> type ({} when the table is missing)
     """
 
@@ -108,11 +108,11 @@ class GateContext:
         return value
 
     def exceptions_of(self, table: str):
-        """The table's documented exceptions (phasegate.exceptions.TableExceptions)."""
+        """The table's documented exceptions (phasegate.model.exceptions.TableExceptions)."""
         return self._cached("exceptions", table, lambda: self.exceptions.for_table(table))
 
     def coverage(self, table: str):
-        from phasegate.coverage import measure_coverage
+        from phasegate.measure.coverage import measure_coverage
 
         def compute():
             excepted = self.exceptions_of(table)
@@ -122,7 +122,7 @@ class GateContext:
         return self._cached("coverage", table, compute)
 
     def measurement(self, table: str):
-        from phasegate.measure import measure_table
+        from phasegate.measure.checks import measure_table
 
         def compute():
             missing = self.missing_columns(table)
@@ -185,7 +185,7 @@ def _settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.date, An
 
 
 def _read_settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.date, Any]:
-    from phasegate.exceptions import load_exceptions
+    from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import resolve_url
 
     catalog = _catalog(config)
@@ -225,7 +225,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     phase = gate_phase(Path(metafunc.module.__file__))
     if phase is None or "table" not in metafunc.fixturenames:
         return
-    from phasegate.measure import TABLE_FAMILIES, table_families
+    from phasegate.measure.checks import TABLE_FAMILIES, table_families
 
     catalog = _catalog(metafunc.config)
     if phase not in catalog.phases:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from phasegate.errors import PhasegateError
-from phasegate.runlog import iso, pid_alive
+from phasegate.runner.runlog import iso, pid_alive
 
 EMPTY_LOCK_GRACE_S = 10.0
 
