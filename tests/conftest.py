@@ -1,5 +1,1 @@
-import sys
-from pathlib import Path
-
-# Tests import their small builders module directly.
-sys.path.insert(0, str(Path(__file__).parent))
+"""Engine tests. Shared builders live in tests/fixtures (imported as `tests.fixtures.*`)."""

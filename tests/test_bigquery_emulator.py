@@ -12,8 +12,6 @@ import math
 
 import pyarrow.compute as pc
 import pytest
-from bigquery_emulator import Emulator
-from builders import repo_catalog
 
 from phasegate.errors import WarehouseError
 from phasegate.expectations.suites import discover
@@ -23,6 +21,8 @@ from phasegate.runner.processors import run_processor
 from phasegate.warehouse import open_warehouse
 from phasegate.warehouse.bigquery import BigQueryWarehouse
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import repo_catalog
+from tests.fixtures.emulator import Emulator
 
 RAW_START, RAW_END = dt.date(2023, 10, 24), dt.date(2023, 11, 21)   # opening night 2023-10-24
 WINDOW = (dt.date(2023, 10, 24), dt.date(2023, 11, 21))

@@ -287,10 +287,9 @@ def test_bounded_parallelism_for_the_runner():
 def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(monkeypatch, tmp_path):
     # The gate's SQL (2 queries per phase-3 table) is dry-run before pytest starts; over the
     # per-run cap the gate is refused (exit 2) and no job is billed, no report written.
-    from builders import ROOT
-
     import phasegate.warehouse as warehouse_module
     from phasegate.gate.run import estimate_gate, run_gate
+    from tests.fixtures.builders import ROOT
 
     opened = []
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from builders import d, load_schedule, repo_catalog, schedule_row
 
 from phasegate.measure.calendar import load_calendar
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import d, load_schedule, repo_catalog, schedule_row
 
 
 @pytest.fixture()

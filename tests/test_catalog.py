@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import ROOT, repo_catalog
 
 from phasegate.errors import CatalogError
 from phasegate.model.catalog import load_catalog
+from tests.fixtures.builders import ROOT, repo_catalog
 
 PHASE3 = {"player_game_summary", "team_offense_game_summary", "team_defense_game_summary",
           "upcoming_player_game_context", "upcoming_team_game_context"}

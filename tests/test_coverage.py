@@ -6,11 +6,11 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from builders import d, load_rows, load_schedule, repo_catalog, schedule_row
 
 from phasegate.measure.coverage import measure_coverage
 from phasegate.model.dates import fold_ranges, format_ranges
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import d, load_rows, load_schedule, repo_catalog, schedule_row
 
 
 def team_rows(date: str, *teams: str) -> list[dict]:

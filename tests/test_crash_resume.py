@@ -15,9 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from test_plan import delete, make_world
-
 from phasegate.runner.runlog import recent_runs
+from tests.fixtures.worlds import delete, make_world
 
 # About 0.1-0.3 s of work inside every chunk's transaction.
 SLOW = "(SELECT SUM(x) AS s FROM UNNEST(GENERATE_ARRAY(1, 1500000)) AS x)"

@@ -6,7 +6,6 @@ import datetime as dt
 import itertools
 
 import pytest
-from builders import repo_catalog
 
 from phasegate.demo.scenarios import (
     build_scenario,
@@ -17,6 +16,7 @@ from phasegate.demo.scenarios import (
 from phasegate.measure.calendar import Calendar, GameDate
 from phasegate.measure.coverage import measure_coverage
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import repo_catalog
 
 # The handoff of 2026-01-05: covered / expected non-bootstrap game dates per phase-3 table.
 HANDOFF_COVERAGE = {

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from builders import ROOT, repo_catalog
 
 from phasegate.model.exceptions import ExceptionsError, load_exceptions
+from tests.fixtures.builders import ROOT, repo_catalog
 
 TODAY = dt.date(2025, 1, 1)
 GOOD = """

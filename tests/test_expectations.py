@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from builders import ROOT, load_rows, repo_catalog
 
 from phasegate.expectations.suites import (
     NBA_TEAMS,
@@ -29,6 +28,7 @@ from phasegate.expectations.suites import (
     scaffold_suite,
 )
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import ROOT, load_rows, repo_catalog
 
 START, END = dt.date(2023, 1, 10), dt.date(2023, 1, 11)
 GAME_ID = r"^\d{8}_[A-Z]{3}_[A-Z]{3}$"

@@ -8,47 +8,20 @@ and judges the family directly through the plugin's GateContext (no pytest subpr
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
 
-import pyarrow.compute as pc
 import pytest
-from builders import repo_catalog
 
 from phasegate.errors import WarehouseError
 from phasegate.gate.judges import JUDGES
 from phasegate.gate.plugin import GateContext
 from phasegate.model.exceptions import load_exceptions
 from phasegate.warehouse.duckdb import DuckDBWarehouse
-
-START, END = dt.date(2023, 10, 24), dt.date(2023, 12, 8)
-RAW_FROM, RAW_TO = dt.date(2023, 9, 1), dt.date(2023, 12, 31)
-
-
-def build_world(path: Path) -> Path:
-    """A small, consistent phase-2/3/4 warehouse built by the real processors."""
-    if path.exists():
-        return path
-    from phasegate.demo.raw import generate_raw
-    from phasegate.demo.scenarios import rebuild_phase
-
-    catalog = repo_catalog()
-    tmp = path.with_suffix(".building")
-    tmp.unlink(missing_ok=True)
-    wh = DuckDBWarehouse(tmp)
-    try:
-        for name, data in generate_raw(7).items():
-            dates = data.column("game_date")
-            keep = pc.and_(pc.greater_equal(dates, RAW_FROM), pc.less_equal(dates, RAW_TO))
-            table = catalog.table(name)
-            wh.load_table(table.dataset, table.name, data.filter(keep), replace=True)
-        rebuild_phase(wh, catalog, "phase3", START, END)
-        rebuild_phase(wh, catalog, "phase4", START, END)
-    finally:
-        wh.close()
-    tmp.rename(path)
-    return path
+from tests.fixtures.builders import repo_catalog
+from tests.fixtures.worlds import GATE_END as END
+from tests.fixtures.worlds import GATE_START as START
+from tests.fixtures.worlds import build_world
 
 
 @pytest.fixture(scope="session")
@@ -369,8 +342,6 @@ def test_warehouse_error_is_raised_never_a_pass(broken):
 
 def test_checks_query_without_its_fingerprint_row_is_an_error():
     # the fingerprint (rows, max processed_at) is what a sign-off compares: never default it to 0 rows
-    from builders import repo_catalog
-
     from phasegate.measure.checks import measure_table, table_checks
 
     catalog = repo_catalog()

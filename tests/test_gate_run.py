@@ -7,13 +7,15 @@ import shutil
 import subprocess
 
 import pytest
-from builders import ROOT
-from test_gate_checks import END, START, build_world
 
 from phasegate.errors import UsageError
 from phasegate.gate.run import run_gate
 from phasegate.model.exceptions import ExceptionsError
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import ROOT
+from tests.fixtures.worlds import GATE_END as END
+from tests.fixtures.worlds import GATE_START as START
+from tests.fixtures.worlds import build_world
 
 
 @pytest.fixture(scope="module")

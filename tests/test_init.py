@@ -5,10 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from builders import ROOT, repo_catalog
-
 from phasegate.runner.init import init_warehouse
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import ROOT, repo_catalog
 
 
 def test_init_creates_datasets_only_for_raw_and_is_idempotent(tmp_path):

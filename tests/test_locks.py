@@ -76,10 +76,10 @@ def test_release_leaves_a_lock_taken_by_someone_else_alone(tmp_path):
 
 
 def test_cli_refuses_while_another_run_holds_the_table(tmp_path):
-    from test_plan import make_world
     from typer.testing import CliRunner
 
     from phasegate.cli import app
+    from tests.fixtures.worlds import make_world
 
     world = make_world(tmp_path, fill=())
     with TableLocks(world.root / ".phasegate", "phase3-holder", "phasegate backfill phase3").acquire(

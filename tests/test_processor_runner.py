@@ -7,28 +7,26 @@ import sys
 from pathlib import Path
 
 import pytest
-from builders import ROOT, d, repo_catalog
-from test_processors_phase3 import END, START, raw_fixture
 
 from phasegate.errors import PhasegateError, UsageError, WarehouseError
 from phasegate.measure.calendar import expected_games_cte
+from phasegate.measure.compose import CALENDAR_CTES, shared_names, with_calendar
 from phasegate.model.catalog import load_catalog
 from phasegate.runner.processors import (
-    CALENDAR_CTES,
-    SHARED_DIR,
     ProcessorFailed,
     command_for,
     processor_params,
     processor_sql,
     run_processor,
-    shared_names,
-    with_calendar,
 )
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from phasegate.warehouse.translate import parse_bigquery, referenced_tables, to_duckdb
+from tests.fixtures.builders import ROOT, d, repo_catalog
+from tests.fixtures.raw_rows import END, START, raw_fixture
 
 PROCESSED = [t for t in repo_catalog().tables.values() if t.processor is not None]
 SQL_PROCESSED = [t for t in PROCESSED if not t.is_command_processor]
+SHARED_DIR = Path("backfill") / "shared"
 SHARED_FILES = sorted((ROOT / SHARED_DIR).glob("*.sql"))
 
 

@@ -3,74 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from builders import d, repo_catalog
-from processor_fixtures import load_raw_fixture, player_row, team_box_row, ts
 
 from phasegate.runner.processors import run_processor
 from phasegate.warehouse.duckdb import DuckDBWarehouse
-
-START, END = d("2023-10-01"), d("2023-11-30")
-PHASE3_ORDER = ["team_offense_game_summary", "team_defense_game_summary", "player_game_summary",
-                "upcoming_player_game_context", "upcoming_team_game_context"]
-
-
-def prop(book: str, at: str, line: float) -> dict:
-    return {"game_id": "0022300003", "game_date": d("2023-11-01"), "player_lookup": "starone", "bookmaker": book,
-            "points_line": line, "over_price_american": -110, "under_price_american": -110,
-            "snapshot_timestamp": ts(at), "processed_at": ts(at)}
-
-
-def line(book: str, at: str, market: str, outcome: str, point: float) -> dict:
-    return {"game_id": "oddsevent6", "game_date": d("2023-11-06"), "home_team_abbr": "MIA", "away_team_abbr": "DEN",
-            "bookmaker_key": book, "market_key": market, "outcome_name": outcome, "outcome_point": point,
-            "outcome_price": -110, "snapshot_timestamp": ts(at), "processed_at": ts(at)}
-
-
-def game_lines() -> list[dict]:
-    rows = []
-    for book, at, den, total in [("draftkings", "2023-11-06T12:00:00", -3.5, 227.5),
-                                 ("draftkings", "2023-11-06T20:00:00", -4.5, 228.5),
-                                 ("fanduel", "2023-11-06T20:00:00", -5.0, 229.5),
-                                 ("betmgm", "2023-11-06T20:00:00", -4.0, 227.0)]:
-        rows += [line(book, at, "spreads", "DEN", den), line(book, at, "spreads", "MIA", -den),
-                 line(book, at, "totals", "Over", total), line(book, at, "totals", "Under", total)]
-    return rows
-
-
-def raw_fixture(wh: DuckDBWarehouse) -> None:
-    gamebook = [
-        player_row("0022300001", "DEN", "benchguy", minutes="05:00"),
-        player_row("0022300002", "DEN", "starone", pts=10, minutes="20:00"),
-        player_row("0022300003", "DEN", "starone", pts=30, fgm=11, fga=20, tpm=2, tpa=5, ftm=6, fta=8, tov=3,
-                   minutes="36:00", steals=2, blocks=1, dreb=6),
-        # A DNP row whose team_abbr the source left NULL: the team comes from his other games.
-        player_row("0022300003", None, "benchguy", status="dnp", dnp_reason="Coach's Decision"),
-        player_row("0022300003", "LAL", "lalguy", pts=12),
-        player_row("0022300004", "DEN", "starone", status="dnp", dnp_reason="Rest"),
-        player_row("0022300004", "DEN", "parttimer", pts=4, minutes="12:30"),
-        player_row("0022300005", "DEN", "starone", pts=20, minutes="30:00"),
-        player_row("0022300006", "DEN", "starone", pts=40, minutes="38:00"),
-    ]
-    team_box = [
-        # The source id is HOME_AWAY; phase 3 must still write 20231101_LAL_DEN.
-        team_box_row("0022300003", "DEN", is_home=True, source_id="20231101_DEN_LAL", fga=90, fta=25, tov=15,
-                     oreb=10, pts=110, minutes="265:00"),
-        team_box_row("0022300003", "LAL", is_home=False, source_id="20231101_DEN_LAL", fga=88, fta=20, tov=12,
-                     oreb=8, pts=100, minutes="265:00"),
-        # A later in-progress placeholder (0 points, 0 FGA) must never replace the final row.
-        {**team_box_row("0022300003", "DEN", is_home=True, source_id="20231101_DEN_LAL", fga=0, fta=0, tov=0,
-                        oreb=0, pts=0, processed_at="2023-11-02T10:00:00")},
-    ]
-    shot_zones = [{"game_id": "20231101_LAL_DEN", "game_date": d("2023-11-01"), "player_lookup": player,
-                   "team_abbr": team, "paint_attempts": paint, "paint_makes": 3, "mid_range_attempts": 4,
-                   "mid_range_makes": 2, "three_attempts": 5, "three_makes": 2, "assisted_fg_makes": 6,
-                   "unassisted_fg_makes": 5, "processed_at": ts("2023-11-02T01:00:00")}
-                  for player, team, paint in [("starone", "DEN", 11), ("lalguy", "LAL", 6)]]
-    props = [prop("draftkings", "2023-11-01T08:00:00", 27.5), prop("draftkings", "2023-11-01T18:00:00", 28.5),
-             prop("fanduel", "2023-11-01T09:00:00", 26.5), prop("fanduel", "2023-11-01T17:00:00", 29.5),
-             prop("betmgm", "2023-11-01T18:30:00", 28.0)]
-    load_raw_fixture(wh, gamebook=gamebook, team_box=team_box, shot_zones=shot_zones, props=props,
-                     game_lines=game_lines())
+from tests.fixtures.builders import d, repo_catalog
+from tests.fixtures.raw_rows import END, PHASE3_ORDER, START, raw_fixture
 
 
 @pytest.fixture(scope="module")

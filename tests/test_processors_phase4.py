@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from builders import d, load_rows, load_schedule, repo_catalog, schedule_row
 
 from phasegate.runner.processors import run_processor
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import d, load_rows, load_schedule, repo_catalog, schedule_row
 
 START, END = d("2023-10-01"), d("2023-11-30")
 ANALYSIS = d("2023-11-07")

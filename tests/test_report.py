@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from builders import ROOT, repo_catalog
 
 from phasegate.report import write_report
 from phasegate.report.calendar_svg import CLASS, STATES, render_calendar
 from phasegate.report.checklist import FAMILIES, PHASE_LEVEL, build_checklist
 from phasegate.report.render import render_report
+from tests.fixtures.builders import repo_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -181,8 +180,7 @@ def test_write_report_and_index_newest_first(tmp_path, catalog):
 
 
 def test_full_demo_window_page_budget(tmp_path, catalog):
-    sys.path.insert(0, str(ROOT / "bench"))
-    from bench_report import synthetic_results
+    from bench.bench_report import synthetic_results
 
     tables = [t.name for t in catalog.tables_of("phase3")] + [t.name for t in catalog.tables_of("phase4")]
     results = synthetic_results("phase3", tables, catalog.settings.default_start_date,

@@ -14,9 +14,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from builders import repo_catalog
 
 from phasegate.report import write_report
+from tests.fixtures.builders import repo_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")

@@ -6,8 +6,6 @@ import threading
 import time
 
 import pytest
-from builders import d
-from test_plan import delete, make_world
 from typer.testing import CliRunner
 
 from phasegate.errors import WarehouseError
@@ -25,6 +23,8 @@ from phasegate.runner.orchestrate import (
 )
 from phasegate.runner.processors import ProcessorResult, run_processor
 from phasegate.runner.runlog import read_events, recent_runs
+from tests.fixtures.builders import d
+from tests.fixtures.worlds import delete, make_world
 
 
 class Recorder:

@@ -9,7 +9,6 @@ import sys
 
 import pyarrow as pa
 import pytest
-from builders import ROOT, load_rows
 
 from phasegate.errors import NoGo
 from phasegate.measure.fingerprint import table_fingerprint
@@ -17,6 +16,7 @@ from phasegate.model.catalog import load_catalog
 from phasegate.report.checklist import FAMILIES, PHASE_LEVEL, applies
 from phasegate.report.signoff import read_signoffs, sign
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import ROOT, load_rows
 
 TABLE = "team_offense_game_summary"
 SCHEMA = pa.schema([("game_date", pa.date32()), ("team_abbr", pa.string()), ("game_id", pa.string()),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from builders import repo_catalog
 
 from phasegate.measure.calendar import CALENDAR_SQL, calendar_params, expected_games_cte
 from phasegate.measure.coverage import coverage_sql
 from phasegate.runner.processors import processor_sql
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from phasegate.warehouse.translate import TranslationError, referenced_tables, to_duckdb
+from tests.fixtures.builders import repo_catalog
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_corpus_query_translates_and_reads_only_catalogued_tables(name):
 
 
 def test_calendar_query_runs_on_an_empty_schedule(warehouse):
-    from builders import load_schedule
+    from tests.fixtures.builders import load_schedule
 
     load_schedule(warehouse, [])
     catalog = repo_catalog()

@@ -10,22 +10,21 @@ from rich.table import Table as RichTable
 
 from phasegate.cli import app
 from phasegate.cli.options import (
-    DEFAULT_CATALOG,
     CatalogOpt,
     EndOpt,
     JsonOpt,
     StartOpt,
     WarehouseOpt,
-    catalog_from,
-    window,
 )
+from phasegate.model.catalog import load_catalog
+from phasegate.model.window import resolve_window
 
 
 @app.command("catalog")
-def catalog_command(catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = False,
+def catalog_command(catalog: CatalogOpt = None, as_json: JsonOpt = False,
                     phase: str | None = typer.Option(None, help="Only this phase.")) -> None:
     """List every catalogued table with its phase, dataset, key and dependencies."""
-    cat = catalog_from(catalog)
+    cat = load_catalog(catalog)
     tables = cat.tables_of(phase) if phase else list(cat.tables.values())
     order = {name: i for i, name in enumerate(cat.topological_order())}
     tables.sort(key=lambda t: (t.phase, order[t.name]))
@@ -49,13 +48,13 @@ def catalog_command(catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = Fa
 
 @app.command("calendar")
 def calendar_command(start_date: StartOpt = None, end_date: EndOpt = None, warehouse: WarehouseOpt = None,
-                     catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = False) -> None:
+                     catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
     """Game dates, bootstrap dates and expected dates in a window, per season, from the schedule."""
     from phasegate.measure.calendar import load_calendar
     from phasegate.warehouse import open_warehouse
 
-    cat = catalog_from(catalog)
-    start, end = window(cat, start_date, end_date)
+    cat = load_catalog(catalog)
+    start, end = resolve_window(cat, start_date, end_date)
     wh = open_warehouse(warehouse, read_only=True)
     try:
         summary = load_calendar(wh, cat, start, end).summary()

@@ -8,14 +8,15 @@ from typing import Annotated
 import typer
 
 from phasegate.cli import app
-from phasegate.cli.options import DEFAULT_CATALOG, CatalogOpt, WarehouseOpt, catalog_from
+from phasegate.cli.options import CatalogOpt, WarehouseOpt
+from phasegate.model.catalog import load_catalog
 
 
 @app.command("demo")
 def demo_command(
     scenario: Annotated[str, typer.Option(help="raw | clean | incident (the handoff's state).")] = "incident",
     warehouse: WarehouseOpt = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same warehouse.")] = 7,
     extra_seasons: Annotated[int, typer.Option(help="Whole seasons added before 2021-22 (benchmarks).")] = 0,
     games_scale: Annotated[float, typer.Option(help="Multiply games per date (benchmarks).")] = 1.0,
@@ -29,7 +30,7 @@ def demo_command(
         raise UsageError(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIOS)}")
     if extra_seasons < 0 or games_scale <= 0:
         raise UsageError("--extra-seasons must be >= 0 and --games-scale > 0")
-    cat = catalog_from(catalog)
+    cat = load_catalog(catalog)
     started = time.perf_counter()
     wh = open_warehouse(warehouse)
     try:

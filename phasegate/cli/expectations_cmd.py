@@ -9,13 +9,13 @@ import typer
 
 from phasegate.cli import app
 from phasegate.cli.options import (
-    DEFAULT_CATALOG,
     CatalogOpt,
     EndOpt,
     StartOpt,
     WarehouseOpt,
-    catalog_from,
 )
+from phasegate.model.catalog import load_catalog
+from phasegate.model.window import resolve_window
 
 expectations_app = typer.Typer(help="Great Expectations suites per table (expectations/PHASE/TABLE.json).",
                                no_args_is_help=True)
@@ -23,13 +23,13 @@ app.add_typer(expectations_app, name="expectations")
 
 
 @expectations_app.command("check")
-def check_command(catalog: CatalogOpt = DEFAULT_CATALOG,
+def check_command(catalog: CatalogOpt = None,
                   warehouse: Annotated[str | None, typer.Option(
                       "--warehouse", "-w", help="Also accept columns the warehouse tables have.")] = None) -> None:
     """Validate every suite file: JSON, expectation types, arguments, columns. Exit 2 on a problem."""
     from phasegate.expectations.suites import all_suite_files, check_all
 
-    cat = catalog_from(catalog)
+    cat = load_catalog(catalog)
     columns = None
     if warehouse:
         from phasegate.warehouse import open_warehouse
@@ -52,26 +52,25 @@ def check_command(catalog: CatalogOpt = DEFAULT_CATALOG,
 def scaffold_command(
     table: Annotated[str, typer.Argument(help="A catalogued table.")],
     warehouse: WarehouseOpt = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
     start_date: StartOpt = None,
     end_date: EndOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing suite file.")] = False,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead.")] = None,
 ) -> None:
     """Write a starter suite from the catalog and the table's observed profile (one SQL query)."""
-    from phasegate.cli.options import window
     from phasegate.expectations.profile import profile_table
     from phasegate.expectations.suites import scaffold_suite, suite_path, write_suite
     from phasegate.warehouse import open_warehouse
 
-    cat = catalog_from(catalog)
+    cat = load_catalog(catalog)
     entry = cat.table(table)
     path = output or suite_path(cat, entry)
     if path.exists() and not force:
         from phasegate.errors import UsageError
 
         raise UsageError(f"{path} exists; pass --force to overwrite it")
-    start, end = window(cat, start_date, end_date)
+    start, end = resolve_window(cat, start_date, end_date)
     wh = open_warehouse(warehouse, read_only=True)
     try:
         rows, profile = profile_table(wh, entry, start, end)

@@ -10,16 +10,15 @@ import typer
 
 from phasegate.cli import app
 from phasegate.cli.options import (
-    DEFAULT_CATALOG,
     CatalogOpt,
     EndOpt,
     ExceptionsOpt,
     JsonOpt,
     StartOpt,
     WarehouseOpt,
-    catalog_from,
-    window,
 )
+from phasegate.model.catalog import load_catalog
+from phasegate.model.window import resolve_window
 
 
 @app.command("gate")
@@ -28,7 +27,7 @@ def gate_command(
     warehouse: WarehouseOpt = None,
     start_date: StartOpt = None,
     end_date: EndOpt = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
     exceptions: ExceptionsOpt = None,
     workers: Annotated[int, typer.Option("--workers", "-n", help="pytest-xdist workers (1 = in one process).")] = 2,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the queries' count and estimated bytes; run nothing.")]
@@ -40,7 +39,7 @@ def gate_command(
     if dry_run:
         from phasegate.warehouse.cost import format_bytes
 
-        queries, estimated = estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog or DEFAULT_CATALOG,
+        queries, estimated = estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog,
                                            start=start_date, end=end_date)
         cost = (f"estimated bytes scanned {format_bytes(estimated)} ({estimated:,} bytes)" if estimated is not None
                 else "no byte estimate on this warehouse (DuckDB scans locally, free); every query translated")
@@ -48,7 +47,7 @@ def gate_command(
                    f"{cost}")
         return
 
-    result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog or DEFAULT_CATALOG, start=start_date,
+    result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
                       end=end_date, exceptions_path=exceptions, workers=workers)
     typer.echo(result.text)
     sys.exit(result.exit_code)
@@ -66,7 +65,7 @@ def status_command(
     warehouse: WarehouseOpt = None,
     start_date: StartOpt = None,
     end_date: EndOpt = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
     exceptions: ExceptionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -76,9 +75,9 @@ def status_command(
     from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import open_warehouse
 
-    cat = catalog_from(catalog)
+    cat = load_catalog(catalog)
     cat.phase(phase)
-    start, end = window(cat, start_date, end_date)
+    start, end = resolve_window(cat, start_date, end_date)
     exc = load_exceptions(exceptions, cat, required=exceptions is not None)
     rows = []
     wh = open_warehouse(warehouse, read_only=True)

@@ -8,17 +8,16 @@ import typer
 
 from phasegate.cli import app
 from phasegate.cli.options import (
-    DEFAULT_CATALOG,
     CatalogOpt,
     WarehouseOpt,
-    catalog_from,
 )
+from phasegate.model.catalog import load_catalog
 
 
 @app.command("init")
 def init_command(
     warehouse: WarehouseOpt = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
     phase: Annotated[str | None, typer.Option(help="Only this phase (default: every phase).")] = None,
 ) -> None:
     """Create the catalog's datasets and the processor-built tables (idempotent).
@@ -30,7 +29,7 @@ def init_command(
     from phasegate.runner.init import init_warehouse
     from phasegate.warehouse import open_warehouse
 
-    cat = catalog_from(catalog)
+    cat = load_catalog(catalog)
     wh = open_warehouse(warehouse)
     try:
         steps = init_warehouse(wh, cat, phase)

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from phasegate.cli import app
 from phasegate.cli.options import (
-    DEFAULT_CATALOG,
     CatalogOpt,
     WarehouseOpt,
-    catalog_from,
 )
-
-
-def reports_root(catalog) -> Path:
-    path = Path(catalog.settings.reports_dir)
-    return path if path.is_absolute() else Path(catalog.root) / path
+from phasegate.model.catalog import load_catalog
 
 
 @app.command("report")
 def report_command(
     run_id: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).", show_default=False)] = None,
     phase: Annotated[str | None, typer.Option(help="Latest run of this phase.")] = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
 ) -> None:
     """Re-render a gate run's report.html from its results.json (and the reports index)."""
     import time
@@ -33,8 +26,8 @@ def report_command(
     from phasegate.report.render import write_report
     from phasegate.report.store import find_run_dir, latest_run_dir
 
-    cat = catalog_from(catalog)
-    root = reports_root(cat)
+    cat = load_catalog(catalog)
+    root = cat.reports_dir
     if phase:
         cat.phase(phase)
     run_dir = find_run_dir(root, run_id) if run_id else latest_run_dir(root, phase)
@@ -50,13 +43,13 @@ def signoff_command(
     by: Annotated[str, typer.Option("--by", help="Who signs off.")],
     note: Annotated[str | None, typer.Option("--note", help="A note recorded with the sign-off.")] = None,
     warehouse: WarehouseOpt = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG,
+    catalog: CatalogOpt = None,
 ) -> None:
     """Sign the latest report of PHASE: only a GO report whose data has not changed since the run."""
     from phasegate.report.signoff import sign
 
-    cat = catalog_from(catalog)
-    record = sign(phase, by, catalog=cat, reports_root=reports_root(cat), warehouse_url=warehouse, note=note)
+    cat = load_catalog(catalog)
+    record = sign(phase, by, catalog=cat, reports_root=cat.reports_dir, warehouse_url=warehouse, note=note)
     typer.echo(f"signed off {record['run_id']} ({phase}, GO) by {record['by']} at {record['at']}; "
                f"data fingerprint {record['fingerprint']}")
     if record.get("warning"):

@@ -19,15 +19,14 @@ import typer
 
 from phasegate.cli import app
 from phasegate.cli.options import (
-    DEFAULT_CATALOG,
     CatalogOpt,
     EndOpt,
     ExceptionsOpt,
     JsonOpt,
     StartOpt,
     WarehouseOpt,
-    catalog_from,
 )
+from phasegate.model.catalog import load_catalog
 
 TableOpt = Annotated[list[str] | None, typer.Option("--table", "-t", help="Only this table (repeatable).")]
 DatesOpt = Annotated[str | None, typer.Option(
@@ -46,7 +45,7 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
              table: list[str] | None, dates: str | None, all_dates: bool, workers: int, chunk_days: int,
              dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float):
     from phasegate.errors import UsageError
-    from phasegate.model.catalog import parse_date
+    from phasegate.model.window import parse_date
     from phasegate.runner.orchestrate import Options, command_line, parse_dates
 
     if workers < 1:
@@ -56,7 +55,7 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
     if retries < 0 or backoff < 0:
         raise UsageError("--retries and --backoff must be >= 0")
     return Options(
-        phase=phase, warehouse_url=warehouse, catalog_path=catalog or DEFAULT_CATALOG,
+        phase=phase, warehouse_url=warehouse, catalog_path=catalog,
         start=parse_date(start_date, "--start-date") if start_date else None,
         end=parse_date(end_date, "--end-date") if end_date else None,
         tables=list(table) if table else None, dates=parse_dates(dates) if dates else None,
@@ -100,7 +99,7 @@ def backfill_command(
     table: TableOpt = None, start_date: StartOpt = None, end_date: EndOpt = None, dates: DatesOpt = None,
     all_dates: AllOpt = False, workers: WorkersOpt = 4, chunk_days: ChunkOpt = 30, dry_run: DryRunOpt = False,
     yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
+    catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
     backoff: BackoffOpt = 2.0,
 ) -> None:
     """Rebuild only what is missing (missing and partial dates), in dependency order, then gate.
@@ -121,7 +120,7 @@ def run_command(
     table: TableOpt = None, start_date: StartOpt = None, end_date: EndOpt = None, dates: DatesOpt = None,
     all_dates: AllOpt = False, workers: WorkersOpt = 4, chunk_days: ChunkOpt = 30, dry_run: DryRunOpt = False,
     yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
-    catalog: CatalogOpt = DEFAULT_CATALOG, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
+    catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
     backoff: BackoffOpt = 2.0,
 ) -> None:
     """Gate the upstream phase (NO-GO stops here, nothing written), backfill PHASE, gate PHASE."""
@@ -140,23 +139,22 @@ app.add_typer(runs_app, name="runs")
 @runs_app.callback()
 def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(help="Only this phase.")] = None,
                  limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
-                 catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = False) -> None:
+                 catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
     """List recent runs (newest first): status, tables, dates done/failed, rows, gate."""
     if ctx.invoked_subcommand is not None:
         return
     from rich.console import Console
     from rich.table import Table as RichTable
 
-    from phasegate.runner.orchestrate import state_dir_of
     from phasegate.runner.runlog import recent_runs
 
-    cat = catalog_from(catalog)
-    runs = recent_runs(state_dir_of(cat), phase=phase, limit=limit)
+    cat = load_catalog(catalog)
+    runs = recent_runs(cat.state_dir, phase=phase, limit=limit)
     if as_json:
         print(json.dumps(runs, indent=2, default=str))
         return
     if not runs:
-        typer.echo(f"no runs yet under {state_dir_of(cat) / 'runs'}")
+        typer.echo(f"no runs yet under {cat.state_dir / 'runs'}")
         return
     out = RichTable(title="Recent runs")
     out.add_column("run", no_wrap=True)
@@ -176,13 +174,12 @@ def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(h
 
 @runs_app.command("show")
 def runs_show(run: Annotated[str, typer.Argument(help="A run id (or a unique prefix).")],
-              catalog: CatalogOpt = DEFAULT_CATALOG, as_json: JsonOpt = False) -> None:
+              catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
     """One run: the command, the plan, every chunk attempt, the gate and the verdict."""
-    from phasegate.runner.orchestrate import state_dir_of
     from phasegate.runner.runlog import find_run, read_events, summarize
 
-    cat = catalog_from(catalog)
-    path = find_run(state_dir_of(cat), run)
+    cat = load_catalog(catalog)
+    path = find_run(cat.state_dir, run)
     events = read_events(path)
     if as_json:
         print(json.dumps(events, indent=2))

@@ -138,10 +138,9 @@ def main() -> int:
 
     # 7. where to look
     step("phasegate runs")
-    from phasegate.runner.orchestrate import state_dir_of
     from phasegate.runner.runlog import recent_runs
 
-    for r in recent_runs(state_dir_of(catalog), limit=3):
+    for r in recent_runs(catalog.state_dir, limit=3):
         planned = sum(x["planned"] for x in r["tables"].values())
         done = sum(x["done"] for x in r["tables"].values())
         say(f"  {r['run_id']:<32} {r.get('kind') or '':<8} {r['status']:<6} {done}/{planned} dates  "

@@ -26,7 +26,8 @@ from typing import Any
 import pytest
 
 from phasegate.expectations.suites import Rule, SuiteFile, discover
-from phasegate.model.catalog import Catalog, load_catalog, parse_date
+from phasegate.model.catalog import Catalog, load_catalog
+from phasegate.model.window import parse_date
 
 DATA_DOCS_ENV = "PHASEGATE_DATA_DOCS_DIR"
 FAMILY = "expectation"

@@ -79,12 +79,8 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def suites_dir(catalog: Catalog, phase: str) -> Path:
-    return catalog.root / SUITES_DIRNAME / phase
-
-
 def suite_path(catalog: Catalog, table: Table) -> Path:
-    return suites_dir(catalog, table.phase) / f"{table.name}.json"
+    return catalog.expectations_dir(table.phase) / f"{table.name}.json"
 
 
 def rule_columns(kwargs: Mapping[str, Any]) -> tuple[str, ...]:
@@ -203,7 +199,7 @@ def load_suite_file(path: Path, phase: str, catalog: Catalog | None = None) -> S
 def discover(catalog: Catalog, phase: str) -> list[SuiteFile]:
     """Every suite file of a phase, sorted by table name (a table with no file has none)."""
     catalog.phase(phase)
-    folder = suites_dir(catalog, phase)
+    folder = catalog.expectations_dir(phase)
     if not folder.is_dir():
         return []
     return [load_suite_file(p, phase, catalog) for p in sorted(folder.glob("*.json"))]

@@ -35,7 +35,8 @@ import pytest
 from phasegate.errors import PhasegateError, UsageError
 from phasegate.gate.judges import JUDGES, Verdict
 from phasegate.gate.results import PROPERTY, build_results, write_results
-from phasegate.model.catalog import Catalog, Table, load_catalog, parse_date
+from phasegate.model.catalog import Catalog, Table, load_catalog
+from phasegate.model.window import parse_date
 
 PHASE_GROUP = "_phase"
 

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.errors import EXIT_CANNOT_VALIDATE, UsageError
-from phasegate.model.catalog import Catalog, load_catalog, parse_date
+from phasegate.model.catalog import Catalog, load_catalog
+from phasegate.model.window import parse_date
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

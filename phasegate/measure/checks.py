@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from phasegate.measure.calendar import calendar_params, expected_games_cte
@@ -84,10 +83,6 @@ class TableMeasurement:
 
 
 # -- where checks come from ----------------------------------------------------------------
-
-def sql_dir(catalog: Catalog, phase: str) -> Path:
-    return catalog.root / "checks" / phase / "sql"
-
 
 def _lit(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -255,7 +250,7 @@ WITH n AS (SELECT COUNT(*) AS total, {nulls} FROM {ref} WHERE {_window(table)})
 
 def file_checks(catalog: Catalog, table: Table) -> list[Check]:
     """Hand-written invariants: checks/<phase>/sql/<table>.<check>.sql."""
-    folder = sql_dir(catalog, table.phase)
+    folder = catalog.check_sql_dir(table.phase)
     out = []
     if not folder.is_dir():
         return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 import tomllib
 from functools import cached_property
@@ -18,8 +19,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from phasegate.errors import CatalogError
+from phasegate.identifiers import check_identifier
 
-IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #  Season types are compared with schedule values; keep them to words so they are never SQL.
 SEASON_TYPE = re.compile(r"^[A-Za-z][A-Za-z -]*$")
 
@@ -28,11 +29,6 @@ Grain = Literal["game", "team-game", "player-game", "team-date", "player-date"]
 # dates are left out of the denominator; skip: the table must write nothing on bootstrap dates.
 BootstrapPolicy = Literal["include", "exclude", "skip"]
 
-
-def check_identifier(value: str, what: str = "identifier") -> str:
-    if not isinstance(value, str) or not IDENTIFIER.match(value):
-        raise ValueError(f"{what} {value!r} is not a plain identifier [A-Za-z_][A-Za-z0-9_]*")
-    return value
 
 
 class _Strict(BaseModel):
@@ -47,8 +43,12 @@ class Settings(_Strict):
     default_start_date: dt.date
     default_end_date: dt.date
     coverage_threshold: float = Field(0.95, ge=0.0, le=1.0)
+    # Folders, relative to the catalog's own folder unless absolute (see Catalog.*_dir).
     state_dir: str = ".phasegate"
     reports_dir: str = "reports"
+    checks_dir: str = "checks"
+    expectations_dir: str = "expectations"
+    backfill_dir: str = "backfill"
 
     @field_validator("season_types")
     @classmethod
@@ -82,6 +82,13 @@ class Phase(_Strict):
     @classmethod
     def _ident(cls, value: str | None) -> str | None:
         return None if value is None else check_identifier(value, "phase name")
+
+    @field_validator("datasets")
+    @classmethod
+    def _datasets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for dataset in value:
+            check_identifier(dataset, "dataset")
+        return value
 
 
 class Table(_Strict):
@@ -252,6 +259,42 @@ class Catalog(BaseModel):
                     frontier.append(t.name)
         return out
 
+    # -- where things live: every path of the project is resolved here, relative to the
+    # -- catalog's folder (the project that owns the catalog), never to the caller's folder.
+
+    def _under_root(self, value: str) -> Path:
+        path = Path(value)
+        return path if path.is_absolute() else self.root / path
+
+    @property
+    def state_dir(self) -> Path:
+        """Local state: run logs, locks."""
+        return self._under_root(self.settings.state_dir)
+
+    @property
+    def reports_dir(self) -> Path:
+        return self._under_root(self.settings.reports_dir)
+
+    def checks_dir(self, phase: str) -> Path:
+        """checks/<phase>: the gate's pytest modules of a phase."""
+        return self._under_root(self.settings.checks_dir) / phase
+
+    def check_sql_dir(self, phase: str) -> Path:
+        """checks/<phase>/sql: table-specific invariants, `<table>.<check>.sql`."""
+        return self.checks_dir(phase) / "sql"
+
+    def check_shared_dir(self) -> Path:
+        """checks/shared: CTEs that several check files name in their `-- shared:` line."""
+        return self._under_root(self.settings.checks_dir) / "shared"
+
+    def expectations_dir(self, phase: str) -> Path:
+        """expectations/<phase>: Great Expectations suites, `<table>.json`."""
+        return self._under_root(self.settings.expectations_dir) / phase
+
+    def processor_shared_dir(self) -> Path:
+        """backfill/shared: CTEs that several processors name in their `-- shared:` line."""
+        return self._under_root(self.settings.backfill_dir) / "shared"
+
     def processor_path(self, table: Table) -> Path | None:
         if table.processor is None or table.is_command_processor:
             return None
@@ -269,15 +312,63 @@ def _format_validation_error(path: Path, where: str, err: ValidationError) -> st
     return f"{path}: {where}: field {field!r}: {msg}"
 
 
-def load_catalog(path: str | Path = "pipeline.toml") -> Catalog:
-    """Load and validate the catalog; any problem raises CatalogError with one clear line."""
-    path = Path(path)
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+
+def shown_path(path: Path) -> str:
+    """A path as a one-line message can show it (a 5000-character path is cut, not printed)."""
+    text = str(path)
+    return text if len(text) <= 200 else text[:90] + "..." + text[-90:]
+
+
+def read_text_file(path: Path, what: str, error: type[Exception]) -> str:
+    """A configuration file's text; anything that is not a readable UTF-8 file is `error` (one line)."""
     try:
-        raw = tomllib.loads(path.read_text())
+        if path.is_dir():
+            raise error(f"{shown_path(path)}: the {what} is a folder, not a file")
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise error(f"{shown_path(path)}: the {what} is larger than {MAX_CONFIG_BYTES // 1024 // 1024} MiB")
+        return path.read_bytes().decode("utf-8")
     except FileNotFoundError:
-        raise CatalogError(f"{path}: catalog file not found") from None
+        raise error(f"{shown_path(path)}: {what} file not found") from None
+    except UnicodeDecodeError:
+        raise error(f"{shown_path(path)}: the {what} is not a UTF-8 text file") from None
+    except OSError as exc:
+        raise error(f"{shown_path(path)}: cannot read the {what}: {exc.strerror or exc}") from None
+
+
+DEFAULT_CATALOG = "pipeline.toml"
+CATALOG_ENV = "PHASEGATE_CATALOG"
+
+
+def catalog_path(given: str | Path | None = None) -> Path:
+    """The catalog a command means: the one given, else $PHASEGATE_CATALOG, else ./pipeline.toml.
+
+    An empty value is a usage error, never "the default": a mistyped variable must not
+    silently validate another project.
+    """
+    from phasegate.errors import UsageError
+
+    if given is not None:
+        if not str(given).strip():
+            raise UsageError("--catalog is empty (give the path of a pipeline.toml)")
+        return Path(given)
+    env = os.environ.get(CATALOG_ENV)
+    if env is not None:
+        if not env.strip():
+            raise UsageError(f"{CATALOG_ENV} is set but empty (unset it or give the path of a pipeline.toml)")
+        return Path(env)
+    return Path(DEFAULT_CATALOG)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Load and validate the catalog; any problem raises CatalogError with one clear line."""
+    path = catalog_path(path)
+    text = read_text_file(path, "catalog", CatalogError)
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogError(f"{path}: not valid TOML: {exc}") from None
+        raise CatalogError(f"{shown_path(path)}: not valid TOML: {exc}") from None
 
     unknown = set(raw) - {"settings", "phases", "tables"}
     if unknown:
@@ -320,12 +411,22 @@ def load_catalog(path: str | Path = "pipeline.toml") -> Catalog:
     _check_references(path, settings, phases, tables)
     root = path.resolve().parent
     for table in tables.values():
-        if isinstance(table.processor, str) and not (root / table.processor).is_file():
-            raise CatalogError(
-                f"{path}: table {table.name!r}: field 'processor': file {table.processor} does not exist")
+        _check_processor(path, root, table)
 
     return Catalog(path=path, root=root, settings=settings, phases=phases, tables=tables,
-                   fingerprint=hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+                   fingerprint=hashlib.sha256(text.encode()).hexdigest()[:12])
+
+
+def _check_processor(path: Path, root: Path, table: Table) -> None:
+    """A SQL processor is a .sql file inside the project folder (never a path that escapes it)."""
+    where = f"{path}: table {table.name!r}: field 'processor'"
+    if isinstance(table.processor, str):
+        # lexically inside the project (a symlinked folder is fine; `..` and absolute paths are not)
+        target = Path(os.path.normpath(root / table.processor))
+        if not target.is_relative_to(root):
+            raise CatalogError(f"{where}: {table.processor} is outside the project folder {root}")
+        if target.suffix != ".sql" or not target.is_file():
+            raise CatalogError(f"{where}: file {table.processor} does not exist (expected a .sql file)")
 
 
 def _check_references(path: Path, settings: Settings, phases: dict[str, Phase], tables: dict[str, Table]) -> None:
@@ -333,6 +434,11 @@ def _check_references(path: Path, settings: Settings, phases: dict[str, Phase], 
         if phase.upstream_phase and phase.upstream_phase not in phases:
             raise CatalogError(
                 f"{path}: phase {phase.name!r}: field 'upstream_phase': unknown phase {phase.upstream_phase!r}")
+    try:
+        TopologicalSorter({p.name: {p.upstream_phase} if p.upstream_phase else set()
+                           for p in phases.values()}).prepare()
+    except CycleError as exc:
+        raise CatalogError(f"{path}: cycle between phases: {' -> '.join(exc.args[1])}") from None
     for table in tables.values():
         where = f"{path}: table {table.name!r}"
         if table.phase not in phases:
@@ -354,14 +460,3 @@ def _check_references(path: Path, settings: Settings, phases: dict[str, Phase], 
         cycle = " -> ".join(exc.args[1])
         raise CatalogError(f"{path}: dependency cycle between tables: {cycle}") from None
 
-
-def parse_date(value: str | dt.date, what: str = "date") -> dt.date:
-    """Parse an ISO date given by a person; a bad one is a UsageError, never a traceback."""
-    from phasegate.errors import UsageError
-
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise UsageError(f"{what} {value!r} is not a date (expected YYYY-MM-DD)") from None

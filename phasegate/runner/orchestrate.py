@@ -477,11 +477,6 @@ def _window(catalog: Catalog, opts: Options) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def state_dir_of(catalog: Catalog) -> Path:
-    path = Path(catalog.settings.state_dir)
-    return path if path.is_absolute() else catalog.root / path
-
-
 def _gate_text(g: GateOutcome) -> str:
     return (g.text or f"{g.phase}: {g.verdict}").rstrip()
 
@@ -501,7 +496,7 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
         raise Refused(f"refusing to {kind} {opts.phase} without confirmation: no terminal to ask on; "
                       "pass --yes to run unattended, or --dry-run to see the plan")
     exclusions = load_exclusions(catalog, opts.exceptions_path)
-    state_dir = state_dir_of(catalog)
+    state_dir = catalog.state_dir
     gate_fn = gate_fn or default_gate
 
     if opts.dry_run:
@@ -660,14 +655,14 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
     from phasegate.runner.locks import TableLocks, current_holders
 
     upstream_tables = [t.name for t in catalog.tables_of(upstream)]
-    busy = current_holders(state_dir_of(catalog), upstream_tables)
+    busy = current_holders(catalog.state_dir, upstream_tables)
     if busy:
         table, holder = next(iter(busy.items()))
         raise Refused(f"{upstream} is being written right now ({table} is locked by {holder.describe()}); "
                       f"run {opts.phase} after it finishes")
     # Hold the upstream tables from the pre-flight gate to the end: no backfill may rewrite what
     # this run has just found GO and is reading.
-    held = TableLocks(state_dir_of(catalog), run_id, opts.command)
+    held = TableLocks(catalog.state_dir, run_id, opts.command)
     if not opts.dry_run:
         held.acquire(upstream_tables)
     with held:
@@ -688,7 +683,7 @@ def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     from phasegate.warehouse import open_warehouse
 
     upstream = up_gate.phase
-    state_dir = state_dir_of(catalog)
+    state_dir = catalog.state_dir
     lines = [f"{opts.phase} NOT started: the upstream phase {upstream} is {up_gate.verdict}; nothing was written."]
     fix_plan = None
     if up_gate.verdict == "NO-GO":

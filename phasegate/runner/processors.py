@@ -49,17 +49,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import re
 import signal
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from phasegate.errors import PhasegateError, UsageError
-from phasegate.measure.calendar import calendar_params, expected_games_cte, load_calendar
+from phasegate.measure.calendar import calendar_params, load_calendar
+from phasegate.measure.compose import with_calendar, with_shared
 from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse, absolute_url
 
@@ -80,94 +79,10 @@ class ProcessorResult:
     output: str               # command output; a one-line summary for SQL processors
 
 
-# The CTEs the runner prepends (phasegate.measure.calendar.expected_games_cte); a processor must not
-# define them again.
-CALENDAR_CTES = ("schedule_latest", "season_openers", "expected_games")
-# Leading comments and blank lines of a processor file, then (optionally) its own WITH.
-_LEADING_WITH = re.compile(r"\A((?:[ \t]*(?:--[^\n]*)?\n)*)[ \t]*(WITH\b)?", re.IGNORECASE)
-_DEFINES_CALENDAR_CTE = re.compile(r"\b(" + "|".join(CALENDAR_CTES) + r")\s+AS\s*\(", re.IGNORECASE)
-# Shared CTEs: backfill/shared/NAME.sql, named by a `-- shared: a, b` line of the file's header.
-SHARED_DIR = Path("backfill") / "shared"
-_SHARED_LINE = re.compile(r"^[ \t]*--[ \t]*shared:(.*)$", re.IGNORECASE | re.MULTILINE)
-_CTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-
-
 def processor_params(catalog: Catalog, start: dt.date, end: dt.date) -> dict[str, Any]:
     """The named parameters every SQL processor may use: those of the calendar CTEs
     (@start_date, @end_date, @schedule_start, @season_types, @bootstrap_days)."""
     return dict(calendar_params(catalog, start, end))
-
-
-def with_calendar(catalog: Catalog, sql: str, *, source: str = "processor") -> str:
-    """`sql` (one SELECT, optionally starting with its own WITH) with the calendar CTEs in front.
-
-    A leading WITH is merged (`WITH <calendar ctes>, <own ctes> SELECT ...`); any other SELECT
-    is preceded by `WITH <calendar ctes>`. The file's leading comments stay on top.
-    """
-    defined = _DEFINES_CALENDAR_CTE.search(sql)
-    if defined:
-        raise UsageError(f"{source}: defines CTE {defined.group(1)!r}, which the runner provides "
-                         f"(phasegate.measure.calendar.expected_games_cte)")
-    match = _LEADING_WITH.match(sql)
-    assert match is not None  # the pattern matches the empty prefix
-    header, rest = match.group(1), sql[match.end():]
-    ctes = expected_games_cte(catalog).strip()
-    if match.group(2):
-        return f"{header}WITH {ctes},\n{rest.lstrip()}"
-    return f"{header}WITH {ctes}\n{rest.lstrip()}"
-
-
-def shared_names(sql: str, *, source: str = "processor") -> list[str]:
-    """The shared CTEs named by the `-- shared: a, b` line(s) of `sql`'s leading comments."""
-    match = _LEADING_WITH.match(sql)
-    assert match is not None
-    names: list[str] = []
-    for line in _SHARED_LINE.findall(match.group(1)):
-        for name in (n.strip() for n in line.split(",")):
-            if not _CTE_NAME.match(name):
-                raise UsageError(f"{source}: bad shared CTE name {name!r} in its '-- shared:' line")
-            if name in names:
-                raise UsageError(f"{source}: lists shared CTE {name!r} twice")
-            names.append(name)
-    return names
-
-
-def shared_path(catalog: Catalog, name: str) -> Path:
-    """The file of shared CTE `name`: backfill/shared/NAME.sql next to the catalog."""
-    return catalog.root / SHARED_DIR / f"{name}.sql"
-
-
-def with_shared(catalog: Catalog, sql: str, *, source: str = "processor") -> str:
-    """`sql` with the shared CTEs its header names in front of its own (`WITH a AS (...), b AS
-    (...), <own ctes> SELECT ...`), in the listed order; `sql` unchanged when it names none."""
-    names = shared_names(sql, source=source)
-    if not names:
-        return sql
-    ctes = []
-    for position, name in enumerate(names):
-        path = shared_path(catalog, name)
-        if not path.is_file():
-            raise UsageError(f"{source}: unknown shared CTE {name!r} (no {SHARED_DIR / (name + '.sql')})")
-        if re.search(rf"\b{name}\s+AS\s*\(", sql, re.IGNORECASE):
-            raise UsageError(f"{source}: defines CTE {name!r}, which it also takes from {SHARED_DIR / (name + '.sql')}")
-        text = path.read_text()
-        body_start = _LEADING_WITH.match(text)
-        assert body_start is not None
-        for needed in shared_names(text, source=str(path)):
-            if needed not in names[:position]:
-                raise UsageError(f"{source}: shared CTE {name!r} reads shared CTE {needed!r}, "
-                                 f"which must be listed before it")
-        body = text[len(body_start.group(1)):].strip().rstrip(";").rstrip()
-        if not body:
-            raise UsageError(f"{path}: empty shared CTE")
-        ctes.append(f"{name} AS (\n{body}\n)")
-    match = _LEADING_WITH.match(sql)
-    assert match is not None
-    header, rest = match.group(1), sql[match.end():].lstrip()
-    joined = ",\n".join(ctes)
-    if match.group(2):
-        return f"{header}WITH {joined},\n{rest}"
-    return f"{header}WITH {joined}\n{rest}"
 
 
 def processor_sql(catalog: Catalog, table: Table) -> str:
@@ -177,7 +92,8 @@ def processor_sql(catalog: Catalog, table: Table) -> str:
     if path is None:
         raise UsageError(f"table {table.name!r} has no SQL processor")
     source = str(path)
-    return with_calendar(catalog, with_shared(catalog, path.read_text(), source=source), source=source)
+    return with_calendar(catalog, with_shared(path.read_text(), catalog.processor_shared_dir(), source=source, root=catalog.root),
+                         source=source)
 
 
 def run_processor(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date, end: dt.date, *,

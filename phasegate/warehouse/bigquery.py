@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from phasegate.errors import UsageError, WarehouseError
-from phasegate.model.catalog import check_identifier
+from phasegate.identifiers import check_identifier
 from phasegate.warehouse import Params, Row
 
 DEFAULT_MAXIMUM_BYTES_BILLED = 50 * 10**9  # 50 GB per job

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from phasegate.errors import UsageError, WarehouseError
-from phasegate.model.catalog import check_identifier
+from phasegate.identifiers import check_identifier
 from phasegate.warehouse import Params, Row
 from phasegate.warehouse.translate import to_duckdb
 
