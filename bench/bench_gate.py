@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from phasegate.measure.checks import measure_table
+from phasegate.measure.query import measure_table
 from phasegate.measure.coverage import measure_coverage
 from phasegate.model.catalog import load_catalog
 from phasegate.warehouse import open_warehouse

@@ -99,7 +99,8 @@ def project_queries() -> dict[str, str]:
         if catalog.processor_path(table) is not None:
             # what the runner sends: the file with the calendar CTEs prepended
             corpus[f"processor:{table.name}"] = processor_sql(catalog, table)
-    from phasegate.measure.checks import table_checks, table_sql
+    from phasegate.measure.checks import table_checks
+    from phasegate.measure.query import table_sql
 
     for table in catalog.tables.values():
         # the gate's one-pass query per table embeds every generated and hand-written check

@@ -70,8 +70,7 @@ def status_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Coverage of each table of a phase now (one query per table, no pytest)."""
-    from phasegate.measure.checks import coverage_json, game_measured, missing_ranges
-    from phasegate.measure.coverage import measure_coverage
+    from phasegate.measure.coverage import coverage_json, game_measured, measure_coverage, missing_ranges
     from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import open_warehouse
 

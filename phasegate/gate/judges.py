@@ -1,9 +1,10 @@
-"""Judging a gate case: a table's cached measurement against its family's rule -> a Verdict.
+"""Judging a gate case: a table's cached measurement against its family's rule -> a Judgement.
 
-`JUDGES[family](ctx, table)` takes the session's `phasegate.gate.plugin.GateContext` (which
-measures each table once and caches it) and returns a `Verdict`: passed or not, one paragraph
-for people, and the `measured` / `threshold` / extra facts that results.json records. A
-measurement error propagates (the case ERRORs); a judge never turns an error into a pass.
+`JUDGES[family](ctx, table)` takes a `phasegate.gate.context.GateContext` (which measures each
+table once and caches it) and returns a `Judgement`: passed or not, one paragraph for people,
+and the `measured` / `threshold` / extra facts that results.json records. A measurement error
+propagates (the case ERRORs); a judge never turns an error into a pass. Judges are pure (no
+pytest): `status` and the runner judge with them too.
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import pytest
+from phasegate.model.families import FAMILIES
 
 if TYPE_CHECKING:
-    from phasegate.gate.plugin import GateContext
+    from phasegate.gate.context import GateContext
 
 
 @dataclass
-class Verdict:
+class Judgement:
     family: str
     table: str | None
     passed: bool
@@ -27,28 +28,24 @@ class Verdict:
     threshold: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def check(self) -> None:
-        if not self.passed:
-            pytest.fail(self.message, pytrace=False)
 
-
-def _judge_schema(ctx: GateContext, table: str) -> Verdict:
+def _judge_schema(ctx: GateContext, table: str) -> Judgement:
     t = ctx.catalog.table(table)
     required = t.required_columns()
     missing = ctx.missing_columns(table)
     if missing is None:
-        return Verdict("schema", table, False, f"{t.ref} does not exist in {ctx.warehouse_url}",
+        return Judgement("schema", table, False, f"{t.ref} does not exist in {ctx.warehouse_url}",
                        "table missing", f"{len(required)} required columns")
     measured = f"{len(required) - len(missing)}/{len(required)} required columns"
     if missing:
-        return Verdict("schema", table, False, f"{t.ref} lacks required column(s): {', '.join(missing)} "
+        return Judgement("schema", table, False, f"{t.ref} lacks required column(s): {', '.join(missing)} "
                        f"(key, date, team, processed_at and the catalog's columns)", measured, "all present")
-    return Verdict("schema", table, True, f"{t.ref}: all {len(required)} required columns present", measured,
+    return Judgement("schema", table, True, f"{t.ref}: all {len(required)} required columns present", measured,
                    "all present")
 
 
-def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.measure.checks import coverage_json, date_measured, missing_ranges
+def _judge_date_coverage(ctx: GateContext, table: str) -> Judgement:
+    from phasegate.measure.coverage import coverage_json, date_measured, missing_ranges
 
     cov = ctx.coverage(table)
     excepted = ctx.exceptions_of(table)
@@ -67,15 +64,15 @@ def _judge_date_coverage(ctx: GateContext, table: str) -> Verdict:
     if cov.applied_date_exceptions:
         notes.append(f"{len(cov.applied_date_exceptions)} excepted date(s) left out")
     if problems:
-        return Verdict("date_coverage", table, False, f"{table}: " + "; ".join(problems + notes), measured,
+        return Judgement("date_coverage", table, False, f"{table}: " + "; ".join(problems + notes), measured,
                        threshold, extra)
     tail = f"; {len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}" if cov.missing_dates else ""
-    return Verdict("date_coverage", table, True, f"{table}: {measured} expected dates present{tail}"
+    return Judgement("date_coverage", table, True, f"{table}: {measured} expected dates present{tail}"
                    + ("; " + "; ".join(notes) if notes else ""), measured, threshold, extra)
 
 
-def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
-    from phasegate.measure.checks import game_measured, partial_text
+def _judge_game_coverage(ctx: GateContext, table: str) -> Judgement:
+    from phasegate.measure.coverage import game_measured, partial_text
 
     cov = ctx.coverage(table)
     measured = game_measured(cov)
@@ -92,28 +89,28 @@ def _judge_game_coverage(ctx: GateContext, table: str) -> Verdict:
         problems.append(f"rows on {len(cov.rows_on_non_game_dates)} date(s) without a counted final game: "
                         f"{format_ranges(cov.rows_on_non_game_dates, limit=8)}")
     if problems:
-        return Verdict("game_coverage", table, False, f"{table}: " + "; ".join(problems), measured, threshold)
-    return Verdict("game_coverage", table, True, f"{table}: {measured} expected games present, no partial date",
+        return Judgement("game_coverage", table, False, f"{table}: " + "; ".join(problems), measured, threshold)
+    return Judgement("game_coverage", table, True, f"{table}: {measured} expected games present, no partial date",
                    measured, threshold)
 
 
-def _judge_bootstrap_rows(ctx: GateContext, table: str) -> Verdict:
+def _judge_bootstrap_rows(ctx: GateContext, table: str) -> Judgement:
     from phasegate.model.dates import format_ranges
 
     cov = ctx.coverage(table)
     bad = cov.rows_on_bootstrap_dates
     measured = f"{len(bad)} bootstrap date(s) with rows"
     if bad:
-        return Verdict("bootstrap_rows", table, False,
+        return Judgement("bootstrap_rows", table, False,
                        f"{table} must write nothing on bootstrap dates (first {ctx.catalog.settings.bootstrap_days} "
                        f"days of a season) but has rows on {len(bad)}: {format_ranges(bad, cov.game_dates, limit=8)}",
                        measured, "0")
-    return Verdict("bootstrap_rows", table, True, f"{table}: no rows on {len(cov.bootstrap_dates)} bootstrap dates",
+    return Judgement("bootstrap_rows", table, True, f"{table}: no rows on {len(cov.bootstrap_dates)} bootstrap dates",
                    measured, "0")
 
 
 def _judge_sql_family(family: str):
-    def judge(ctx: GateContext, table: str) -> Verdict:
+    def judge(ctx: GateContext, table: str) -> Judgement:
         m = ctx.measurement(table)
         results = m.of_family(family)
         failing = [r for r in results if not r.passed]
@@ -125,13 +122,13 @@ def _judge_sql_family(family: str):
         if failing:
             lines = "; ".join(f"{r.check.name} ({r.check.description}): {r.failures} failing, e.g. {r.examples}"
                               for r in failing)
-            return Verdict(family, table, False, f"{table}: {lines}", measured, threshold, extra)
-        return Verdict(family, table, True, f"{table}: " + ", ".join(f"{r.check.name} ok" for r in results),
+            return Judgement(family, table, False, f"{table}: {lines}", measured, threshold, extra)
+        return Judgement(family, table, True, f"{table}: " + ", ".join(f"{r.check.name} ok" for r in results),
                        measured, threshold, extra)
     return judge
 
 
-def _judge_uncatalogued(ctx: GateContext, table: str | None) -> Verdict:
+def _judge_uncatalogued(ctx: GateContext, table: str | None) -> Judgement:
     phase = ctx.phase
     catalog = ctx.catalog
     unknown, missing = [], []
@@ -148,18 +145,21 @@ def _judge_uncatalogued(ctx: GateContext, table: str | None) -> Verdict:
     if missing:
         problems.append(f"catalogued table(s) missing from the warehouse: {', '.join(missing)}")
     if problems:
-        return Verdict("uncatalogued_tables", None, False, f"{phase}: " + "; ".join(problems), measured, "0 and 0")
-    return Verdict("uncatalogued_tables", None, True,
+        return Judgement("uncatalogued_tables", None, False, f"{phase}: " + "; ".join(problems), measured, "0 and 0")
+    return Judgement("uncatalogued_tables", None, True,
                    f"{phase}: the datasets {', '.join(catalog.datasets_of(phase))} hold exactly the "
                    f"{len(ctx.tables)} catalogued tables", measured, "0 and 0")
 
 
-JUDGES = {
+# Judges by the kind a family names (`Family.judge`); every SQL family shares the SQL judge.
+JUDGE_KINDS = {
     "schema": _judge_schema,
     "date_coverage": _judge_date_coverage,
     "game_coverage": _judge_game_coverage,
     "bootstrap_rows": _judge_bootstrap_rows,
     "uncatalogued_tables": _judge_uncatalogued,
-    **{f: _judge_sql_family(f) for f in ("key_uniqueness", "row_counts", "null_rates", "game_id_consistency",
-                                         "cross_table", "staleness", "leakage", "feature_vector")},
+    "sql": None,  # one judge per SQL family, below
 }
+# The judge of each family judged here (expectation rules are judged by phasegate.expectations).
+JUDGES = {f.name: (_judge_sql_family(f.name) if f.judge == "sql" else JUDGE_KINDS[f.judge])
+          for f in FAMILIES if f.judge in JUDGE_KINDS}

@@ -7,8 +7,8 @@ phase is the folder's name); `pytest tests/` is untouched apart from the options
   pipeline.toml), --start-date/--end-date (default: the catalog's window), --exceptions
   (default exceptions.toml next to the catalog), --results-json PATH (write results.json,
   docs/contracts.md, at the end of the session).
-* Test functions named `test_<family>(table, verdict)` are parametrized with every table of
-  the phase the family applies to (`phasegate.measure.checks.table_families`), ids are the table
+* Test functions named `test_<family>(table, judgement)` are parametrized with every table of
+  the phase the family applies to (`phasegate.measure.checks.families_of`), ids are the table
   names: `test_date_coverage[team_defense_game_summary]`. Adding a catalog table adds its
   cases; adding `checks/<phase>/sql/<table>.<check>.sql` adds a check to its family's case.
 * Each table is measured once per run (coverage: one query; every other SQL check: one more
@@ -33,9 +33,10 @@ from typing import Any
 import pytest
 
 from phasegate.errors import PhasegateError, UsageError
-from phasegate.gate.judges import JUDGES, Verdict
+from phasegate.gate.context import GateContext
+from phasegate.gate.judges import JUDGES, Judgement
 from phasegate.gate.results import PROPERTY, build_results, write_results
-from phasegate.model.catalog import Catalog, Table, load_catalog
+from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.window import parse_date
 
 PHASE_GROUP = "_phase"
@@ -50,110 +51,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--exceptions", default=None, help="Documented exceptions (default exceptions.toml).")
     group.addoption("--results-json", default=None, help="Write the gate's results.json here.")
     group.addoption("--run-id", default=None, help="Run id recorded in results.json (set by `phasegate gate`).")
-
-
-# -- the session context -----------------------------------------------------------------------
-
-class GateContext:
-    """What a gate case needs, shared by every case of the session (`gate_context` fixture).
-
-    Attributes:
-        catalog        phasegate.model.catalog.Catalog (validated pipeline.toml)
-        catalog_path   Path of the catalog file
-        phase          the phase under test ("phase3"), from the checks/<phase>/ folder
-        tables         list[Table]: the catalogued tables of that phase
-        warehouse_url  the warehouse URL (option, env PHASEGATE_WAREHOUSE, or the default)
-        start, end     datetime.date: the window
-        exceptions     phasegate.model.exceptions.Exceptions (documented gaps; per table: `exceptions_of(name)`)
-        warehouse      the Warehouse, opened read-only on first use (an error raises WarehouseError)
-        run_dir        Path of the run's report folder (reports/<phase>/<run_id>/) or None
-    Methods (each cached for the session, so one query per table and kind):
-        exceptions_of(table) -> phasegate.model.exceptions.TableExceptions
-        coverage(table) -> phasegate.measure.coverage.Coverage (documented exceptions applied)
-        measurement(table) -> phasegate.measure.checks.TableMeasurement (all SQL checks, one query)
-        columns(table) -> dict column -> type ({} when the table is missing)
-    """
-
-    def __init__(self, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
-                 exceptions: Any) -> None:
-        self.catalog = catalog
-        self.catalog_path = catalog.path
-        self.phase = phase
-        self.tables: list[Table] = catalog.tables_of(phase) if phase else []
-        self.warehouse_url = warehouse_url
-        self.start = start
-        self.end = end
-        self.exceptions = exceptions
-        self.run_dir: Path | None = None
-        self._warehouse = None
-        self._cache: dict[tuple[str, str], Any] = {}
-
-    @property
-    def warehouse(self):
-        if self._warehouse is None:
-            from phasegate.warehouse import open_warehouse
-
-            self._warehouse = open_warehouse(self.warehouse_url, read_only=True)
-        return self._warehouse
-
-    def _cached(self, kind: str, table: str, compute):
-        key = (kind, table)
-        if key not in self._cache:
-            try:
-                self._cache[key] = ("ok", compute())
-            except Exception as exc:  # noqa: BLE001 — remembered so every case of the table errors the same way
-                self._cache[key] = ("error", exc)
-        state, value = self._cache[key]
-        if state == "error":
-            raise value
-        return value
-
-    def exceptions_of(self, table: str):
-        """The table's documented exceptions (phasegate.model.exceptions.TableExceptions)."""
-        return self._cached("exceptions", table, lambda: self.exceptions.for_table(table))
-
-    def coverage(self, table: str):
-        from phasegate.measure.coverage import measure_coverage
-
-        def compute():
-            excepted = self.exceptions_of(table)
-            return measure_coverage(self.warehouse, self.catalog, table, self.start, self.end,
-                                    excepted_dates=excepted.dates, excepted_games=excepted.games)
-
-        return self._cached("coverage", table, compute)
-
-    def measurement(self, table: str):
-        from phasegate.measure.checks import measure_table
-
-        def compute():
-            missing = self.missing_columns(table)
-            if missing is None:
-                from phasegate.errors import WarehouseError
-
-                raise WarehouseError(f"table {self.catalog.table(table).ref} does not exist in {self.warehouse_url}")
-            if missing:
-                from phasegate.errors import WarehouseError
-
-                raise WarehouseError(f"cannot measure {table}: column(s) {', '.join(missing)} missing (see test_schema)")
-            return measure_table(self.warehouse, self.catalog, table, self.start, self.end)
-
-        return self._cached("measurement", table, compute)
-
-    def columns(self, table: str) -> dict[str, str]:
-        t = self.catalog.table(table)
-        return self._cached("columns", table, lambda: self.warehouse.columns(t.dataset, t.name))
-
-    def missing_columns(self, table: str) -> list[str] | None:
-        """Required columns the table lacks; None when the table itself is missing."""
-        cols = self.columns(table)
-        if not cols:
-            return None
-        return [c for c in self.catalog.table(table).required_columns() if c not in cols]
-
-    def close(self) -> None:
-        if self._warehouse is not None:
-            self._warehouse.close()
-            self._warehouse = None
 
 
 def _catalog_path(config: pytest.Config) -> Path:
@@ -226,7 +123,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     phase = gate_phase(Path(metafunc.module.__file__))
     if phase is None or "table" not in metafunc.fixturenames:
         return
-    from phasegate.measure.checks import TABLE_FAMILIES, table_families
+    from phasegate.measure.checks import families_of
+    from phasegate.model.families import TABLE_FAMILIES
 
     catalog = _catalog(metafunc.config)
     if phase not in catalog.phases:
@@ -235,7 +133,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if family not in TABLE_FAMILIES:
         raise pytest.UsageError(f"phasegate: {metafunc.function.__name__}: no check family {family!r}")
     try:
-        names = [t.name for t in catalog.tables_of(phase) if family in table_families(catalog, t)]
+        names = [t.name for t in catalog.tables_of(phase) if family in families_of(catalog, t)]
     except PhasegateError as exc:
         raise pytest.UsageError(f"phasegate: {exc}") from None
     metafunc.parametrize("table", names, ids=names)
@@ -287,7 +185,7 @@ def _record(item: pytest.Item, **data: Any) -> None:
 
 
 @pytest.fixture()
-def verdict(request: pytest.FixtureRequest, gate_context: GateContext) -> Verdict:
+def judgement(request: pytest.FixtureRequest, gate_context: GateContext) -> Judgement:
     """Measure (cached per table) and judge this case's family; measurement errors ERROR the case."""
     family = request.function.__name__.removeprefix("test_")
     table = request.getfixturevalue("table") if "table" in request.fixturenames else None

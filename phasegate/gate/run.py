@@ -123,8 +123,9 @@ def gate_queries(catalog: Catalog, phase: str, start: dt.date, end: dt.date) -> 
     (Great Expectations' own statements are not included: GE builds them at run time.)
     """
     from phasegate.measure.calendar import calendar_params
-    from phasegate.measure.checks import table_checks, table_sql
+    from phasegate.measure.checks import table_checks
     from phasegate.measure.coverage import coverage_sql
+    from phasegate.measure.query import table_sql
 
     params = calendar_params(catalog, start, end)
     out = []

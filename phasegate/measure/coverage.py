@@ -15,9 +15,11 @@ import datetime as dt
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from phasegate.measure.calendar import calendar_params, expected_games_cte
 from phasegate.model.catalog import Catalog, Table
+from phasegate.model.dates import format_ranges
 from phasegate.warehouse import Warehouse
 
 COVERAGE_SQL = """
@@ -221,3 +223,60 @@ def measure_coverage(warehouse: Warehouse, catalog: Catalog, table_name: str, st
         excepted_dates=frozenset(excepted_dates), excepted_games=frozenset(excepted_games),
         by_date={d.date: d for d in dates},
     )
+
+
+# -- coverage as facts for people and for results.json --------------------------------------
+
+def missing_ranges(cov: Coverage, limit: int | None = None) -> str:
+    return format_ranges(cov.missing_dates, cov.game_dates, limit=limit)
+
+
+def date_measured(cov: Coverage) -> str:
+    return f"{len(cov.covered_dates)}/{len(cov.expected)} ({cov.date_ratio:.1%})"
+
+
+def game_measured(cov: Coverage) -> str:
+    return f"{cov.present_games}/{cov.expected_games} ({cov.game_ratio:.1%})"
+
+
+def partial_text(cov: Coverage, limit: int = 5) -> str:
+    items = list(cov.partial_dates.items())
+    text = "; ".join(f"{d.isoformat()} missing {', '.join(games)}" for d, games in items[:limit])
+    if len(items) > limit:
+        text += f" (+{len(items) - limit} more partial dates)"
+    return text
+
+
+def coverage_json(cov: Coverage) -> dict[str, Any]:
+    days: dict[str, str] = {}
+    excepted = set(cov.applied_date_exceptions)
+    partial = cov.partial_dates
+    for status in cov.dates:
+        if not status.is_game_date:
+            continue
+        day = status.date
+        if status.is_bootstrap and not cov.counts_bootstrap:
+            state = "bootstrap"
+        elif day in excepted:
+            state = "excepted"
+        elif not status.is_covered:
+            state = "missing"
+        elif day in partial:
+            state = "partial"
+        else:
+            state = "covered"
+        days[day.isoformat()] = state
+    return {
+        "expected_dates": len(cov.expected), "covered_dates": len(cov.covered_dates),
+        "date_ratio": round(cov.date_ratio, 4), "date_threshold": cov.date_threshold,
+        "expected_games": cov.expected_games, "present_games": cov.present_games,
+        "game_ratio": round(cov.game_ratio, 4), "game_threshold": cov.game_threshold,
+        "missing_dates": [d.isoformat() for d in cov.missing_dates],
+        "missing_ranges": missing_ranges(cov),
+        "partial_dates": {d.isoformat(): list(g) for d, g in partial.items()},
+        "bootstrap_dates": len(cov.bootstrap_dates),
+        "rows_on_bootstrap_dates": [d.isoformat() for d in cov.rows_on_bootstrap_dates],
+        "excepted_dates": [d.isoformat() for d in cov.applied_date_exceptions],
+        "excepted_games": list(cov.applied_game_exceptions),
+        "days": days,
+    }

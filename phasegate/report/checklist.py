@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from phasegate.errors import PhasegateError
+from phasegate.measure.checks import families_of
 from phasegate.model.catalog import Catalog, Table
+from phasegate.model.families import FAMILIES as REGISTRY
 
-FAMILIES = ("schema", "uncatalogued_tables", "date_coverage", "game_coverage", "key_uniqueness", "row_counts",
-            "null_rates", "game_id_consistency", "cross_table", "staleness", "leakage", "bootstrap_rows",
-            "feature_vector", "expectation")
-PHASE_LEVEL = ("uncatalogued_tables",)  # one case for the whole phase (or per dataset)
+# Columns in the registry's order; phase-scope families have one case for the whole phase.
+FAMILIES = tuple(f.name for f in REGISTRY)
+PHASE_LEVEL = tuple(f.name for f in REGISTRY if f.scope == "phase")
+LABELS = {f.name: f.label for f in REGISTRY}
 # Worst first: a cell shows the worst outcome among its cases.
 SEVERITY = {"error": 0, "failed": 1, "passed": 2, "skipped": 3}
 STATUS_OF = {"error": "error", "failed": "failed", "passed": "passed", "skipped": "n/a"}
@@ -52,54 +54,20 @@ class Checklist:
         return not self.gaps
 
 
-def _gate_families(table: Table, catalog: Catalog) -> set[str] | None:
-    """The families the gate collects for this table (phasegate.measure.checks), None if unavailable."""
-    try:
-        from phasegate.measure.checks import TABLE_FAMILIES, table_families
-    except ImportError:
-        return None
-    try:
-        return set(table_families(catalog, table)) | (set(FAMILIES) - set(TABLE_FAMILIES) - {"expectation"})
-    except Exception:  # noqa: BLE001 — a broken check file must not hide the report; fall back
-        return None
-
-
 def applies(family: str, table: Table | None, catalog: Catalog | None) -> tuple[bool, str]:
     """Does the catalog ask for this family on this table? (applies, reason when not).
 
-    The gate's own collection rule (`phasegate.measure.checks.table_families`, derived from the
-    catalog and checks/<phase>/sql) decides; the rules below are the fallback without it.
+    The gate's own collection rule decides (`phasegate.measure.checks.families_of`, from the
+    catalog, the check files and the suites). When it cannot be worked out (a broken check
+    file), the family is owed: the cell shows a GAP rather than hide a check.
     """
-    if table is None:
+    if table is None or catalog is None or family in PHASE_LEVEL:
         return True, ""
-    if family == "expectation" and catalog is not None:
-        suite = Path(catalog.root) / "expectations" / table.phase / f"{table.name}.json"
-        return (True, "") if suite.is_file() else (False, "no expectation suite")
-    if catalog is not None:
-        families = _gate_families(table, catalog)
-        if families is not None:
-            return (True, "") if family in families else (False, "the catalog asks for no such check here")
-    if family in ("date_coverage", "game_coverage") and not table.measure_coverage:
-        return False, "coverage not measured for this table"
-    if family == "key_uniqueness" and not table.key_unique:
-        return False, "key repeats by design"
-    if family == "row_counts" and table.rows_per_game is None and table.rows_per_date is None:
-        return False, "no row bounds in the catalog"
-    if family == "null_rates" and not table.max_null_rate:
-        return False, "no max_null_rate in the catalog"
-    if family == "game_id_consistency" and not table.game_id_column:
-        return False, "no game_id_column"
-    if family == "bootstrap_rows" and not table.skips_bootstrap:
-        return False, "the table may write bootstrap dates"
-    if family == "feature_vector" and not table.features:
-        return False, "no feature vector"
-    if family == "cross_table" and not table.upstream:
-        return False, "no upstream tables"
-    if family == "expectation" and catalog is not None:
-        suite = Path(catalog.root) / "expectations" / table.phase / f"{table.name}.json"
-        if not suite.is_file():
-            return False, "no expectation suite"
-    return True, ""
+    try:
+        owed = family in families_of(catalog, table)
+    except PhasegateError:
+        return True, ""
+    return (True, "") if owed else (False, "the catalog asks for no such check here")
 
 
 def _cell(cases: list[dict[str, Any]]) -> Cell:

@@ -32,8 +32,8 @@ from typing import Any
 
 from phasegate.errors import UsageError
 from phasegate.measure.calendar import Calendar, load_calendar
-from phasegate.measure.checks import measure_stale_dates
 from phasegate.measure.coverage import Coverage, measure_coverage
+from phasegate.measure.staleness import measure_stale_dates
 from phasegate.model.catalog import Catalog, Table
 from phasegate.model.dates import format_ranges
 from phasegate.warehouse import Warehouse

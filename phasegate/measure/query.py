@@ -1,0 +1,86 @@
+"""The one-pass measurement of a table: every SQL check in ONE warehouse query.
+
+`table_sql` wraps all checks of a table into one statement (one CTE per check, then a UNION
+ALL of `(check_name, failures, examples)` rows plus a fingerprint row), so the warehouse is
+asked once per table whatever the number of checks. Coverage is the other query
+(`phasegate.measure.coverage.measure_coverage`). Nothing here touches table rows in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from phasegate.errors import CatalogError, WarehouseError
+from phasegate.measure.calendar import calendar_params, expected_games_cte
+from phasegate.measure.checks import Check, table_checks
+from phasegate.measure.sql import literal, window_filter
+from phasegate.model.catalog import Catalog, Table
+from phasegate.warehouse import Warehouse
+
+EXAMPLES = 5
+FINGERPRINT = "__fingerprint__"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    failures: int
+    examples: str | None
+
+    @property
+    def passed(self) -> bool:
+        return self.failures == 0
+
+
+@dataclass(frozen=True)
+class TableMeasurement:
+    table: str
+    results: dict[str, CheckResult]
+    rows: int
+    max_processed_at: str | None
+
+    def of_family(self, family: str) -> list[CheckResult]:
+        return [r for r in self.results.values() if r.check.family == family]
+
+
+def _shared(checks: list[Check]) -> list[str]:
+    """The shared CTEs the checks read, each once (two different bodies under one name is an error)."""
+    bodies: dict[str, str] = {}
+    for check in checks:
+        for name, body in check.ctes:
+            if bodies.setdefault(name, body) != body:
+                raise CatalogError(f"shared CTE {name!r} has two different bodies among the checks of {check.table}")
+    return [f"{name} AS (\n{body}\n)" for name, body in bodies.items()]
+
+
+def table_sql(catalog: Catalog, table: Table, checks: list[Check]) -> str:
+    ctes = [expected_games_cte(catalog).strip(), *_shared(checks)]
+    selects = []
+    for i, check in enumerate(checks):
+        ctes.append(f"check_{i} AS (\n{check.sql.strip()}\n)")
+        selects.append(
+            f"SELECT {literal(check.name)} AS check_name, COUNT(*) AS failures, "
+            f"STRING_AGG(IF(rn <= {EXAMPLES}, example, NULL), ' | ' ORDER BY example) AS examples\n"
+            f"FROM (SELECT CAST(example AS STRING) AS example, ROW_NUMBER() OVER (ORDER BY CAST(example AS STRING)) AS rn "
+            f"FROM check_{i}) AS q{i}")
+    selects.append(
+        f"SELECT {literal(FINGERPRINT)} AS check_name, COUNT(*) AS failures, "
+        f"CAST(MAX({table.processed_at_column}) AS STRING) AS examples FROM {table.ref} WHERE {window_filter(table)}")
+    return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)
+
+
+def measure_table(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date, end: dt.date,
+                  checks: list[Check] | None = None) -> TableMeasurement:
+    """Run every SQL check of a table in one query; WarehouseError propagates (an ERROR, never a pass)."""
+    table = catalog.table(table_name)
+    checks = table_checks(catalog, table) if checks is None else checks
+    rows = warehouse.query(table_sql(catalog, table, checks), calendar_params(catalog, start, end),
+                           labels={"component": "gate", "table": table.name})
+    by_name = {r["check_name"]: r for r in rows}
+    missing = [name for name in [c.name for c in checks] + [FINGERPRINT] if name not in by_name]
+    if missing:
+        raise WarehouseError(f"the checks query of {table.name} returned no row for {', '.join(missing)}")
+    results = {c.name: CheckResult(c, int(by_name[c.name]["failures"]), by_name[c.name]["examples"]) for c in checks}
+    fp = by_name[FINGERPRINT]
+    return TableMeasurement(table.name, results, int(fp["failures"]), fp["examples"])
