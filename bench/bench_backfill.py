@@ -27,8 +27,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from phasegate.demo.scenarios import build_scenario
 from phasegate.model.catalog import load_catalog
-from phasegate.runner.orchestrate import RetryPolicy, execute_plan
+from phasegate.runner.execute import execute_plan
 from phasegate.runner.plan import Plan, build_plan, load_exclusions, make_chunks
+from phasegate.runner.retry import RetryPolicy
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 ROOT = Path(__file__).resolve().parents[1]

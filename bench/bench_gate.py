@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from phasegate.measure.query import measure_table
 from phasegate.measure.coverage import measure_coverage
+from phasegate.measure.query import measure_table
 from phasegate.model.catalog import load_catalog
 from phasegate.warehouse import open_warehouse
 

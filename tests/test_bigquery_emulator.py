@@ -143,12 +143,12 @@ def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path):
     assert on_bq.failing_tables == on_duck.failing_tables
     assert set(on_bq.failing_tables) == {"player_game_summary", "team_defense_game_summary",
                                          "upcoming_player_game_context"}
-    assert on_bq.results["summary"] == on_duck.results["summary"]
+    assert on_bq.results.to_json()["summary"] == on_duck.results.to_json()["summary"]
 
     def facts(gate):
         tables = {name: {**t, "fingerprint": {"rows": t["fingerprint"]["rows"]}}
-                  for name, t in gate.results["tables"].items()}
-        checks = {c["nodeid"]: (c["outcome"], c["measured"], c["threshold"]) for c in gate.results["checks"]}
+                  for name, t in gate.results.to_json()["tables"].items()}
+        checks = {c["nodeid"]: (c["outcome"], c["measured"], c["threshold"]) for c in gate.results.to_json()["checks"]}
         return tables, checks
 
     assert facts(on_bq) == facts(on_duck)
@@ -280,7 +280,7 @@ def test_expectations_match_duckdb_and_catch_a_bad_value(pair, tmp_path):
     rules = {rule.case_id: rule for suite in discover(catalog, "phase3") for rule in suite.rules}
 
     def cases(gate):
-        return {c["nodeid"].split("[", 1)[1].rstrip("]"): c for c in gate.results["checks"]
+        return {c["nodeid"].split("[", 1)[1].rstrip("]"): c for c in gate.results.to_json()["checks"]
                 if c["family"] == "expectation"}
 
     on_bq, on_duck = cases(gates["bigquery"]), cases(gates["duckdb"])

@@ -8,23 +8,14 @@ import time
 import pytest
 from typer.testing import CliRunner
 
+from phasegate.cli.options import parse_dates
 from phasegate.errors import WarehouseError
-from phasegate.runner.orchestrate import (
-    Options,
-    Refused,
-    RetryPolicy,
-    TransientError,
-    backfill,
-    coverage_gate,
-    is_transient,
-    parse_dates,
-    retry_command,
-    run_phase,
-)
+from phasegate.runner.orchestrate import NeedsConfirmation, Options, backfill, retry_command, run_phase
 from phasegate.runner.processors import ProcessorResult, run_processor
+from phasegate.runner.retry import RetryPolicy, TransientError, is_transient
 from phasegate.runner.runlog import read_events, recent_runs
 from tests.fixtures.builders import d
-from tests.fixtures.worlds import delete, make_world
+from tests.fixtures.worlds import coverage_gate, delete, make_world
 
 
 class Recorder:
@@ -166,7 +157,7 @@ def test_transient_classification():
 
 
 def test_refuses_without_yes_and_without_a_terminal(world):
-    with pytest.raises(Refused, match="--yes") as info:
+    with pytest.raises(NeedsConfirmation, match="without confirmation") as info:
         backfill(opts(world, yes=False, interactive=False), out=lambda s: None)
     assert info.value.exit_code == 2
     from phasegate.cli import app
@@ -325,8 +316,8 @@ def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world, monkey
     # Ctrl-C / SIGTERM promise "starting no new ones": a chunk waiting to retry must not retry.
     # The interrupt reaches the main thread (as Python delivers signals) while a worker is in
     # its backoff; the main thread must notice it then, not when the table has finished.
-    import phasegate.runner.orchestrate as runner_module
-    from phasegate.cli.progress import NullProgress
+    import phasegate.runner.dag as runner_module
+    from phasegate.runner.progress import NullProgress
 
     in_backoff = threading.Event()
     interrupted = threading.Event()

@@ -42,7 +42,10 @@ def main() -> None:
     try:
         app()
     except PhasegateError as exc:
-        print(f"phasegate: error: {exc}", file=sys.stderr)
+        from phasegate.runner.orchestrate import NeedsConfirmation
+
+        hint = "; pass --yes to run unattended, or --dry-run to see the plan" if isinstance(exc, NeedsConfirmation) else ""
+        print(f"phasegate: error: {exc}{hint}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("phasegate: interrupted", file=sys.stderr)

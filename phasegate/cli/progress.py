@@ -13,25 +13,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Protocol, TextIO
+from typing import TextIO
 
+from phasegate.runner.progress import NullProgress, Progress
 from phasegate.runner.runlog import iso
 
-
-class Progress(Protocol):
-    def start_table(self, table: str, total_dates: int) -> None: ...
-    def advance(self, table: str, dates: int, rows: int | None = None) -> None: ...
-    def finish_table(self, table: str, ok: bool, message: str = "") -> None: ...
-    def note(self, message: str) -> None: ...
-    def close(self) -> None: ...
-
-
-class NullProgress:
-    def start_table(self, table: str, total_dates: int) -> None: pass
-    def advance(self, table: str, dates: int, rows: int | None = None) -> None: pass
-    def finish_table(self, table: str, ok: bool, message: str = "") -> None: pass
-    def note(self, message: str) -> None: pass
-    def close(self) -> None: pass
+__all__ = ["NullProgress", "PlainProgress", "Progress", "RichProgress", "make_progress"]
 
 
 def _eta(seconds: float | None) -> str:

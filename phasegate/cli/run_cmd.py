@@ -44,9 +44,10 @@ BackoffOpt = Annotated[float, typer.Option("--backoff", help="First retry delay 
 def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str | None, end_date: str | None,
              table: list[str] | None, dates: str | None, all_dates: bool, workers: int, chunk_days: int,
              dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float):
+    from phasegate.cli.options import command_line, parse_dates
     from phasegate.errors import UsageError
     from phasegate.model.window import parse_date
-    from phasegate.runner.orchestrate import Options, command_line, parse_dates
+    from phasegate.runner.orchestrate import Options
 
     if workers < 1:
         raise UsageError("--workers must be at least 1")

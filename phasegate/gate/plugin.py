@@ -33,9 +33,10 @@ from typing import Any
 import pytest
 
 from phasegate.errors import PhasegateError, UsageError
+from phasegate.gate.collect import PROPERTY, build_results
 from phasegate.gate.context import GateContext
 from phasegate.gate.judges import JUDGES, Judgement
-from phasegate.gate.results import PROPERTY, build_results, write_results
+from phasegate.gate.results import write_results
 from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.window import parse_date
 

@@ -1,142 +1,141 @@
-"""The gate's results.json (docs/contracts.md): the cases' pytest reports -> one document, and the verdict.
+"""The gate's results, typed: one case, one run, and the verdict rule (docs/contracts.md).
 
-Written by the controller process (the xdist controller receives the workers' reports). Each
-case's facts travel as `user_properties` under the `phasegate` key (see `phasegate.gate.plugin`).
+`GateResults` is the document written as results.json (`to_json`) and read back
+(`from_json`); `GateResult` is what a gate run returns to its caller (the CLI, the runner, the
+demo). Verdict words and exit codes come from `phasegate.model.verdict`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import subprocess
-import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
+from phasegate.model.verdict import Verdict
 
-from phasegate.model.catalog import Catalog
-
-PROPERTY = "phasegate"  # the user_properties key of a case's facts
-_NODE = re.compile(r"@[^\]]*$")
+OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
-def _clean_nodeid(nodeid: str) -> str:
-    return _NODE.sub("", nodeid) if "@" in nodeid and not nodeid.endswith("]") else nodeid
+@dataclass
+class CaseResult:
+    """One gate case (a table x family, or one expectation rule) as it ended."""
+
+    nodeid: str
+    name: str
+    table: str | None
+    family: str
+    outcome: str  # passed | failed | error | skipped
+    measured: str = ""
+    threshold: str = ""
+    message: str = ""
+    duration_s: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CaseResult:
+        base = {"nodeid": "", "name": "", "table": None, "family": "?", "outcome": "error"}
+        return cls(**(base | {k: data[k] for k in cls.__dataclass_fields__ if k in data}))
 
 
-def _message(report: pytest.TestReport) -> str:
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None and getattr(crash, "message", None):
-        text = crash.message
-    else:
-        text = report.longreprtext or ""
-    return text.strip().removeprefix("Failed: ")
+@dataclass
+class Summary:
+    passed: int = 0
+    failed: int = 0
+    error: int = 0
+    skipped: int = 0
+    total: int = 0
+
+    @classmethod
+    def of(cls, cases: list[CaseResult]) -> Summary:
+        counts = {k: sum(1 for c in cases if c.outcome == k) for k in OUTCOMES}
+        return cls(**counts, total=len(cases))
 
 
-def collect_cases(reports: dict[str, list[pytest.TestReport]]) -> tuple[list[dict], dict[str, dict]]:
-    checks, tables = [], {}
-    for nodeid, reps in reports.items():
-        props: dict[str, Any] = {}
-        outcome, message, duration = "passed", "", 0.0
-        for rep in reps:
-            for key, value in rep.user_properties:
-                if key == PROPERTY:
-                    props.update(json.loads(value))
-                elif key in ("family", "table", "measured", "threshold", "message"):
-                    props[key] = value  # plain properties (e.g. the Great Expectations cases)
-            duration += rep.duration
-            if rep.when == "setup" and rep.failed:
-                outcome, message = "error", _message(rep)
-            elif rep.when == "setup" and rep.skipped:
-                outcome, message = "skipped", _message(rep)
-            elif rep.when == "call" and rep.failed:
-                outcome, message = "failed", _message(rep)
-            elif rep.when == "call" and rep.skipped:
-                outcome, message = "skipped", _message(rep)
-            elif rep.when == "teardown" and rep.failed and outcome == "passed":
-                outcome, message = "error", _message(rep)
-        if outcome == "passed":
-            message = props.get("message", "")
-        clean = _clean_nodeid(nodeid)
-        name = clean.split("::")[-1]
-        family = props.get("family") or name.split("[")[0].removeprefix("test_")
-        table = props.get("table")
-        checks.append({"nodeid": clean, "name": name, "table": table, "family": family, "outcome": outcome,
-                       "measured": props.get("measured", ""), "threshold": props.get("threshold", ""),
-                       "message": message, "duration_s": round(duration, 4)})
-        if table:
-            entry = tables.setdefault(table, {})
-            if "coverage" in props:
-                entry["coverage"] = props["coverage"]
-            if "fingerprint" in props:
-                entry["fingerprint"] = props["fingerprint"]
-            if "exceptions_applied" in props:
-                entry["exceptions_applied"] = props["exceptions_applied"]
-    checks.sort(key=lambda c: c["nodeid"])
-    return checks, tables
+@dataclass
+class GateResults:
+    """results.json: the whole record of one gate run."""
+
+    run_id: str
+    phase: str | None
+    verdict: Verdict
+    exit_code: int
+    window: dict[str, str]
+    warehouse: str
+    checks: list[CaseResult] = field(default_factory=list)
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    summary: Summary = field(default_factory=Summary)
+    exceptions_applied: list[dict[str, Any]] = field(default_factory=list)
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration_s: float | None = None
+    git_commit: str | None = None
+    catalog_fingerprint: str | None = None
+    exceptions_fingerprint: str | None = None
+    estimated_bytes: int | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = str(self.verdict)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GateResults:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        known["verdict"] = Verdict.of(data.get("verdict")) or Verdict.ERROR
+        known["checks"] = [CaseResult.from_json(c) for c in data.get("checks") or []]
+        known["summary"] = Summary(**{k: int((data.get("summary") or {}).get(k, 0))
+                                      for k in Summary.__dataclass_fields__})
+        return cls(**known)
 
 
-def verdict_of(summary: dict[str, int], pytest_exit: int | None = None) -> tuple[str, int]:
+@dataclass
+class GateResult:
+    """What a gate run returns: the verdict, where its report is, and a text for people."""
+
+    phase: str
+    verdict: Verdict
+    exit_code: int
+    run_dir: Path | None
+    failing_tables: dict[str, str] = field(default_factory=dict)  # table -> one-line reason
+    text: str = ""
+    results: GateResults | None = None
+
+    @property
+    def results_path(self) -> Path | None:
+        return None if self.run_dir is None else self.run_dir / "results.json"
+
+
+def verdict_of(summary: Summary | dict[str, int], pytest_exit: int | None = None) -> tuple[Verdict, int]:
     """GO only when cases ran and all passed; failures NO-GO; errors alone: could not validate."""
-    if summary.get("failed", 0):
-        return "NO-GO", 1
-    if summary.get("error", 0):
-        return "ERROR", 3
+    s = summary if isinstance(summary, dict) else asdict(summary)
+    if s.get("failed", 0):
+        return Verdict.NO_GO, Verdict.NO_GO.exit_code
+    if s.get("error", 0):
+        return Verdict.ERROR, Verdict.ERROR.exit_code
     if pytest_exit not in (None, 0, 5):  # 1 with no recorded failure, interrupted, internal error, usage error
-        return "ERROR", 3
-    if summary.get("total", 0) == 0 or summary.get("passed", 0) == 0:
-        return "NO-GO", 1  # "no tests collected" is never a GO
-    if summary.get("skipped", 0):
-        return "NO-GO", 1  # a skipped case proved nothing
-    return "GO", 0
+        return Verdict.ERROR, Verdict.ERROR.exit_code
+    if s.get("total", 0) == 0 or s.get("passed", 0) == 0:
+        return Verdict.NO_GO, Verdict.NO_GO.exit_code  # "no tests collected" is never a GO
+    if s.get("skipped", 0):
+        return Verdict.NO_GO, Verdict.NO_GO.exit_code  # a skipped case proved nothing
+    return Verdict.GO, Verdict.GO.exit_code
 
 
-def _git_commit(root: Path) -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=False,
-                             timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-
-def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
-                  exceptions: Any, reports: dict[str, list[pytest.TestReport]], started: float, run_id: str | None,
-                  exitstatus: int) -> dict[str, Any]:
-    """The results.json document of a gate session (docs/contracts.md)."""
-    checks, table_facts = collect_cases(reports)
-    summary = {k: sum(1 for c in checks if c["outcome"] == k) for k in ("passed", "failed", "error", "skipped")}
-    summary["total"] = len(checks)
-    verdict, code = verdict_of(summary, int(exitstatus))
-    tables = {}
-    for t in (catalog.tables_of(phase) if phase else []):
-        facts = table_facts.get(t.name, {})
-        tables[t.name] = {"phase": t.phase, "dataset": t.dataset, "date_column": t.date_column,
-                          "coverage": facts.get("coverage"), "fingerprint": facts.get("fingerprint")}
-    applied = [e for facts in table_facts.values() for e in facts.get("exceptions_applied", [])]
-    finished = time.time()
-
-    def iso(ts: float) -> str:
-        return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    return {
-        "run_id": run_id or f"{phase}-{dt.datetime.fromtimestamp(started, dt.UTC):%Y%m%dT%H%M%SZ}-pyte",
-        "phase": phase, "verdict": verdict, "exit_code": code,
-        "window": {"start": start.isoformat(), "end": end.isoformat()}, "warehouse": warehouse_url,
-        "started_at": iso(started), "finished_at": iso(finished), "duration_s": round(finished - started, 3),
-        "git_commit": _git_commit(catalog.root), "catalog_fingerprint": catalog.fingerprint,
-        "exceptions_fingerprint": exceptions.fingerprint,
-        "tables": tables, "checks": checks, "exceptions_applied": applied, "summary": summary,
-    }
-
-
-def write_results(path: str | Path, results: dict[str, Any]) -> None:
+def write_results(path: str | Path, results: GateResults | dict[str, Any]) -> None:
     """Write results.json atomically (a reader never sees half a file)."""
+    data = results.to_json() if isinstance(results, GateResults) else results
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=2, default=str))
+    tmp.write_text(json.dumps(data, indent=2, default=str))
     tmp.replace(target)
+
+
+def read_results(path: str | Path) -> GateResults:
+    return GateResults.from_json(json.loads(Path(path).read_text()))

@@ -14,35 +14,20 @@ workers open the warehouse read-only; this process never opens it. The run write
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 import subprocess
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.errors import EXIT_CANNOT_VALIDATE, UsageError
+from phasegate.errors import UsageError
+from phasegate.gate.results import GateResult, GateResults, read_results, verdict_of, write_results
 from phasegate.model.catalog import Catalog, load_catalog
+from phasegate.model.verdict import Verdict
 from phasegate.model.window import parse_date
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class GateResult:
-    phase: str
-    verdict: str  # "GO" | "NO-GO" | "ERROR"
-    exit_code: int  # 0 | 1 | 3
-    run_dir: Path
-    failing_tables: dict[str, str] = field(default_factory=dict)  # table -> one-line reason
-    text: str = ""
-    results: dict[str, Any] | None = None
-
-    @property
-    def results_path(self) -> Path:
-        return self.run_dir / "results.json"
 
 
 def new_run_id(phase: str, now: dt.datetime | None = None) -> str:
@@ -159,7 +144,6 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
              exceptions_path: str | Path | None = None, workers: int = 2,
              reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = ()) -> GateResult:
     """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2)."""
-    from phasegate.gate.results import verdict_of
     from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import absolute_url, resolve_url
 
@@ -209,26 +193,22 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
                          else f"pytest exited {proc.returncode}")
         if proc.returncode == 4:
             raise UsageError(f"the gate could not start: {last} (see {run_dir / 'pytest.log'})")
-        results: dict[str, Any] = {
-            "run_id": run_id, "phase": phase, "verdict": "ERROR", "exit_code": EXIT_CANNOT_VALIDATE,
-            "window": {"start": start_date.isoformat(), "end": end_date.isoformat()}, "warehouse": url,
-            "tables": {}, "checks": [], "exceptions_applied": [],
-            "summary": {"passed": 0, "failed": 0, "error": 0, "skipped": 0, "total": 0},
-            "error": f"pytest exited {proc.returncode} without results: {last}",
-        }
+        results = GateResults(run_id=run_id, phase=phase, verdict=Verdict.ERROR, exit_code=Verdict.ERROR.exit_code,
+                              window={"start": start_date.isoformat(), "end": end_date.isoformat()}, warehouse=url,
+                              error=f"pytest exited {proc.returncode} without results: {last}")
     else:
-        results = json.loads(results_path.read_text())
-        verdict, code = verdict_of(results["summary"], proc.returncode)
-        results.update(run_id=run_id, verdict=verdict, exit_code=code)
-    results["estimated_bytes"] = estimated_bytes
-    results_path.write_text(json.dumps(results, indent=2, default=str))
+        results = read_results(results_path)
+        results.verdict, results.exit_code = verdict_of(results.summary, proc.returncode)
+        results.run_id = run_id
+    results.estimated_bytes = estimated_bytes
+    write_results(results_path, results)
 
-    failing, text = summarize(results)
-    if results.get("error"):
-        text += f"\n  could not validate: {results['error']}"
-    elif results["verdict"] == "ERROR":
-        errors = [c for c in results["checks"] if c["outcome"] == "error"]
-        text += f"\n  could not validate: {_one_line(errors[0]['message']) if errors else 'pytest failed'}"
+    failing, text = summarize(results.to_json())
+    if results.error:
+        text += f"\n  could not validate: {results.error}"
+    elif results.verdict is Verdict.ERROR:
+        errors = [c for c in results.checks if c.outcome == "error"]
+        text += f"\n  could not validate: {_one_line(errors[0].message) if errors else 'pytest failed'}"
     text += f"\nreport: {run_dir}"
 
     # The HTML sign-off report (reports/<phase>/<run_id>/report.html) and the reports index.
@@ -236,5 +216,5 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
 
     text += "\n" + render_gate_report(run_dir, catalog=catalog)
 
-    return GateResult(phase=phase, verdict=results["verdict"], exit_code=int(results["exit_code"]), run_dir=run_dir,
+    return GateResult(phase=phase, verdict=results.verdict, exit_code=results.exit_code, run_dir=run_dir,
                       failing_tables=failing, text=text, results=results)
