@@ -216,7 +216,7 @@ def test_a_missing_column_is_a_table_error_not_a_pass(warehouses):
 
 
 def test_engine_urls():
-    from phasegate.expectations.run import engine_url
+    from phasegate.warehouse import sqlalchemy_engine_args as engine_url
 
     url, kwargs = engine_url("bigquery://nba-props-platform?location=US&maximum_bytes_billed=1000&foo=1")
     assert url == "bigquery://nba-props-platform?location=US&maximum_bytes_billed=1000" and kwargs == {}

@@ -120,8 +120,11 @@ def test_bigquery_budget_check_opens_the_warehouse_once(monkeypatch, tmp_path):
 
     opened = []
 
+    from phasegate.warehouse import Capabilities
+
     class FakeBigQuery:
-        max_run_bytes = 1_000
+        capabilities = Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
+                                    max_workers=4, max_run_bytes=1_000)
 
         def dry_run_bytes(self, sql, params):
             return 10_000

@@ -172,8 +172,12 @@ def test_rows_older_than_their_upstream_are_planned_as_stale(world):
 def test_bigquery_plans_print_estimated_bytes(world):
     delete(world, "team_other", "game_date BETWEEN DATE '2023-11-21' AND DATE '2023-11-23'")
 
+    from phasegate.warehouse import Capabilities
+
     class PretendBigQuery:
         dialect = "bigquery"
+        capabilities = Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
+                                    max_workers=4)
 
         def __init__(self, inner):
             self.inner = inner

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from phasegate.expectations.suites import Rule, SuiteFile, discover
-from phasegate.model.catalog import Catalog, load_catalog
+from phasegate.model.catalog import Catalog
 from phasegate.model.window import parse_date
 
 DATA_DOCS_ENV = "PHASEGATE_DATA_DOCS_DIR"
@@ -67,13 +67,10 @@ def _option(config: pytest.Config, name: str) -> Any:
 
 
 def catalog_of(config: pytest.Config) -> Catalog:
-    cached = getattr(config, "_phasegate_expectations_catalog", None)
-    if cached is None:
-        path = _option(config, "--catalog") or os.environ.get("PHASEGATE_CATALOG")
-        path = Path(path) if path else Path(config.rootpath) / "pipeline.toml"
-        cached = load_catalog(path)
-        config._phasegate_expectations_catalog = cached  # type: ignore[attr-defined]
-    return cached
+    """The session's catalog: the gate plugin's own when it is loaded (one resolution for both)."""
+    from phasegate.gate.plugin import _catalog
+
+    return _catalog(config)
 
 
 def parametrize_expectations(metafunc: pytest.Metafunc, phase: str) -> None:

@@ -5,131 +5,31 @@ table to the gate's window with a literal `BETWEEN` on the table's own date colu
 (`game_date BETWEEN DATE '2021-10-19' AND DATE '2026-01-03'`), so BigQuery prunes partitions;
 it selects only the columns the suite refers to, so BigQuery bills only those.
 
-Warehouse URLs map to SQLAlchemy engine URLs here (`engine_url`):
-    duckdb:///rel.duckdb, duckdb:////abs.duckdb  -> duckdb:////ABS/PATH   (opened read-only)
-    bigquery://PROJECT?location=US&maximum_bytes_billed=N -> sqlalchemy-bigquery, same options
-        (Application Default Credentials, found by the dialect; the adapter's 50 GB per-job cap
-        when the URL sets none, no cap with maximum_bytes_billed=0)
-    bigquery://PROJECT?api_endpoint=http://127.0.0.1:PORT    -> sqlalchemy-bigquery on the
-        adapter's own client (AnonymousCredentials, that endpoint), as `user_supplied_client`
+GE reaches the warehouse through a SQLAlchemy engine the warehouse package describes
+(`phasegate.warehouse.sqlalchemy_engine_args`): this module knows no warehouse client.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import threading
 import time
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from phasegate.errors import UsageError, WarehouseError
+from phasegate.errors import UsageError
 from phasegate.expectations.suites import Rule, SuiteFile
 from phasegate.model.catalog import Table
-from phasegate.warehouse import resolve_url
-from phasegate.warehouse.bigquery import DEFAULT_MAXIMUM_BYTES_BILLED
+from phasegate.warehouse import prepare_sqlalchemy_engine, resolve_url, sqlalchemy_engine_args
 
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 5}
 DATASOURCE = "phasegate_warehouse"
-# sqlalchemy-bigquery understands these URL options; the rest of our URL options are ours.
-_BIGQUERY_URL_OPTIONS = ("location", "maximum_bytes_billed", "credentials_path", "priority",
-                         "use_query_cache", "dataset_id", "arraysize", "list_tables_page_size")
 
 
 # -- URLs and SQL ---------------------------------------------------------------------------
-
-def engine_url(warehouse_url: str | None) -> tuple[str, dict[str, Any]]:
-    """(SQLAlchemy URL, create_engine kwargs) for a Phasegate warehouse URL."""
-    url = resolve_url(warehouse_url)
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise UsageError(f"warehouse {url!r} is not a URL (try duckdb:///warehouse.duckdb or bigquery://PROJECT)")
-    if scheme == "duckdb":
-        path = rest.removeprefix("/")  # same convention as the DuckDB adapter
-        path = path.split("?", 1)[0]
-        if not path or path == ":memory:":
-            raise UsageError(f"warehouse {url!r}: expectations need a DuckDB file, not {path or 'nothing'}")
-        file = Path(path).resolve()
-        if not file.is_file():
-            raise WarehouseError(f"warehouse file {file} does not exist (run `phasegate demo`)")
-        # Connect exactly as the DuckDB adapter does (read-only, no extra config): DuckDB refuses a
-        # second connection to one file in one process with a different configuration, and
-        # duckdb-engine's own connect adds a user-agent setting. The gate's warehouse and GE then
-        # share the process's database instance.
-        return f"duckdb:///{file}", {"creator": functools.partial(_duckdb_read_only, str(file))}
-    if scheme == "bigquery":
-        project, _, query = rest.partition("?")
-        project = project.strip("/")
-        if not project:
-            raise UsageError(f"warehouse {url!r} names no GCP project (bigquery://PROJECT)")
-        pairs = urllib.parse.parse_qsl(query)
-        if any(k == "api_endpoint" and v for k, v in pairs):
-            return _bigquery_on_adapter_client(url, project)
-        options = {k: v for k, v in pairs if k in _BIGQUERY_URL_OPTIONS}
-        # Every job carries the adapter's cap unless the URL sets one; 0 turns it off, as there.
-        options.setdefault("maximum_bytes_billed", str(DEFAULT_MAXIMUM_BYTES_BILLED))
-        if options["maximum_bytes_billed"].strip() in ("0", ""):
-            del options["maximum_bytes_billed"]
-        suffix = f"?{urllib.parse.urlencode(options)}" if options else ""
-        return f"bigquery://{project}{suffix}", {}
-    raise UsageError(f"warehouse scheme {scheme!r} is not supported (use duckdb:// or bigquery://)")
-
-
-def _bigquery_on_adapter_client(url: str, project: str) -> tuple[str, dict[str, Any]]:
-    """sqlalchemy-bigquery on the client the BigQuery adapter builds for this URL.
-
-    With an `api_endpoint` (a local emulator) the adapter's client talks to that endpoint with
-    AnonymousCredentials. The dialect would build its own client from Application Default
-    Credentials in `create_connect_args` (even with `creator=`); `user_supplied_client=true`
-    makes it take ours from `connect_args` instead. Our client's default job config carries the
-    adapter's labels and `maximum_bytes_billed`, since the dialect's URL options are not read
-    for a supplied client.
-    """
-    from phasegate.warehouse.bigquery import BigQueryWarehouse
-
-    warehouse = BigQueryWarehouse.from_url(url)
-    client = warehouse.client
-    client.default_query_job_config = warehouse.job_config("SELECT 1", labels={"component": "expectations"})
-    return f"bigquery://{project}?user_supplied_client=true", {"connect_args": {"client": client}}
-
-
-def _bigquery_boolean_arrays(dialect: Any) -> None:
-    """Let this sqlalchemy-bigquery dialect bind a list of booleans (`col IN UNNEST(@p)`).
-
-    The dialect sends `col IN (...)` as one ARRAY parameter, but SQLAlchemy's Boolean bind
-    processor then receives the whole list and raises `TypeError: unhashable type: 'list'`
-    before anything reaches BigQuery (googleapis/python-bigquery-sqlalchemy#489, open), so
-    `expect_column_values_to_be_in_set` on a BOOL column could never be evaluated. This
-    engine's dialect (the instance, not the class) gets a Boolean that processes each element.
-    """
-    import sqlalchemy as sa
-
-    class ArrayAwareBoolean(sa.Boolean):
-        cache_ok = True
-
-        def bind_processor(self, dialect: Any) -> Any:
-            process = super().bind_processor(dialect)
-            if process is None:
-                return None
-
-            def each(value: Any) -> Any:
-                return [process(v) for v in value] if isinstance(value, (list, tuple)) else process(value)
-
-            return each
-
-    dialect.colspecs = {**type(dialect).colspecs, sa.Boolean: ArrayAwareBoolean}
-
-
-def _duckdb_read_only(path: str) -> Any:
-    import duckdb
-    from duckdb_engine import ConnectionWrapper
-
-    return ConnectionWrapper(duckdb.connect(path, read_only=True))
-
 
 def window_query(table: Table, columns: Sequence[str], start: dt.date, end: dt.date) -> str:
     """The batch: the suite's columns of `table` inside the window, bounded by DATE literals.
@@ -242,7 +142,7 @@ class ExpectationRunner:
 
         self.gx = import_gx()
         self.warehouse_url = resolve_url(warehouse_url)
-        self.sa_url, self.engine_kwargs = engine_url(self.warehouse_url)
+        self.sa_url, self.engine_kwargs = sqlalchemy_engine_args(self.warehouse_url)
         self.data_docs_dir = Path(data_docs_dir).resolve() if data_docs_dir else None
         self.statements = 0
         self._lock = threading.Lock()
@@ -285,8 +185,7 @@ class ExpectationRunner:
             import sqlalchemy as sa
 
             sa.event.listen(engine, "before_cursor_execute", self._count)
-            if engine.dialect.name == "bigquery":
-                _bigquery_boolean_arrays(engine.dialect)
+            prepare_sqlalchemy_engine(engine)
             self._engine = engine
 
     def validate(self, table: Table, suite: SuiteFile, start: dt.date, end: dt.date) -> TableValidation:

@@ -27,20 +27,41 @@ import datetime as dt
 import json
 import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from phasegate.errors import PhasegateError, UsageError
+from phasegate.errors import PhasegateError
 from phasegate.gate.collect import PROPERTY, build_results
 from phasegate.gate.context import GateContext
 from phasegate.gate.judges import JUDGES, Judgement
 from phasegate.gate.results import write_results
-from phasegate.model.catalog import Catalog, load_catalog
-from phasegate.model.window import parse_date
+from phasegate.model.catalog import CATALOG_ENV, Catalog, catalog_path, load_catalog
+from phasegate.model.window import resolve_window
 
 PHASE_GROUP = "_phase"
+
+
+@dataclass
+class SessionState:
+    """What the plugin keeps for one pytest session (in `config.stash`, as pytest-randomly does)."""
+
+    started: float = field(default_factory=time.time)
+    reports: dict[str, list[pytest.TestReport]] = field(default_factory=dict)
+    phase: str | None = None
+    catalog: Catalog | None = None
+    settings: tuple[Catalog, str, dt.date, dt.date, Any] | None = None
+
+
+STATE = pytest.StashKey[SessionState]()
+
+
+def state_of(config: pytest.Config) -> SessionState:
+    if STATE not in config.stash:
+        config.stash[STATE] = SessionState()
+    return config.stash[STATE]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,31 +76,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _catalog_path(config: pytest.Config) -> Path:
-    given = config.getoption("--catalog") or os.environ.get("PHASEGATE_CATALOG")
-    if given:
-        return Path(given)
-    for candidate in (Path.cwd() / "pipeline.toml", config.rootpath / "pipeline.toml"):
-        if candidate.exists():
-            return candidate
-    return Path("pipeline.toml")
+    """--catalog, else $PHASEGATE_CATALOG, else pipeline.toml here, else beside the rootdir."""
+    path = catalog_path(config.getoption("--catalog"))
+    if path.is_absolute() or path.exists() or config.getoption("--catalog") or os.environ.get(CATALOG_ENV):
+        return path
+    return config.rootpath / path
 
 
 def _catalog(config: pytest.Config) -> Catalog:
-    cached = getattr(config, "_phasegate_catalog", None)
+    state = state_of(config)
+    cached = state.catalog
     if cached is None:
         try:
             cached = load_catalog(_catalog_path(config))
         except PhasegateError as exc:
             raise pytest.UsageError(f"phasegate: {exc}") from None
-        config._phasegate_catalog = cached
+        state.catalog = cached
     return cached
 
 
 def _settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.date, Any]:
     """(catalog, warehouse URL, start, end, exceptions), worked out once per process."""
-    cached = getattr(config, "_phasegate_settings", None)
+    state = state_of(config)
+    cached = state.settings
     if cached is None:
-        cached = config._phasegate_settings = _read_settings(config)
+        cached = state.settings = _read_settings(config)
     return cached
 
 
@@ -89,16 +110,12 @@ def _read_settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.dat
 
     catalog = _catalog(config)
     try:
-        start_opt, end_opt = config.getoption("--start-date"), config.getoption("--end-date")
-        start = parse_date(start_opt, "--start-date") if start_opt else catalog.settings.default_start_date
-        end = parse_date(end_opt, "--end-date") if end_opt else catalog.settings.default_end_date
-        if start > end:
-            raise UsageError(f"--start-date {start} is after --end-date {end}")
+        window = resolve_window(catalog, config.getoption("--start-date"), config.getoption("--end-date"))
         path = config.getoption("--exceptions")
         exceptions = load_exceptions(path, catalog, required=path is not None)
     except PhasegateError as exc:
         raise pytest.UsageError(f"phasegate: {exc}") from None
-    return catalog, resolve_url(config.getoption("--warehouse")), start, end, exceptions
+    return catalog, resolve_url(config.getoption("--warehouse")), window.start, window.end, exceptions
 
 
 def gate_phase(path: Path | None, catalog: Catalog | None = None) -> str | None:
@@ -115,8 +132,7 @@ def gate_phase(path: Path | None, catalog: Catalog | None = None) -> str | None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "xdist_group(name): Phasegate groups a table's cases on one worker")
-    config._phasegate_reports = {}
-    config._phasegate_started = time.time()
+    state_of(config)
     config.pluginmanager.register(_Recorder(config), "phasegate-recorder")
 
 
@@ -163,7 +179,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     phases = {gate_phase(getattr(i, "path", None)) for i in items} - {None}
     if len(phases) > 1:
         raise pytest.UsageError(f"phasegate: run one phase at a time (collected {', '.join(sorted(phases))})")
-    config._phasegate_phase = next(iter(phases), None)
+    state_of(config).phase = next(iter(phases), None)
     if phases:
         _settings(config)  # a bad window, URL or exceptions file stops the session: usage error
 
@@ -174,7 +190,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def gate_context(request: pytest.FixtureRequest):
     """The session's GateContext (see its docstring for the attributes)."""
     catalog, url, start, end, exceptions = _settings(request.config)
-    ctx = GateContext(catalog, getattr(request.config, "_phasegate_phase", None), url, start, end, exceptions)
+    ctx = GateContext(catalog, state_of(request.config).phase, url, start, end, exceptions)
     results_json = request.config.getoption("--results-json")
     ctx.run_dir = Path(results_json).resolve().parent if results_json else None
     yield ctx
@@ -212,9 +228,9 @@ def _phase_from_args(config: pytest.Config, catalog: Catalog) -> str | None:
 def _build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
     catalog, url, start, end, exceptions = _settings(config)
     return build_results(
-        catalog=catalog, phase=getattr(config, "_phasegate_phase", None) or _phase_from_args(config, catalog),
-        warehouse_url=url, start=start, end=end, exceptions=exceptions, reports=config._phasegate_reports,
-        started=config._phasegate_started, run_id=config.getoption("--run-id"), exitstatus=exitstatus)
+        catalog=catalog, phase=state_of(config).phase or _phase_from_args(config, catalog),
+        warehouse_url=url, start=start, end=end, exceptions=exceptions, reports=state_of(config).reports,
+        started=state_of(config).started, run_id=config.getoption("--run-id"), exitstatus=exitstatus)
 
 
 class _Recorder:
@@ -226,9 +242,10 @@ class _Recorder:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         phase = gate_phase(Path(report.fspath)) if report.fspath else None
         if phase is not None:
-            self.config._phasegate_reports.setdefault(report.nodeid, []).append(report)
-            if getattr(self.config, "_phasegate_phase", None) is None:
-                self.config._phasegate_phase = phase  # the xdist controller does not collect
+            state = state_of(self.config)
+            state.reports.setdefault(report.nodeid, []).append(report)
+            if state.phase is None:
+                state.phase = phase  # the xdist controller does not collect
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = self.config
@@ -237,12 +254,13 @@ class _Recorder:
         path = config.getoption("--results-json")
         if not path:
             return
-        if getattr(config, "_phasegate_phase", None) is None and not config._phasegate_reports:
+        state = state_of(config)
+        if state.phase is None and not state.reports:
             try:
                 phase = _phase_from_args(config, _catalog(config))
             except pytest.UsageError:
                 phase = None
             if phase is None:
                 return  # not a gate session (e.g. pytest tests/): nothing to report
-            config._phasegate_phase = phase
+            state.phase = phase
         write_results(path, _build_results(config, exitstatus))

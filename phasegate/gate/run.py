@@ -25,7 +25,7 @@ from phasegate.errors import UsageError
 from phasegate.gate.results import GateResult, GateResults, read_results, verdict_of, write_results
 from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.verdict import Verdict
-from phasegate.model.window import parse_date
+from phasegate.model.window import resolve_window
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,12 +33,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def new_run_id(phase: str, now: dt.datetime | None = None) -> str:
     now = now or dt.datetime.now(dt.UTC)
     return f"{phase}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
-
-
-def _check_url(url: str) -> None:
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme not in ("duckdb", "bigquery") or not rest.strip("/"):
-        raise UsageError(f"warehouse {url!r} is not a duckdb:///FILE or bigquery://PROJECT URL")
 
 
 def checks_dir(catalog: Catalog, phase: str) -> Path:
@@ -90,16 +84,13 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
     return failing, "\n".join(lines)
 
 
-def _phase_window(phase: str, catalog_path: str | Path, start: str | dt.date | None,
+def _phase_window(phase: str, catalog_path: str | Path | None, start: str | dt.date | None,
                   end: str | dt.date | None) -> tuple[Catalog, dt.date, dt.date]:
     """The catalog (with `phase` in it) and the window (default: the catalog's); usage errors raise."""
     catalog = load_catalog(catalog_path)
     catalog.phase(phase)
-    start_date = parse_date(start, "--start-date") if start else catalog.settings.default_start_date
-    end_date = parse_date(end, "--end-date") if end else catalog.settings.default_end_date
-    if start_date > end_date:
-        raise UsageError(f"--start-date {start_date} is after --end-date {end_date}")
-    return catalog, start_date, end_date
+    window = resolve_window(catalog, start, end)
+    return catalog, window.start, window.end
 
 
 def gate_queries(catalog: Catalog, phase: str, start: dt.date, end: dt.date) -> list[tuple[str, dict[str, Any]]]:
@@ -121,7 +112,7 @@ def gate_queries(catalog: Catalog, phase: str, start: dt.date, end: dt.date) -> 
     return out
 
 
-def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path = "pipeline.toml",
+def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path | None = None,
                   start: str | dt.date | None = None, end: str | dt.date | None = None) -> tuple[int, int | None]:
     """(queries, estimated bytes) of a gate run: dry runs on BigQuery, None where there is no such notion.
 
@@ -139,24 +130,24 @@ def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path:
         wh.close()
 
 
-def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path = "pipeline.toml",
+def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path | None = None,
              start: str | dt.date | None = None, end: str | dt.date | None = None,
              exceptions_path: str | Path | None = None, workers: int = 2,
              reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = ()) -> GateResult:
     """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2)."""
     from phasegate.model.exceptions import load_exceptions
-    from phasegate.warehouse import absolute_url, resolve_url
+    from phasegate.warehouse import absolute_url, capabilities_of, check_url, resolve_url
 
     catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
     if workers < 0:
         raise UsageError("--workers must be >= 0")
     exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)
     url = absolute_url(resolve_url(warehouse_url))  # pytest runs from the repository, not the caller's folder
-    _check_url(url)
+    check_url(url)
     folder = checks_dir(catalog, phase)
 
     estimated_bytes = None
-    if url.startswith("bigquery://"):
+    if capabilities_of(url).dry_run_bytes:
         # Refuse before any job is billed if the gate's queries would scan more than the cap.
         from phasegate.warehouse import open_warehouse
         from phasegate.warehouse.cost import check_run_budget, estimate_bytes, run_cap

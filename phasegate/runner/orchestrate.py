@@ -134,7 +134,7 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
     gate_fn = gate_fn or default_gate
 
     if opts.dry_run:
-        wh = open_warehouse(url, read_only=url.startswith("duckdb://"))
+        wh = open_warehouse(url, read_only=True)
         try:
             plan = build_plan(wh, catalog, opts.phase, start=start, end=end, tables=opts.tables, dates=opts.dates,
                               all_dates=opts.all_dates, chunk_days=opts.chunk_days, exclusions=exclusions)
@@ -195,8 +195,7 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         out(plan.describe())
         # refuse a run over the warehouse's byte cap before anything is billed (BigQuery; no-op elsewhere)
         check_run_budget(plan.estimated_bytes, run_cap(wh), what=f"backfill {opts.phase}")
-        if hasattr(wh, "set_labels"):
-            wh.set_labels(run_id=runlog.run_id, phase=opts.phase, command="backfill")
+        wh.set_labels(run_id=runlog.run_id, phase=opts.phase, command="backfill")
         if not plan.is_empty:
             if not opts.yes and (confirm is None or not confirm(plan)):
                 runlog.write("verdict", verdict="REFUSED", exit_code=EXIT_USAGE, message="not confirmed")
@@ -204,7 +203,7 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
                 return RunOutcome(opts.phase, runlog.run_id, "REFUSED", EXIT_USAGE, plan=plan,
                                   log_path=runlog.path)
             # stay below the warehouse's concurrent-DML limit (BigQuery exposes it as max_workers)
-            workers = min(opts.workers, getattr(wh, "max_workers", opts.workers))
+            workers = min(opts.workers, wh.capabilities.max_workers)
             execution = execute_plan(plan, wh, catalog, processor=processor, workers=workers, policy=policy,
                                      runlog=runlog, progress=progress, exclusions=exclusions,
                                      labels={"phase": opts.phase})
@@ -321,7 +320,7 @@ def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     fix_plan = None
     if up_gate.verdict == "NO-GO":
         try:
-            wh = open_warehouse(url, read_only=url.startswith("duckdb://"))
+            wh = open_warehouse(url, read_only=True)
             try:
                 exclusions = load_exclusions(catalog, opts.exceptions_path)
                 fix_plan = build_plan(wh, catalog, upstream, start=start, end=end, exclusions=exclusions)

@@ -378,9 +378,9 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
         plans[name].universe = tuple(sorted(universe))
         plans[name].chunks = make_chunks(name, plans[name].reasons, universe, chunk_days)
 
-    dialect = getattr(warehouse, "dialect", "duckdb")
+    dialect = warehouse.dialect
     if estimate_bytes is None:
-        estimate_bytes = dialect == "bigquery"
+        estimate_bytes = warehouse.capabilities.dry_run_bytes
     if estimate_bytes:
         for name in order:
             if plans[name].chunks:

@@ -46,7 +46,6 @@ A table's processor (catalog field `processor`) is either
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import signal
@@ -159,10 +158,9 @@ def _run_command(warehouse: Warehouse, catalog: Catalog, table: Table, start: dt
     argv = command_for(table, start, end, dates)
     # the command runs from the catalog's folder: name the warehouse so it finds the same one
     env = {**os.environ, "PHASEGATE_WAREHOUSE": absolute_url(warehouse.url)}
-    # DuckDB lets one process write a file at a time: hand the file to the command meanwhile.
-    detached = getattr(warehouse, "detached", None)
+    # DuckDB lets one process write a file at a time: the adapter hands the file to the command meanwhile.
     try:
-        with detached() if detached is not None else contextlib.nullcontext():
+        with warehouse.detached():
             done = subprocess.run(argv, cwd=catalog.root, env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, text=True, check=False,
                                   preexec_fn=_die_with_parent)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from phasegate.errors import UsageError
@@ -25,6 +27,29 @@ Params = Mapping[str, Any]
 Row = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a warehouse can do, declared by its adapter so no caller probes or branches on a URL.
+
+    dialect              "duckdb" | "bigquery": the SQL the adapter runs (the engine writes BigQuery SQL)
+    handover_writes      another process may write only after the adapter lets go of the file
+                         (`Warehouse.detached()`: DuckDB allows one writing process)
+    job_labels           jobs carry cost labels (`Warehouse.set_labels`)
+    dry_run_bytes        the adapter can estimate bytes before running (`Warehouse.dry_run_bytes`)
+    max_workers          concurrent writers the engine may use (BigQuery's DML limits; 1 writer file)
+    max_run_bytes        the per-run byte cap (None: no notion of cost, or no cap)
+    local_file           the warehouse is a file on this machine (None otherwise)
+    """
+
+    dialect: str
+    handover_writes: bool
+    job_labels: bool
+    dry_run_bytes: bool
+    max_workers: int
+    max_run_bytes: int | None = None
+    local_file: str | None = None
+
+
 @runtime_checkable
 class Warehouse(Protocol):
     """What the engine needs from a warehouse, and nothing more."""
@@ -32,6 +57,13 @@ class Warehouse(Protocol):
     url: str
     dialect: str  # "duckdb" | "bigquery"
     query_count: int  # queries sent since opened (benchmarks and tests read it)
+    capabilities: Capabilities
+
+    def detached(self) -> AbstractContextManager[None]:
+        """Let another process write meanwhile (a command processor); a no-op where not needed."""
+
+    def set_labels(self, **labels: Any) -> None:
+        """Labels added to every later job (run id, phase, command); ignored where jobs carry none."""
 
     def query(self, sql: str, params: Params | None = None, *, labels: Mapping[str, str] | None = None) -> list[Row]:
         """Run one BigQuery-SQL query with named @parameters; return its (small) result."""
@@ -88,6 +120,46 @@ def absolute_url(url: str) -> str:
     if not path or path == ":memory:" or os.path.isabs(path):
         return url
     return f"duckdb:///{os.path.abspath(path)}"
+
+
+def check_url(url: str) -> str:
+    """A warehouse URL this package can open (usage error otherwise); nothing is opened."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("duckdb", "bigquery") or not rest.split("?", 1)[0].strip("/"):
+        raise UsageError(f"warehouse {url!r} is not a duckdb:///FILE or bigquery://PROJECT URL")
+    return url
+
+
+def capabilities_of(url: str | None) -> Capabilities:
+    """The capabilities of the warehouse a URL names, without opening it."""
+    url = check_url(resolve_url(url))
+    if url.startswith("duckdb://"):
+        from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse.capabilities_for(url)
+    from phasegate.warehouse.bigquery import BigQueryWarehouse
+
+    return BigQueryWarehouse.capabilities_for(url)
+
+
+def sqlalchemy_engine_args(url: str | None) -> tuple[str, dict[str, Any]]:
+    """(SQLAlchemy URL, create_engine kwargs) reaching the same warehouse, for Great Expectations."""
+    url = check_url(resolve_url(url))
+    if url.startswith("duckdb://"):
+        from phasegate.warehouse.duckdb import sqlalchemy_engine_args as duckdb_args
+
+        return duckdb_args(url)
+    from phasegate.warehouse.bigquery import sqlalchemy_engine_args as bigquery_args
+
+    return bigquery_args(url)
+
+
+def prepare_sqlalchemy_engine(engine: Any) -> None:
+    """Dialect fixes an engine needs before Great Expectations uses it (see the adapters)."""
+    if engine.dialect.name == "bigquery":
+        from phasegate.warehouse.bigquery import fix_boolean_arrays
+
+        fix_boolean_arrays(engine.dialect)
 
 
 def open_warehouse(url: str | None = None, *, read_only: bool = False, **options: Any) -> Warehouse:

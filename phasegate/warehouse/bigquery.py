@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.identifiers import check_identifier
-from phasegate.warehouse import Params, Row
+from phasegate.warehouse import Capabilities, Params, Row
 
 DEFAULT_MAXIMUM_BYTES_BILLED = 50 * 10**9  # 50 GB per job
 # BigQuery runs at most 2 mutating DML statements per table concurrently and queues 20; a run
@@ -266,6 +266,30 @@ class BigQueryWarehouse:
         self._jobs = threading.BoundedSemaphore(MAX_CONCURRENT_JOBS)
         self._table_locks: dict[str, threading.Lock] = {}
         self._client = client if client is not None else self._make_client()
+
+    @classmethod
+    def capabilities_for(cls, url: str) -> Capabilities:
+        """What a bigquery:// URL can do, from its options (nothing is opened)."""
+        parts = urlsplit(url)
+        raw = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        try:
+            job_cap = int(raw.get("maximum_bytes_billed", DEFAULT_MAXIMUM_BYTES_BILLED)) or None
+            run_cap = int(raw["max_run_bytes"]) if "max_run_bytes" in raw else job_cap
+            workers = max(1, int(raw.get("max_workers", DEFAULT_MAX_WORKERS)))
+        except ValueError:
+            raise UsageError(f"warehouse {url!r}: byte caps and max_workers must be integers") from None
+        return Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
+                            max_workers=workers, max_run_bytes=run_cap or None)
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
+                            max_workers=self.max_workers, max_run_bytes=self.max_run_bytes or None)
+
+    @contextmanager
+    def detached(self) -> Iterator[None]:
+        """Nothing to hand over: BigQuery takes writers from anywhere."""
+        yield
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> BigQueryWarehouse:
@@ -626,3 +650,77 @@ def replace_range_sql(target: str, date_column: str, columns: Sequence[str], sel
         "SELECT rows_written;"
     )
 
+
+# -- Great Expectations' SQLAlchemy engine on the same project ---------------------------------
+
+# sqlalchemy-bigquery understands these URL options; the rest of our URL options are ours.
+_BIGQUERY_URL_OPTIONS = ("location", "maximum_bytes_billed", "credentials_path", "priority",
+                         "use_query_cache", "dataset_id", "arraysize", "list_tables_page_size")
+
+
+def sqlalchemy_engine_args(url: str) -> tuple[str, dict[str, Any]]:
+    """bigquery://PROJECT?location=US&maximum_bytes_billed=N -> sqlalchemy-bigquery, same options.
+
+    Application Default Credentials are found by the dialect; the adapter's 50 GB per-job cap
+    applies when the URL sets none, no cap with maximum_bytes_billed=0. With an api_endpoint (a
+    local emulator) the dialect runs on this adapter's own client (see `_on_adapter_client`).
+    """
+    import urllib.parse
+
+    rest = url.partition("://")[2]
+    project, _, query = rest.partition("?")
+    project = project.strip("/")
+    if not project:
+        raise UsageError(f"warehouse {url!r} names no GCP project (bigquery://PROJECT)")
+    pairs = urllib.parse.parse_qsl(query)
+    if any(k == "api_endpoint" and v for k, v in pairs):
+        return _on_adapter_client(url, project)
+    options = {k: v for k, v in pairs if k in _BIGQUERY_URL_OPTIONS}
+    options.setdefault("maximum_bytes_billed", str(DEFAULT_MAXIMUM_BYTES_BILLED))
+    if options["maximum_bytes_billed"].strip() in ("0", ""):
+        del options["maximum_bytes_billed"]
+    suffix = f"?{urllib.parse.urlencode(options)}" if options else ""
+    return f"bigquery://{project}{suffix}", {}
+
+
+def _on_adapter_client(url: str, project: str) -> tuple[str, dict[str, Any]]:
+    """sqlalchemy-bigquery on the client the BigQuery adapter builds for this URL.
+
+    With an `api_endpoint` (a local emulator) the adapter's client talks to that endpoint with
+    AnonymousCredentials. The dialect would build its own client from Application Default
+    Credentials in `create_connect_args` (even with `creator=`); `user_supplied_client=true`
+    makes it take ours from `connect_args` instead. Our client's default job config carries the
+    adapter's labels and `maximum_bytes_billed`, since the dialect's URL options are not read
+    for a supplied client.
+    """
+    warehouse = BigQueryWarehouse.from_url(url)
+    client = warehouse.client
+    client.default_query_job_config = warehouse.job_config("SELECT 1", labels={"component": "expectations"})
+    return f"bigquery://{project}?user_supplied_client=true", {"connect_args": {"client": client}}
+
+
+def fix_boolean_arrays(dialect: Any) -> None:
+    """Let this sqlalchemy-bigquery dialect bind a list of booleans (`col IN UNNEST(@p)`).
+
+    The dialect sends `col IN (...)` as one ARRAY parameter, but SQLAlchemy's Boolean bind
+    processor then receives the whole list and raises `TypeError: unhashable type: 'list'`
+    before anything reaches BigQuery (googleapis/python-bigquery-sqlalchemy#489, open), so
+    `expect_column_values_to_be_in_set` on a BOOL column could never be evaluated. This
+    engine's dialect (the instance, not the class) gets a Boolean that processes each element.
+    """
+    import sqlalchemy as sa
+
+    class ArrayAwareBoolean(sa.Boolean):
+        cache_ok = True
+
+        def bind_processor(self, dialect: Any) -> Any:
+            process = super().bind_processor(dialect)
+            if process is None:
+                return None
+
+            def each(value: Any) -> Any:
+                return [process(v) for v in value] if isinstance(value, (list, tuple)) else process(value)
+
+            return each
+
+    dialect.colspecs = {**type(dialect).colspecs, sa.Boolean: ArrayAwareBoolean}

@@ -38,7 +38,7 @@ def estimate_bytes(warehouse: Warehouse, queries: Iterable[Query]) -> int | None
 
 def run_cap(warehouse: Warehouse) -> int | None:
     """The warehouse's per-run byte cap (None: no cap)."""
-    return getattr(warehouse, "max_run_bytes", None) or None
+    return warehouse.capabilities.max_run_bytes
 
 
 def check_run_budget(estimated: int | None, cap: int | None, *, what: str = "this run") -> None:

@@ -16,7 +16,7 @@ import duckdb
 
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.identifiers import check_identifier
-from phasegate.warehouse import Params, Row
+from phasegate.warehouse import Capabilities, Params, Row
 from phasegate.warehouse.translate import to_duckdb
 
 T = TypeVar("T")
@@ -37,6 +37,10 @@ def _on_file(method: Callable[..., T]) -> Callable[..., T]:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+# Tables are written by threads of one process, each on its own cursor (DDL is serialized).
+MAX_WORKERS = 8
 
 
 class DuckDBWarehouse:
@@ -63,6 +67,20 @@ class DuckDBWarehouse:
         # DuckDB's catalog is optimistic: two threads creating schemas/tables at once conflict
         # ("Catalog write-write conflict"). DDL is rare and fast, so it is simply serialized.
         self._ddl_lock = threading.Lock()
+
+    @classmethod
+    def capabilities_for(cls, url: str) -> Capabilities:
+        path = url.partition("://")[2].removeprefix("/").split("?", 1)[0]
+        return Capabilities(dialect="duckdb", handover_writes=path != ":memory:", job_labels=False,
+                            dry_run_bytes=False, max_workers=MAX_WORKERS, max_run_bytes=None,
+                            local_file=None if path == ":memory:" else str(Path(path).resolve()))
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.capabilities_for(self.url)
+
+    def set_labels(self, **labels: Any) -> None:
+        """DuckDB jobs carry no labels (nothing is billed)."""
 
     @classmethod
     def from_url(cls, url: str, *, read_only: bool = False) -> DuckDBWarehouse:
@@ -297,3 +315,29 @@ class DuckDBWarehouse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# -- Great Expectations' SQLAlchemy engine on the same file ------------------------------------
+
+def _duckdb_read_only(path: str) -> Any:
+    from duckdb_engine import ConnectionWrapper
+
+    return ConnectionWrapper(duckdb.connect(path, read_only=True))
+
+
+def sqlalchemy_engine_args(url: str) -> tuple[str, dict[str, Any]]:
+    """duckdb:///rel.duckdb, duckdb:////abs.duckdb -> duckdb:////ABS/PATH, opened read-only.
+
+    Connected exactly as this adapter connects (read-only, no extra config): DuckDB refuses a
+    second connection to one file in one process with a different configuration, and
+    duckdb-engine's own connect adds a user-agent setting. The gate's warehouse and GE then
+    share the process's database instance.
+    """
+    rest = url.partition("://")[2]
+    path = rest.removeprefix("/").split("?", 1)[0]
+    if not path or path == ":memory:":
+        raise UsageError(f"warehouse {url!r}: expectations need a DuckDB file, not {path or 'nothing'}")
+    file = Path(path).resolve()
+    if not file.is_file():
+        raise WarehouseError(f"warehouse file {file} does not exist (run `phasegate demo`)")
+    return f"duckdb:///{file}", {"creator": functools.partial(_duckdb_read_only, str(file))}
