@@ -14,7 +14,8 @@ from phasegate.errors import NoGo
 from phasegate.measure.fingerprint import table_fingerprint
 from phasegate.model.catalog import load_catalog
 from phasegate.report.checklist import FAMILIES, PHASE_LEVEL, applies
-from phasegate.report.signoff import read_signoffs, sign
+from phasegate.report.signoff import sign
+from phasegate.report.store import read_signoffs
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import ROOT, load_rows
 

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,12 +302,3 @@ def build_data_docs(data_docs_dir: str | Path, *, context: Any = None) -> Path |
     index = data_docs_dir / "index.html"
     return index if index.is_file() else None
 
-
-def validate_tables(warehouse_url: str | None, items: Mapping[str, tuple[Table, SuiteFile]], start: dt.date,
-                    end: dt.date, *, data_docs_dir: str | Path | None = None) -> dict[str, TableValidation]:
-    """Validate several tables with one runner (used by the benchmark and the CLI)."""
-    runner = ExpectationRunner(warehouse_url, data_docs_dir=data_docs_dir)
-    try:
-        return {name: runner.validate(table, suite, start, end) for name, (table, suite) in items.items()}
-    finally:
-        runner.close()

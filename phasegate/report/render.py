@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import time
 from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
@@ -297,7 +296,7 @@ def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehou
     `catalog` (else found beside reports/) gives the checklist its rows; `warehouse`, when given,
     fills in table fingerprints the run did not record (stored back into results.json).
     """
-    from phasegate.report.signoff import read_signoffs
+    from phasegate.report.store import read_signoffs
 
     run_dir = Path(run_dir)
     results = load_results(run_dir)
@@ -351,7 +350,7 @@ def _index_entry(run_dir: Path) -> dict[str, Any]:
 
 def write_index(reports_root: str | Path) -> Path:
     """reports/index.html: every run, newest first, with its verdict and a link to its report."""
-    from phasegate.report.signoff import read_signoffs
+    from phasegate.report.store import read_signoffs
 
     root = Path(reports_root)
     root.mkdir(parents=True, exist_ok=True)
@@ -370,8 +369,3 @@ def write_index(reports_root: str | Path) -> Path:
     _atomic_write(out, html)
     return out
 
-
-def timed_render(run_dir: Path, catalog: Catalog | None = None) -> tuple[Path, float]:
-    started = time.perf_counter()
-    out = write_report(run_dir, catalog=catalog)
-    return out, time.perf_counter() - started

@@ -10,7 +10,6 @@ to reports/signoffs.jsonl and the report is re-rendered with the signature.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -22,37 +21,7 @@ from phasegate.measure.fingerprint import (
     measure_fingerprints,
 )
 from phasegate.model.catalog import Catalog
-from phasegate.report.store import SIGNOFFS, latest_run_dir, load_results
-
-
-def read_signoffs(reports_root: Path, run_id: str | None = None) -> list[dict[str, Any]]:
-    path = Path(reports_root) / SIGNOFFS
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a torn line never hides the others
-        if isinstance(record, dict) and (run_id is None or record.get("run_id") == run_id):
-            out.append(record)
-    return out
-
-
-def append_signoff(reports_root: Path, record: dict[str, Any]) -> None:
-    path = Path(reports_root) / SIGNOFFS
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, sort_keys=True) + "\n"
-    # One write on an O_APPEND descriptor: concurrent sign-offs never interleave within a line.
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
+from phasegate.report.store import append_signoff, latest_run_dir, load_results
 
 
 def stored_fingerprints(results: dict[str, Any]) -> dict[str, dict[str, Any]]:

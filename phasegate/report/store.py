@@ -1,4 +1,4 @@
-"""Finding gate runs on disk: reports/<phase>/<run_id>/results.json."""
+"""The reports store: gate run folders (reports/<phase>/<run_id>/results.json) and the sign-off log."""
 
 from __future__ import annotations
 
@@ -73,3 +73,35 @@ def find_run_dir(reports_root: Path, run_id: str) -> Path:
     if not matches:
         raise UsageError(f"no gate run {run_id!r} under {reports_root}")
     return matches[0]
+
+
+# -- the sign-off log: reports/signoffs.jsonl, one JSON object per line ---------------------------
+
+def read_signoffs(reports_root: Path, run_id: str | None = None) -> list[dict[str, Any]]:
+    path = Path(reports_root) / SIGNOFFS
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn line never hides the others
+        if isinstance(record, dict) and (run_id is None or record.get("run_id") == run_id):
+            out.append(record)
+    return out
+
+
+def append_signoff(reports_root: Path, record: dict[str, Any]) -> None:
+    path = Path(reports_root) / SIGNOFFS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(record, sort_keys=True) + "\n"
+    # One write on an O_APPEND descriptor: concurrent sign-offs never interleave within a line.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)

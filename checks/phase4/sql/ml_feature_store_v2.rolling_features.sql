@@ -1,4 +1,5 @@
 -- family: leakage
+-- shared: played_games
 -- features points_avg_last_5/10/season (indexes 0-2) equal a recomputation from the player's played games of the
 -- season strictly before game_date (the 10.0 default when fewer than 3 such games: no player_daily_cache row), and
 -- days_rest (index 12) equals upcoming_player_game_context.days_rest (default 2)
@@ -8,9 +9,7 @@ WITH seasons AS (
 events AS (
   SELECT player_lookup, season_year, game_date, 1 AS played, points, CAST(NULL AS FLOAT64) AS f0,
          CAST(NULL AS FLOAT64) AS f1, CAST(NULL AS FLOAT64) AS f2, CAST(NULL AS FLOAT64) AS f12
-  FROM nba_analytics.player_game_summary
-  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
-    AND is_active AND minutes_played > 0
+  FROM played_games
   UNION ALL
   SELECT m.player_lookup, s.season_year, m.game_date, 0, NULL, m.features[SAFE_OFFSET(0)], m.features[SAFE_OFFSET(1)],
          m.features[SAFE_OFFSET(2)], m.features[SAFE_OFFSET(12)]

@@ -1,4 +1,5 @@
 -- family: leakage
+-- shared: played_games
 -- points_avg_last_5/10, points_avg_season and games_played_season equal a recomputation from the player's played
 -- games (player_game_summary: active, minutes > 0) of the same season strictly before cache_date
 WITH seasons AS (
@@ -9,9 +10,7 @@ events AS (
   SELECT player_lookup, season_year, game_date, 1 AS played, points,
          CAST(NULL AS FLOAT64) AS s5, CAST(NULL AS FLOAT64) AS s10, CAST(NULL AS FLOAT64) AS s_season,
          CAST(NULL AS INT64) AS s_games
-  FROM nba_analytics.player_game_summary
-  WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 300 DAY) AND @end_date
-    AND is_active AND minutes_played > 0
+  FROM played_games
   UNION ALL
   SELECT c.player_lookup, s.season_year, c.cache_date, 0, NULL, c.points_avg_last_5, c.points_avg_last_10,
          c.points_avg_season, c.games_played_season
