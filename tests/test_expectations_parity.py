@@ -98,6 +98,7 @@ def _faults(table: str, rules, types: dict[str, str]) -> list[str]:
             out.append(f"UPDATE {table} SET {a} = {b} - 1 WHERE {_rows(i)} AND {b} IS NOT NULL")
             out.append(f"UPDATE {table} SET {a} = {b} WHERE {_rows(i, 1)}")  # a tie: fine with or_equal
             out.append(f"UPDATE {table} SET {b} = NULL WHERE {_rows(i, 2)}")  # ignore_row_if at work
+            out.append(f"UPDATE {table} SET {a} = NULL, {b} = NULL WHERE {_rows(i, 3)}")
         if isinstance(kw.get("row_condition"), dict):
             condition_col = kw["row_condition"]["column"]["name"]
             out.append(f"UPDATE {table} SET {condition_col} = NULL WHERE {_rows(i, 2)}")
@@ -284,6 +285,13 @@ def _edge_rules() -> list[dict]:
     add("expect_column_values_to_be_in_set", column="team_abbr", value_set=["BOS", None])
     add("expect_column_values_to_be_in_set", column="points", value_set=[0, 10.0, 20])
     add("expect_column_values_to_be_in_set", column="is_active", value_set=[True])
+    # Values are literals, never SQL: quotes, backslashes and a would-be injection.
+    tricky = ["o'neil", "back\\slash", "x'); DROP TABLE nba_analytics.player_game_summary; --", "tab\tnew\nline"]
+    add("expect_column_values_to_be_in_set", column="player_lookup", value_set=tricky)
+    add("expect_column_values_to_not_be_in_set", column="team_abbr", value_set=tricky)
+    add("expect_column_values_to_match_regex", column="player_lookup", regex="^[^'\\\\]+$")
+    add("expect_column_values_to_not_be_null", column="usage_rate", row_condition={
+        "type": "comparison", "column": {"name": "player_lookup"}, "operator": "!=", "parameter": tricky[2]})
     add("expect_column_values_to_match_regex", column="player_lookup", regex="a")  # contains, not full match
     add("expect_column_values_to_match_regex", column="player_lookup", regex="^[a-z]+$", mostly=0.5)
     add("expect_column_values_to_be_null", column="team_abbr")
@@ -335,8 +343,11 @@ def test_rules_ge_refuses_stay_with_ge(clean_path):
     """Arguments GE rejects or the compiler cannot express are reported back, never evaluated."""
     from phasegate.expectations.suites import Rule
 
+    made = []
+
     def rule(type_, **kwargs):
-        return Rule(EDGE_TABLE, 0, type_, kwargs, f"{type_}-{len(kwargs)}-{sorted(kwargs)}")
+        made.append(Rule(EDGE_TABLE, len(made), type_, kwargs, f"refused{len(made)}"))
+        return made[-1]
 
     refused = [
         rule("expect_column_values_to_be_between", column="team_abbr", min_value=0),  # string column

@@ -71,6 +71,9 @@ def compile_table(table: Table, rules: Sequence[Rule], columns: Mapping[str, str
     `columns` is the table's column -> warehouse type (Warehouse.columns); types decide what can
     be compiled faithfully (e.g. regex only on strings) and how values are decoded.
     """
+    ids = [rule.case_id for rule in rules]
+    if len(set(ids)) != len(ids):
+        raise UsageError(f"{table.ref}: rules with the same case id cannot share a statement")
     compiled = CompiledTable(table=table)
     for rule in rules:
         # A rule refused halfway leaves no flags behind: each rule works on a copy.
