@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from phasegate.catalog import load_catalog
 from phasegate.expectations.suites import discover
+from phasegate.model.catalog import load_catalog
 
 
 def _facts(outcome) -> tuple:

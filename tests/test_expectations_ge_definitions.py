@@ -32,9 +32,9 @@ import duckdb
 import pytest
 from dateutil import parser as dateparser
 
-from phasegate.catalog import Table
 from phasegate.expectations.compiled import COMPILERS, compile_table, outcomes_from_rows
 from phasegate.expectations.suites import Rule
+from phasegate.model.catalog import Table
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 HERE = Path(__file__).parent / "fixtures" / "ge_test_definitions"

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from builders import repo_catalog
 
 from phasegate.expectations.compiled import COMPILERS, compile_table, evaluate
 from phasegate.expectations.suites import SuiteFile, discover, load_suite_file
 from phasegate.warehouse.duckdb import DuckDBWarehouse
+from tests.fixtures.builders import repo_catalog
 
 # The start of the demo's first season: phase 3 and 4 build in ~6 s over it (a whole season ~60 s).
 START, END = dt.date(2021, 10, 19), dt.date(2021, 11, 20)

@@ -29,13 +29,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from phasegate.catalog import Table
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.expectations.compiled.rules import COMPILERS, MissingColumn, RuleContext, RuleSQL, compile_rule
 from phasegate.expectations.compiled.sql import Unsupported, ident, literal
 from phasegate.expectations.compiled.verdict import outcome
 from phasegate.expectations.run import RuleOutcome
 from phasegate.expectations.suites import Rule
+from phasegate.model.catalog import Table
 from phasegate.warehouse import Warehouse
 
 RESULT_COLUMNS = ("rule_index", "case_id", "family", "element_count", "missing_count", "unexpected_count",

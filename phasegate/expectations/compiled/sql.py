@@ -1,9 +1,9 @@
 """SQL pieces the rule compilers share: identifiers, literals, GE row conditions, type families.
 
-Everything here writes BigQuery Standard SQL. Identifiers are accepted only when they match the
-catalog's identifier pattern and are then backquoted; every value from a suite becomes a quoted
-literal built here, never text pasted into SQL. Anything outside what these functions can
-write faithfully raises `Unsupported`, so the rule stays with Great Expectations.
+Everything here writes BigQuery Standard SQL. Identifiers are accepted only when they pass the
+project's one identifier rule (phasegate.identifiers) and are then backquoted; every value from a
+suite becomes a quoted literal built here, never text pasted into SQL. Anything outside what these
+functions can write faithfully raises `Unsupported`, so the rule stays with Great Expectations.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from phasegate.catalog import IDENTIFIER
+from phasegate.identifiers import is_identifier
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # GE 1.x caps a row_condition at this many leaf conditions (row_conditions.MAX_CONDITIONS).
@@ -25,7 +25,7 @@ class Unsupported(Exception):  # noqa: N818 - a verdict, not a failure
 
 def ident(name: Any) -> str:
     """A column name as a backquoted BigQuery identifier (plain identifiers only)."""
-    if not isinstance(name, str) or not IDENTIFIER.match(name):
+    if not is_identifier(name):
         raise Unsupported(f"column name {name!r} is not a plain identifier [A-Za-z_][A-Za-z0-9_]*")
     return f"`{name}`"
 
