@@ -68,7 +68,8 @@ def test_sigkill_mid_run_then_rerun_completes_without_duplicates(tmp_path):
     proc.stdout.close()
     partial = {t: world.rows(t) for t in expected}
     assert partial != expected  # it really was killed mid-way
-    assert recent_runs(world.root / ".phasegate")[0]["status"] == "interrupted"
+    killed = recent_runs(world.root / ".phasegate")[0]
+    assert killed["status"] == "INTERRUPTED" and killed["killed"]
     assert list((world.root / ".phasegate" / "locks").glob("*.lock"))  # the dead run's locks are left behind
 
     again = subprocess.run(command(world), cwd=world.root, env=env, stdout=subprocess.PIPE,
@@ -85,3 +86,31 @@ def test_sigkill_mid_run_then_rerun_completes_without_duplicates(tmp_path):
     third = subprocess.run(command(world), cwd=world.root, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
     assert third.returncode == 0 and "nothing to backfill" in third.stdout
+
+
+def test_sigterm_ends_interrupted_with_what_was_written_and_how_to_resume(tmp_path):
+    world = make_world(tmp_path, extra_sql=SLOW_SQL)
+    delete(world, "team_summary", "game_date BETWEEN DATE '2023-11-07' AND DATE '2023-12-20'")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    runs_dir = world.root / ".phasegate" / "runs"
+    proc = subprocess.Popen(command(world), cwd=world.root, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None and chunk_events(runs_dir) < 3:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be stopped: " + (proc.stdout.read() or "")
+    os.kill(proc.pid, signal.SIGTERM)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130, output
+    assert "phase3: INTERRUPTED:" in output and "written and verified" in output
+    assert "resume with the same command" in output
+    assert "FAILED" not in output and "Traceback" not in output
+    run = recent_runs(world.root / ".phasegate")[0]
+    assert run["status"] == "INTERRUPTED" and not run["killed"] and run["exit_code"] == 130
+    done = sum(t["done"] for t in run["tables"].values())
+    assert 0 < done < sum(t["planned"] for t in run["tables"].values())
+    assert not list((world.root / ".phasegate" / "locks").glob("*.lock"))  # released on the way out
+    again = subprocess.run(command(world), cwd=world.root, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=120, check=False)
+    assert again.returncode == 0, again.stdout
+    assert world.rows("team_summary") == world.rows("nbac_schedule") * 2

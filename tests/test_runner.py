@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 
@@ -104,27 +105,91 @@ def test_transient_errors_are_retried_with_backoff(world):
     assert statuses[:3] == ["retry", "retry", "ok"]
 
 
-def test_permanent_errors_are_not_retried_and_the_run_is_no_go(world):
+def test_a_data_error_is_narrowed_down_to_the_date_that_breaks_and_every_other_date_is_written(world):
+    bad = d("2023-11-10")
+
     def broken(table, start, end, n):
-        if table == "team_summary" and start <= d("2023-11-10") <= end:
-            raise WarehouseError("query failed on DuckDB: Binder Error: column foo not found")
+        if table == "team_summary" and start <= bad <= end:
+            raise WarehouseError("query failed on DuckDB: Conversion Error: Could not convert string 'n/a' to INT32")
 
     proc = Recorder(fail=broken)
     outcome, text = run(world, proc)
     assert outcome.verdict == "NO-GO" and outcome.exit_code == 1
+    summary = outcome.execution.tables["team_summary"]
+    # a data error is not retried: each part tried once, narrowed down to the one date
+    assert summary.failed.keys() == {bad} and "Conversion Error" in summary.failed[bad]
+    assert summary.done == set(summary.planned) - {bad}
+    assert world.dates_with_rows("team_summary") >= summary.done
+    attempts = [e for e in read_events(outcome.log_path) if e["event"] == "chunk" and e["table"] == "team_summary"]
+    assert all(e["attempt"] == 1 for e in attempts)
+    assert len([e for e in attempts if e["status"] == "failed"]) <= 4  # log2(5 dates) + 1 parts, not 5 dates
+    # downstream skips exactly the failed date, goes on with the others; independent tables go on
     ex = outcome.execution
-    # one attempt only for the failing chunk
-    failing = [e for e in read_events(outcome.log_path) if e["event"] == "chunk" and e["status"] != "ok"]
-    assert len(failing) == 1 and failing[0]["attempt"] == 1
-    failed_dates = set(ex.tables["team_summary"].failed)
-    assert d("2023-11-10") in failed_dates
-    # downstream skips exactly the failed dates, goes on with the others; independent tables go on
-    assert set(ex.tables["team_rollup"].skipped) == failed_dates
-    assert ex.tables["team_rollup"].done
+    assert set(ex.tables["team_rollup"].skipped) == {bad}
+    assert ex.tables["team_rollup"].done == set(ex.tables["team_rollup"].planned) - {bad}
     assert ex.tables["team_other"].ok
-    # the exact retry command
-    assert any(r.startswith("phasegate backfill phase3 --table team_summary --dates 2023-11-") for r in outcome.retry)
+    # counted in dates, and the retry names only the dates that could succeed
+    assert "FAILED team_summary: 1 date(s) 2023-11-10" in text
+    assert f"phasegate backfill phase3 --table team_summary --dates {bad}" in "\n".join(outcome.retry)
     assert "retry with:" in text
+    table = recent_runs(world.root / ".phasegate")[0]["tables"]["team_summary"]
+    assert table["failed"] == 1 and table["done"] == len(summary.planned) - 1
+
+
+def test_a_query_that_does_not_compile_fails_fast_without_narrowing(world):
+    def broken(table, start, end, n):
+        if table == "team_summary":
+            raise WarehouseError("query failed on DuckDB: Binder Error: Referenced column \"foo\" not found")
+
+    proc = Recorder(fail=broken)
+    outcome, text = run(world, proc)
+    assert outcome.exit_code == 1
+    attempts = [e for e in read_events(outcome.log_path) if e["event"] == "chunk" and e["table"] == "team_summary"]
+    assert len(attempts) == 1 and attempts[0]["any_range"]  # no bisect, and the other chunks not attempted
+    summary = outcome.execution.tables["team_summary"]
+    assert not summary.done and len(summary.failed) == 5 and summary.skipped
+    assert all("fails on any date range" in why for why in summary.skipped.values())
+    # every date could succeed once the query is fixed: the retry names them all
+    assert any("--table team_summary --dates 2023-11-07..2023-11-30" in r for r in outcome.retry)
+
+
+def test_a_non_date_error_stops_narrowing_when_both_halves_fail_alike(world):
+    def broken(table, start, end, n):
+        if table == "team_other":
+            raise WarehouseError(f"query failed on DuckDB: Out of Memory Error: could not allocate for {start}..{end}")
+
+    proc = Recorder(fail=broken)
+    outcome, text = run(world, proc, tables=["team_other"], chunk_days=8, gate=False)
+    assert outcome.exit_code == 1
+    attempts = [e for e in read_events(outcome.log_path) if e["event"] == "chunk"]
+    # each chunk: itself and its two halves, then the table is abandoned after 3 failed chunks in a row
+    assert len(outcome.plan.tables["team_other"].chunks) > 3 and len(attempts) == 3 * 3
+    t = outcome.execution.tables["team_other"]
+    assert len(t.failed) == 3 * 8 and all("fails alike: not caused by one date" in e for e in t.failed.values())
+    assert t.skipped and all("3 chunks failed in a row" in why for why in t.skipped.values())
+
+
+def test_a_chunk_rejected_before_commit_rebuilds_its_other_dates_on_their_own(world):
+    # A writer that verifies before it commits writes nothing of a chunk that does not verify; the
+    # runner then rebuilds the dates that did verify, so one bad date never costs the chunk.
+    from phasegate.runner.execute import ChunkRejected
+
+    bad = d("2023-11-15")
+
+    def staged(wh, catalog, table, start, end, *, labels=None):
+        if start <= bad <= end:
+            raise ChunkRejected("verification failed before commit", {bad: "1 game(s) missing"})
+        return run_processor(wh, catalog, table, start, end, labels=labels)
+
+    outcome, text = run(world, staged, tables=["team_other"], gate=False,
+                        dates=[d("2023-11-07") + dt.timedelta(days=i) for i in range(24)])
+    t = outcome.execution.tables["team_other"]
+    assert t.failed == {bad: "1 game(s) missing"}
+    assert t.done == set(t.planned) - {bad}
+    assert world.dates_with_rows("team_other") >= t.done and bad not in world.dates_with_rows("team_other")
+    assert outcome.retry == [f"phasegate backfill phase3 --table team_other --dates {bad} --warehouse {world.url} "
+                             "--yes"] or outcome.retry[0].startswith(f"phasegate backfill phase3 --table team_other "
+                                                                     f"--dates {bad}")
 
 
 def test_a_processor_that_succeeds_with_zero_rows_has_failed(world):
@@ -249,7 +314,7 @@ def test_command_processors_run_through_the_same_path(tmp_path):
     # exit 0 without writing anything: "no crash" is not success
     delete(world, "team_other", "game_date = DATE '2023-11-22'")
     outcome, text = run(world, tables=["team_other"], gate=False)
-    assert outcome.exit_code == 1 and "no rows on 1 date(s) (2023-11-22)" in text
+    assert outcome.exit_code == 1 and "FAILED team_other: 1 date(s) 2023-11-22: no rows after the processor" in text
 
 
 def test_a_plan_over_the_byte_cap_is_refused_before_anything_runs(world, monkeypatch):
@@ -343,13 +408,28 @@ def test_an_interrupt_during_a_retry_backoff_starts_no_new_attempt(world, monkey
     monkeypatch.setattr(runner_module, "wait", wait)
     proc = Recorder(fail=flaky)
     policy = RetryPolicy(retries=3, base_s=0.01, sleep=backoff)
-    with pytest.raises(KeyboardInterrupt):
-        backfill(opts(world, tables=["team_other"], workers=1, chunk_days=100, gate=False), out=lambda s: None,
-                 processor=proc, policy=policy, progress=Notes())
+    lines: list[str] = []
+    outcome = backfill(opts(world, tables=["team_other"], workers=1, chunk_days=100, gate=False,
+                            command="phasegate backfill phase3 --table team_other --yes"), out=lines.append,
+                       processor=proc, policy=policy, progress=Notes())
     assert proc.n == {"team_other": 1}
-    events = [e for e in read_events(next((world.root / ".phasegate" / "runs").glob("*.jsonl")))]
-    assert [e["status"] for e in events if e["event"] == "chunk"][-1] == "failed"
+    # INTERRUPTED is its own outcome: exit 130, what was written, how to resume; not ERROR, not FAILED
+    assert outcome.verdict == "INTERRUPTED" and outcome.exit_code == 130
+    text = "\n".join(lines)
+    assert "0 table-date(s) written and verified" in text
+    assert "resume with the same command (it re-plans from the warehouse): phasegate backfill phase3 " \
+           "--table team_other --yes" in text
+    assert "FAILED" not in text and "retry with" not in text
+    t = outcome.execution.tables["team_other"]
+    assert not t.failed and set(t.skipped) == set(t.planned)
+    events = read_events(outcome.log_path)
+    assert [e["status"] for e in events if e["event"] == "chunk"][-1] == "interrupted"
     assert events[-1]["event"] == "verdict" and events[-1]["exit_code"] == 130
+    assert recent_runs(world.root / ".phasegate")[0]["status"] == "INTERRUPTED"
+    from phasegate.cli import app
+
+    listed = CliRunner().invoke(app, ["runs", "--catalog", str(world.root / "pipeline.toml")])
+    assert listed.exit_code == 0 and "INTERRUPTED" in listed.output
 
 
 def test_a_run_holds_its_upstream_tables_so_no_backfill_rewrites_them_meanwhile(world):

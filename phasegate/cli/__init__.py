@@ -48,5 +48,9 @@ def main() -> None:
         print(f"phasegate: error: {exc}{hint}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("phasegate: interrupted", file=sys.stderr)
-        sys.exit(130)
+        from phasegate.model.verdict import Verdict
+
+        # before or after the chunks (planning, a gate): nothing was half-written
+        print(f"phasegate: {Verdict.INTERRUPTED}: stopped before anything more was written; "
+              "run the same command again to resume (it re-plans from the warehouse)", file=sys.stderr)
+        sys.exit(Verdict.INTERRUPTED.exit_code)

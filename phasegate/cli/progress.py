@@ -61,7 +61,8 @@ class PlainProgress:
         self._line(f"{table:<32} {int(done)}/{int(total)} dates ({pct})  {rate:.1f} dates/s  ETA {_eta(eta)}{rows_txt}")
 
     def finish_table(self, table: str, ok: bool, message: str = "") -> None:
-        self._line(f"{table:<32} {'done' if ok else 'FAILED'}{': ' + message if message else ''}")
+        # the runner's message names the state itself (FAILED, INTERRUPTED, UNBUILDABLE, ...)
+        self._line(f"{table:<32} {'done' + (': ' + message if message else '') if ok else message or 'FAILED'}")
 
     def note(self, message: str) -> None:
         self._line(message)
@@ -114,7 +115,7 @@ class RichProgress:
         with self._lock:
             task = self._tasks.get(table)
             if task is not None:
-                self._progress.update(task, status="[green]done" if ok else f"[red]FAILED {message}")
+                self._progress.update(task, status="[green]done" if ok else f"[red]{message or 'FAILED'}")
 
     def note(self, message: str) -> None:
         self._progress.console.print(message)

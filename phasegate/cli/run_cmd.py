@@ -159,17 +159,20 @@ def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(h
         return
     out = RichTable(title="Recent runs")
     out.add_column("run", no_wrap=True)
-    for col in ("kind", "status", "started", "duration", "dates done/planned", "failed", "rows", "gate"):
+    for col in ("kind", "status", "started", "duration", "dates done/planned", "unbuildable", "failed",
+                "not attempted", "rows", "gate"):
         out.add_column(col, overflow="fold")
     for r in runs:
-        planned = sum(t["planned"] for t in r["tables"].values())
-        done = sum(t["done"] for t in r["tables"].values())
-        failed = sum(t["failed"] for t in r["tables"].values())
-        style = {"GO": "green", "NO-GO": "red", "ERROR": "red", "interrupted": "yellow", "running": "cyan"}.get(
+        def total(key: str, r=r) -> int:
+            return sum(t.get(key, 0) for t in r["tables"].values())
+
+        style = {"GO": "green", "NO-GO": "red", "ERROR": "red", "INTERRUPTED": "yellow", "running": "cyan"}.get(
             r["status"], "")
-        out.add_row(r["run_id"], r.get("kind") or "", f"[{style}]{r['status']}[/]" if style else str(r["status"]),
+        status = str(r["status"]) + (" (killed)" if r.get("killed") else "")
+        out.add_row(r["run_id"], r.get("kind") or "", f"[{style}]{status}[/]" if style else status,
                     (r.get("started_at") or "")[:19], f"{r['duration_s']}s" if r.get("duration_s") is not None else "",
-                    f"{done}/{planned}", str(failed), f"{r['rows_written']:,}", r.get("gate_verdict") or "")
+                    f"{total('done')}/{total('planned')}", str(total("unbuildable")), str(total("failed")),
+                    str(total("skipped")), f"{r['rows_written']:,}", r.get("gate_verdict") or "")
     Console(width=max(160, Console().width)).print(out)
 
 
@@ -192,6 +195,11 @@ def runs_show(run: Annotated[str, typer.Argument(help="A run id (or a unique pre
     typer.echo(f"  started  {s.get('started_at')}  finished {s.get('finished_at')}  duration {s.get('duration_s')}s"
                f"  pid {s.get('pid')} on {s.get('host')}")
     typer.echo(f"  log      {path}")
+    for name, t in s["tables"].items():
+        if t.get("planned"):
+            typer.echo(f"  {name}: {t.get('done', 0)}/{t['planned']} dates written and verified, "
+                       f"{t.get('unbuildable', 0)} unbuildable, {t.get('failed', 0)} failed, "
+                       f"{t.get('skipped', 0)} not attempted")
     for e in events:
         kind = e.get("event")
         at = (e.get("at") or "")[11:23]
@@ -201,16 +209,22 @@ def runs_show(run: Annotated[str, typer.Argument(help="A run id (or a unique pre
                 if t.get("dates"):
                     typer.echo(f"{'':12}   {name}: {t['dates']} dates {t.get('reasons')}: {t.get('ranges')}")
         elif kind == "chunk":
-            extra = f"{e.get('rows')} rows" if e.get("status") == "ok" else (e.get("error") or "")
+            extra = f"{e.get('rows')} rows" if e.get("status") in ("ok", "partial") else (e.get("error") or "")
+            if e.get("problems"):
+                extra += f"; {e['problems']}"
             typer.echo(f"{at} chunk {e.get('table')} {e.get('start')}..{e.get('end')} ({e.get('dates')} dates) "
                        f"attempt {e.get('attempt')}: {e.get('status')} in {e.get('seconds')}s  {extra}")
         elif kind in ("gate", "upstream_gate"):
             typer.echo(f"{at} {kind} {e.get('phase')}: {e.get('verdict')}  {e.get('run_dir') or ''}")
             for name, reason in (e.get("failing_tables") or {}).items():
                 typer.echo(f"{'':12}   {name}: {reason}")
+        elif kind == "dates" and e.get("outcome") != "done":
+            typer.echo(f"{at} {e.get('outcome')} {e.get('table')}: {e.get('count')} date(s) {e.get('dates')}: "
+                       f"{e.get('reason') or ''}")
         elif kind == "table":
             typer.echo(f"{at} table {e.get('table')}: {e.get('done')}/{e.get('planned')} done, "
-                       f"{e.get('failed')} failed, {e.get('skipped')} skipped, {e.get('rows')} rows, {e.get('seconds')}s")
+                       f"{e.get('unbuildable', 0)} unbuildable, {e.get('failed')} failed, "
+                       f"{e.get('skipped')} not attempted, {e.get('rows')} rows, {e.get('seconds')}s")
         elif kind == "verdict":
             typer.echo(f"{at} verdict: {e.get('verdict')} (exit {e.get('exit_code')}) {e.get('message') or ''}")
             for cmd in e.get("retry") or []:

@@ -171,8 +171,10 @@ def _tables_cell(tables: Any) -> str:
             if not any(info.get(k) for k in ("done", "planned", "failed")):
                 continue  # planned nothing for this table
             text = f"{name} {info.get('done', 0)}/{info.get('planned', 0)} dates"
-            if info.get("failed"):
-                text += f" ({info['failed']} failed)"
+            lost = [f"{info[k]} {w}" for k, w in (("unbuildable", "unbuildable"), ("failed", "failed"),
+                                                   ("skipped", "not attempted")) if info.get(k)]
+            if lost:
+                text += f" ({', '.join(lost)})"
         else:
             text = f"{name} {info}"
         parts.append(text)
@@ -186,7 +188,6 @@ BACKFILL_COLUMNS = (
     ("duration", lambda r: None if r.get("duration_s") is None else f"{r['duration_s']} s"),
     ("status", lambda r: r.get("status")),
     ("tables (dates done/planned)", lambda r: _tables_cell(r.get("tables"))),
-    ("chunks ok/failed", lambda r: f"{r.get('chunks_ok', 0)}/{r.get('chunks_failed', 0)}"),
     ("rows written", lambda r: r.get("rows_written")),
     ("gate after", lambda r: r.get("gate_verdict")),
 )

@@ -1,96 +1,85 @@
-"""Executing a plan: each table's chunks, each chunk verified, tables in dependency order.
+"""Executing a plan: each table's chunks, each chunk verified, every date accounted for.
 
 * Tables run on a bounded thread pool in the catalog's dependency order (`phasegate.runner.dag`):
   a table starts when its upstream tables in the plan have finished; independent tables run
   side by side. A table's own chunks run one after the other (BigQuery serializes DML on one
-  table; DuckDB would conflict), so parallelism is across tables.
+  table; DuckDB would conflict), so parallelism is across tables. `build_chunk` settles one
+  chunk on its own (thread-safe on the table's outcome), so chunks could run side by side.
 * Each chunk is one processor call: an atomic replace of its date range. Transient errors are
   retried (`phasegate.runner.retry`); SQL and data errors are not.
-* After each chunk one coverage query checks that every expected game of its dates is now
-  present; a processor that "succeeds" with 0 rows, or leaves a date or a game out, failed.
-* A failed chunk does not stop the other tables: a downstream table skips only the dates whose
-  upstream failed.
+* After each chunk one coverage query checks, date by date, that every expected game is now
+  present (`verify_chunk`). Dates that verify are done; the others are failed, or unbuildable
+  when the warehouse explains why (the `explain` hook: a raw input without rows there).
+* A processor that fails on data (not a transient error) is narrowed down: the chunk is split
+  in halves and each half tried, recursively, so every date that builds is written and only
+  the dates that break it fail. The narrowing stops at once when the error fails any range (a
+  query that does not compile: `retry.fails_on_any_range`; the table's other chunks are not
+  attempted), and when both halves fail with the same error (not date-specific): no bisect storm.
+* A writer that verifies before it commits raises `ChunkRejected` with the dates that did not
+  verify: nothing of the chunk was written, so the other dates are rebuilt on their own.
+* A failed date does not stop the other tables: a downstream table skips only the dates whose
+  upstream failed, and cannot build those its upstream cannot.
+* Ctrl-C / SIGTERM: the chunks in flight finish (each is atomic), no new one starts, and the
+  execution comes back `interrupted` with every date accounted for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.errors import PhasegateError, UsageError
 from phasegate.model.catalog import Catalog
-from phasegate.model.dates import fold_ranges
 from phasegate.runner.dag import apply_to_dag
+from phasegate.runner.outcome import Execution, TableOutcome, dates_arg
 from phasegate.runner.plan import Chunk, Exclusions, Plan, make_chunks
 from phasegate.runner.progress import NullProgress, Progress
-from phasegate.runner.retry import RetryPolicy, is_transient
+from phasegate.runner.retry import RetryPolicy, fails_on_any_range, is_transient
 from phasegate.runner.runlog import NullRunLog
 
+__all__ = ["DEFAULT_WORKERS", "ChunkCheck", "ChunkRejected", "Execution", "TableOutcome", "dates_arg",
+           "execute_plan", "verify_chunk"]
+
 DEFAULT_WORKERS = 4
-# A table whose chunks keep failing is abandoned after this many failures in a row.
+# A table whose chunks keep failing is abandoned after this many failed chunks in a row.
 MAX_CONSECUTIVE_FAILURES = 3
 OUTPUT_KEEP_CHARS = 4000
 
 
-@dataclass
-class TableOutcome:
-    table: str
-    planned: list[dt.date]
-    done: set[dt.date] = field(default_factory=set)
-    failed: dict[dt.date, str] = field(default_factory=dict)  # date -> error (one line)
-    skipped: dict[dt.date, str] = field(default_factory=dict)  # date -> why (upstream failed, abandoned)
-    rows: int = 0
-    seconds: float = 0.0
+class ChunkRejected(PhasegateError):
+    """A chunk that did not verify before its commit: nothing of it was written.
+
+    `problems` names the dates that did not verify (date -> why); the runner rebuilds the
+    chunk's other dates on their own. Without dates the whole chunk is in question, and the
+    runner narrows it down as it does a data error."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, problems: Mapping[dt.date, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = dict(problems or {})
+
+
+@dataclass(frozen=True)
+class ChunkCheck:
+    """What verification found: the dates that are not right (date -> why), nothing when all are."""
+
+    problems: dict[dt.date, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped
+        return not self.problems
 
-    @property
-    def not_done(self) -> list[dt.date]:
-        return sorted({*self.failed, *self.skipped})
+    def text(self) -> str:
+        from phasegate.runner.outcome import group_by_reason
 
-
-@dataclass
-class Execution:
-    tables: dict[str, TableOutcome]
-    seconds: float
-    chunks_ok: int = 0
-    chunks_failed: int = 0
-    attempts: int = 0
-    interrupted: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.interrupted and all(t.ok for t in self.tables.values())
-
-    @property
-    def rows_written(self) -> int:
-        return sum(t.rows for t in self.tables.values())
-
-    @property
-    def dates_done(self) -> int:
-        return sum(len(t.done) for t in self.tables.values())
-
-    def failures(self) -> dict[str, dict[str, Any]]:
-        out = {}
-        for name, t in self.tables.items():
-            if not t.ok:
-                first = next(iter(t.failed.values()), None) or next(iter(t.skipped.values()), "")
-                out[name] = {"failed": len(t.failed), "skipped": len(t.skipped),
-                             "dates": [d.isoformat() for d in t.not_done], "error": first}
-        return out
-
-
-def dates_arg(dates: Iterable[dt.date], universe: Iterable[dt.date] | None = None) -> str:
-    """`--dates` value: single dates and A..B ranges (folded over the game-date calendar)."""
-    runs = fold_ranges(dates, sorted(universe) if universe is not None else None)
-    return ",".join(a.isoformat() if a == b else f"{a.isoformat()}..{b.isoformat()}" for a, b in runs)
+        return "; ".join(f"{reason} ({dates_arg(dates)})" for reason, dates in group_by_reason(self.problems).items())
 
 
 Processor = Callable[..., Any]
@@ -108,41 +97,67 @@ def _first_line(text: str, limit: int = 400) -> str:
 
 
 def verify_chunk(warehouse: Any, catalog: Catalog, chunk: Chunk, rows_written: int | None,
-                 exclusions: Exclusions) -> str | None:
-    """None if every expected game of the chunk's dates is present; else why not (one line)."""
+                 exclusions: Exclusions) -> ChunkCheck:
+    """Date by date: every expected game of the chunk's dates present (one coverage query)."""
     if rows_written == 0:
-        return f"processor reported success but wrote 0 rows for {len(chunk.dates)} game date(s)"
+        return ChunkCheck({d: "processor reported success but wrote 0 rows" for d in chunk.dates})
     table = catalog.table(chunk.table)
     from phasegate.measure.coverage import measure_coverage
 
     exc_dates, exc_games = exclusions.get(chunk.table, (frozenset(), frozenset()))
     cov = measure_coverage(warehouse, catalog, chunk.table, chunk.start, chunk.end,
                            excepted_dates=exc_dates, excepted_games=exc_games)
-    no_rows, partial = [], []
+    problems: dict[dt.date, str] = {}
     for d in chunk.dates:
         status = cov.by_date.get(d)
         if status is None or status.rows == 0:
-            no_rows.append(d)
+            problems[d] = "no rows after the processor"
         elif table.measure_coverage:
             missing = [g for g in status.missing_games if g not in exc_games]
             if missing:
-                partial.append((d, missing))
-    if no_rows or partial:
-        parts = []
-        if no_rows:
-            parts.append(f"no rows on {len(no_rows)} date(s) ({dates_arg(no_rows)})")
-        if partial:
-            games = [g for _, gs in partial for g in gs]
-            parts.append(f"{len(games)} game(s) missing on {len(partial)} date(s) (e.g. {', '.join(games[:3])})")
-        return "after the processor: " + "; ".join(parts)
-    return None
+                problems[d] = f"{len(missing)} game(s) missing after the processor (e.g. {', '.join(missing[:3])})"
+    return ChunkCheck(problems)
+
+
+# Gaps explained by the warehouse: (table, dates) -> {date: why it cannot be built}; dates it
+# cannot explain are left out (they failed).
+Explain = Callable[[str, Collection[dt.date]], Mapping[dt.date, str]]
+
+_DATES_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}|\d+")
+
+
+def same_error(a: str | None, b: str | None) -> bool:
+    """Two errors alike but for the dates and numbers they mention (the halves of one range)."""
+    return a is not None and b is not None and _DATES_IN_TEXT.sub("#", a) == _DATES_IN_TEXT.sub("#", b)
+
+
+@dataclass
+class Attempt:
+    """One processor call over a chunk (after its transient retries), and what verification found."""
+
+    rows: int = 0
+    problems: dict[dt.date, str] = field(default_factory=dict)  # dates that did not verify
+    committed: bool = True  # False: nothing of the chunk was written (rejected before commit)
+    error: str | None = None  # the processor failed: nothing of the chunk was written
+    any_range: bool = False  # the error fails any range (no narrowing)
+    transient: bool = False  # the error was transient and the retries ran out
+    interrupted: bool = False
+
+
+def split(chunk: Chunk) -> list[Chunk]:
+    """The two halves of a chunk (each a contiguous run of its dates)."""
+    half = len(chunk.dates) // 2
+    parts = (chunk.dates[:half], chunk.dates[half:])
+    return [Chunk(chunk.table, p[0], p[-1], tuple(p)) for p in parts if p]
 
 
 def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Processor | None = None,
                  workers: int = DEFAULT_WORKERS, policy: RetryPolicy | None = None, runlog: Any = None,
                  progress: Progress | None = None, exclusions: Exclusions | None = None, verify: bool = True,
-                 labels: Mapping[str, str] | None = None) -> Execution:
-    """Run every chunk of the plan; never raises for a chunk's failure (it is recorded)."""
+                 labels: Mapping[str, str] | None = None, explain: Explain | None = None) -> Execution:
+    """Run every chunk of the plan; never raises for a chunk's failure (every date is accounted for).
+
+    Ctrl-C / SIGTERM: the chunks in flight finish, the execution returns `interrupted`."""
     processor = processor or _default_processor()
     policy = policy or RetryPolicy()
     runlog = runlog or NullRunLog()
@@ -151,27 +166,49 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
     if workers < 1:
         raise UsageError("--workers must be at least 1")
     started = time.monotonic()
-    outcomes = {name: TableOutcome(name, tp.dates) for name, tp in plan.tables.items()}
+    outcomes = {name: TableOutcome(name, sorted({*tp.dates, *tp.blocked})) for name, tp in plan.tables.items()}
     execution = Execution(outcomes, 0.0)
     counters_lock = threading.Lock()
     cancel = threading.Event()
     deps = {name: [u for u in catalog.table(name).upstream if u in plan.tables] for name in plan.tables}
+    universe = plan.calendar.game_dates
 
-    def run_chunk(chunk: Chunk) -> tuple[bool, int, str | None]:
-        """(ok, rows, error)"""
-        attempt = 0
+    def settle(out: TableOutcome, outcome: str, dates: Collection[dt.date], reason: str = "") -> None:
+        """Record dates in one state, in the outcome and the run log (the accounting is per date)."""
+        settled = out.record(outcome, dates, reason)
+        if settled:
+            runlog.write("dates", table=out.table, outcome=outcome, count=len(settled),
+                         dates=dates_arg(settled, universe), reason=reason)
+
+    def attempt(chunk: Chunk) -> Attempt:
+        """One chunk: the processor (transient errors retried), then verification."""
+        tries = 0
         while True:
-            attempt += 1
+            tries += 1
             t0 = time.monotonic()
             record: dict[str, Any] = {"table": chunk.table, "start": chunk.start, "end": chunk.end,
-                                      "dates": len(chunk.dates), "attempt": attempt}
+                                      "dates": len(chunk.dates), "attempt": tries}
             try:
                 result = processor(warehouse, catalog, chunk.table, chunk.start, chunk.end,
                                    labels={**(labels or {}), "run_id": getattr(runlog, "run_id", "")})
                 rows = getattr(result, "rows_written", None)
                 output = getattr(result, "output", "") or ""
-                problem = verify_chunk(warehouse, catalog, chunk, rows, exclusions) if verify else (
-                    "processor reported success but wrote 0 rows" if rows == 0 else None)
+                if verify:
+                    check = verify_chunk(warehouse, catalog, chunk, rows, exclusions)
+                else:
+                    check = ChunkCheck({d: "processor reported success but wrote 0 rows" for d in chunk.dates}
+                                       if rows == 0 else {})
+            except ChunkRejected as exc:
+                with counters_lock:
+                    execution.attempts += 1
+                seconds = round(time.monotonic() - t0, 3)
+                problems = {d: why for d, why in exc.problems.items() if d in chunk.dates}
+                if not problems:  # the whole chunk is in question: narrow it down like a data error
+                    runlog.write("chunk", **record, status="rejected", seconds=seconds, error=_first_line(str(exc)))
+                    return Attempt(error=_first_line(str(exc)))
+                runlog.write("chunk", **record, status="rejected", seconds=seconds, error=_first_line(str(exc)),
+                             problems=ChunkCheck(problems).text())
+                return Attempt(problems=problems, committed=False)
             except Exception as exc:  # noqa: BLE001 - every failure is recorded, none kills the run
                 seconds = round(time.monotonic() - t0, 3)
                 transient = is_transient(exc)
@@ -179,95 +216,169 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                 detail = message if isinstance(exc, PhasegateError) else traceback.format_exc(limit=5)
                 with counters_lock:
                     execution.attempts += 1
-                if transient and attempt <= policy.retries and not cancel.is_set():
-                    delay = policy.delay(attempt)
+                if transient and tries <= policy.retries and not cancel.is_set():
+                    delay = policy.delay(tries)
                     runlog.write("chunk", **record, status="retry", seconds=seconds, error=_first_line(message),
                                  detail=detail[-OUTPUT_KEEP_CHARS:], transient=True, retry_in_s=round(delay, 2))
-                    progress.note(f"{chunk.label()}: transient error, retry {attempt}/{policy.retries} in "
+                    progress.note(f"{chunk.label()}: transient error, retry {tries}/{policy.retries} in "
                                   f"{delay:.1f}s: {_first_line(message, 160)}")
                     (policy.sleep or cancel.wait)(delay)
                     if not cancel.is_set():
                         continue
-                    message = f"run interrupted before retry {attempt}: {message}"
+                    runlog.write("chunk", **record, status="interrupted", seconds=seconds,
+                                 error=f"run interrupted before retry {tries}: {_first_line(message)}")
+                    return Attempt(error=_first_line(message), interrupted=True)
+                any_range = fails_on_any_range(exc)
                 runlog.write("chunk", **record, status="failed", seconds=seconds, error=_first_line(message),
-                             detail=detail[-OUTPUT_KEEP_CHARS:], transient=transient)
-                return False, 0, _first_line(message)
+                             detail=detail[-OUTPUT_KEEP_CHARS:], transient=transient, any_range=any_range)
+                return Attempt(error=_first_line(message), any_range=any_range, transient=transient)
             seconds = round(time.monotonic() - t0, 3)
             with counters_lock:
                 execution.attempts += 1
-            if problem:
-                runlog.write("chunk", **record, status="failed", seconds=seconds, rows=rows, error=problem,
-                             output=output[-OUTPUT_KEEP_CHARS:])
-                return False, rows or 0, problem
-            runlog.write("chunk", **record, status="ok", seconds=seconds, rows=rows,
-                         output=output[-OUTPUT_KEEP_CHARS:])
-            return True, rows or 0, None
+            status = "ok" if check.ok else ("partial" if len(check.problems) < len(chunk.dates) else "failed")
+            runlog.write("chunk", **record, status=status, seconds=seconds, rows=rows,
+                         output=output[-OUTPUT_KEEP_CHARS:], **({"problems": check.text()} if check.problems else {}))
+            return Attempt(rows=rows or 0, problems=dict(check.problems))
+
+    def classify(out: TableOutcome, problems: Mapping[dt.date, str]) -> None:
+        """Dates that did not verify: unbuildable when the warehouse explains why, else failed."""
+        if not problems:
+            return
+        why: Mapping[dt.date, str] = {}
+        if explain is not None:
+            try:
+                why = explain(out.table, list(problems))
+            except PhasegateError as exc:  # the explanation is a courtesy: never a reason to stop
+                progress.note(f"{out.table}: could not explain the dates that did not build: {exc}")
+        for day, problem in sorted(problems.items()):
+            if day in why:
+                settle(out, "unbuildable", [day], why[day])
+            else:
+                settle(out, "failed", [day], problem)
+
+    def build_chunk(out: TableOutcome, chunk: Chunk, state: dict[str, Any]) -> None:
+        """Build one chunk, narrowing it down on a data error, until each of its dates is settled."""
+        resolve(out, chunk, attempt(chunk), state)
+
+    def resolve(out: TableOutcome, chunk: Chunk, a: Attempt, state: dict[str, Any]) -> None:
+        if a.interrupted:
+            settle(out, "skipped", chunk.dates, "run interrupted before its retry")
+            return
+        if a.error is None:
+            good = [d for d in chunk.dates if d not in a.problems]
+            if a.committed:
+                out.add_rows(a.rows)
+                settle(out, "done", good)
+                progress.advance(out.table, len(good), a.rows)
+            classify(out, a.problems)
+            if not a.committed and good:  # nothing was written: build the dates that verified on their own
+                for part in make_chunks(out.table, good, plan.tables[out.table].universe, plan.chunk_days):
+                    if cancel.is_set():
+                        settle(out, "skipped", part.dates, "run interrupted")
+                    else:
+                        build_chunk(out, part, state)
+            return
+        progress.note(f"{chunk.label()}: processor error: {_first_line(a.error, 200)}")
+        if a.any_range:
+            settle(out, "failed", chunk.dates, a.error)
+            state["abandon"] = f"{out.table}'s processor fails on any date range: {a.error}"
+            return
+        if a.transient or len(chunk.dates) == 1:
+            settle(out, "failed", chunk.dates, a.error)
+            return
+        narrow(out, chunk, a.error, state)
+
+    def narrow(out: TableOutcome, chunk: Chunk, error: str, state: dict[str, Any]) -> None:
+        """A data error over the chunk: try each half; stop when both fail alike (not date-specific)."""
+        halves = split(chunk)
+        progress.note(f"{chunk.label()}: narrowing down: {' and '.join(f'{h.start}..{h.end}' for h in halves)}")
+        attempts: list[Attempt] = []
+        for half in halves:
+            if cancel.is_set():
+                settle(out, "skipped", half.dates, "run interrupted")
+                continue
+            attempts.append(attempt(half))
+        if len(attempts) == 2 and all(a.error is not None and not a.interrupted for a in attempts) \
+                and same_error(attempts[0].error, attempts[1].error):
+            settle(out, "failed", chunk.dates, f"{attempts[0].error} (every part of {chunk.start}..{chunk.end} "
+                                               "fails alike: not caused by one date)")
+            return
+        for half, a in zip(halves, attempts, strict=False):
+            resolve(out, half, a, state)
 
     def run_table(name: str) -> None:
         tp = plan.tables[name]
         out = outcomes[name]
         t0 = time.monotonic()
+        for d, ups in sorted(tp.blocked.items()):
+            settle(out, "unbuildable", [d], f"upstream {', '.join(ups)} has no rows on this date (fix the "
+                                            "upstream phase first)")
         # Dates whose upstream did not get built are left alone (re-chunked around them).
-        blocked: dict[dt.date, str] = {}
+        upstream_not_built: dict[dt.date, tuple[str, str]] = {}
         for up in deps[name]:
-            for d in outcomes[up].not_done:
-                if d in tp.reasons:
-                    blocked.setdefault(d, f"upstream {up} failed on this date")
-        out.skipped.update(blocked)
-        todo = [d for d in tp.dates if d not in blocked]
-        chunks = make_chunks(name, todo, tp.universe, plan.chunk_days) if blocked else tp.chunks
+            up_out = outcomes[up]
+            for d in tp.dates:
+                if d in up_out.unbuildable:
+                    upstream_not_built.setdefault(d, ("unbuildable", f"upstream {up} cannot be built on this "
+                                                                     f"date: {up_out.unbuildable[d]}"))
+                elif d in up_out.failed or d in up_out.skipped:
+                    upstream_not_built.setdefault(d, ("skipped", f"upstream {up} failed on this date"))
+        for d, (outcome, reason) in sorted(upstream_not_built.items()):
+            settle(out, outcome, [d], reason)
+        todo = [d for d in tp.dates if d not in upstream_not_built]
+        chunks = make_chunks(name, todo, tp.universe, plan.chunk_days) if upstream_not_built else tp.chunks
         if not tp.dates:
             return
         progress.start_table(name, len(tp.dates))
-        if blocked:
+        if upstream_not_built:
             progress.advance(name, 0)
-            progress.note(f"{name}: {len(blocked)} date(s) skipped because their upstream failed")
+            progress.note(f"{name}: {len(upstream_not_built)} date(s) left alone because their upstream was not built")
+        state: dict[str, Any] = {"abandon": None}
         failures_in_row = 0
         for chunk in chunks:
             if cancel.is_set():
-                for d in chunk.dates:
-                    out.skipped[d] = "run interrupted"
+                settle(out, "skipped", chunk.dates, "run interrupted")
+                continue
+            if state["abandon"]:
+                settle(out, "skipped", chunk.dates, f"not attempted: {state['abandon']}")
                 continue
             if failures_in_row >= MAX_CONSECUTIVE_FAILURES:
-                for d in chunk.dates:
-                    out.skipped[d] = f"not attempted: {failures_in_row} chunks failed in a row"
+                settle(out, "skipped", chunk.dates, f"not attempted: {failures_in_row} chunks failed in a row")
                 continue
-            ok, rows, error = run_chunk(chunk)
-            out.rows += rows
+            done_before, failed_before = len(out.done), len(out.failed)
+            build_chunk(out, chunk, state)
+            built = len(out.done) > done_before
             with counters_lock:
-                if ok:
+                if built and len(out.failed) == failed_before:
                     execution.chunks_ok += 1
                 else:
                     execution.chunks_failed += 1
-            if ok:
-                failures_in_row = 0
-                out.done.update(chunk.dates)
-                progress.advance(name, len(chunk.dates), rows)
-            else:
-                failures_in_row += 1
-                for d in chunk.dates:
-                    out.failed[d] = error or "failed"
-                progress.note(f"{chunk.label()}: FAILED: {_first_line(error or '', 200)}")
-                progress.advance(name, 0)
+            failures_in_row = 0 if built else failures_in_row + (len(out.failed) > failed_before)
         out.seconds = round(time.monotonic() - t0, 3)
-        runlog.write("table", table=name, planned=len(tp.dates), done=len(out.done), failed=len(out.failed),
-                     skipped=len(out.skipped), rows=out.rows, seconds=out.seconds,
-                     not_done=dates_arg(out.not_done, plan.calendar.game_dates))
-        progress.finish_table(name, out.ok, "" if out.ok else
-                              f"{len(out.failed)} failed, {len(out.skipped)} skipped")
+        counts = out.counts()
+        runlog.write("table", table=name, **counts, rows=out.rows, seconds=out.seconds,
+                     not_done=dates_arg(out.not_done, universe), retryable=dates_arg(out.retryable, universe))
+        parts = [f"{counts[k]} {w}" for k, w in (("unbuildable", "unbuildable"), ("failed", "failed"),
+                                                  ("skipped", "not attempted")) if counts[k]]
+        state_word = ("FAILED" if out.failed else "INTERRUPTED" if cancel.is_set() else
+                      "UNBUILDABLE" if out.unbuildable else "NOT ATTEMPTED")
+        progress.finish_table(name, out.ok, "" if out.ok else f"{state_word}: {counts['done']}/{len(tp.dates)} "
+                              "dates done, " + ", ".join(parts))
 
     def interrupted() -> None:
         execution.interrupted = True
         progress.note("interrupted: finishing the chunks in flight (each is atomic), starting no new ones")
 
+    bugs: dict[str, BaseException] = {}
     try:
         bugs = apply_to_dag(deps, run_table, workers=workers, cancel=cancel, on_interrupt=interrupted,
                             thread_name="phasegate-table")
+    except KeyboardInterrupt:  # the chunks in flight have finished (apply_to_dag waited for them)
+        execution.interrupted = True
     finally:
         execution.seconds = round(time.monotonic() - started, 3)
     for name, exc in bugs.items():  # a bug in the runner itself, not a chunk failure
-        outcomes[name].skipped.update({d: f"runner error: {exc}" for d in plan.tables[name].dates
-                                       if d not in outcomes[name].done})
+        settle(outcomes[name], "skipped", outcomes[name].planned, f"runner error: {exc}")
+    for out in outcomes.values():  # tables never started (interrupted) still account for every date
+        settle(out, "skipped", out.planned, "run interrupted" if execution.interrupted else "not attempted")
     return execution
-
-

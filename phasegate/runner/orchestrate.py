@@ -27,8 +27,10 @@ from phasegate.errors import (
 )
 from phasegate.gate.results import GateResult
 from phasegate.model.catalog import Catalog, load_catalog
+from phasegate.model.verdict import Verdict
 from phasegate.model.window import resolve_window
-from phasegate.runner.execute import DEFAULT_WORKERS, Execution, Processor, dates_arg, execute_plan
+from phasegate.runner.execute import DEFAULT_WORKERS, Processor, execute_plan
+from phasegate.runner.outcome import Execution, dates_arg
 from phasegate.runner.plan import Exclusions, Plan, build_plan, load_exclusions, lock_set, reason_text
 from phasegate.runner.progress import Progress
 from phasegate.runner.retry import DEFAULT_BACKOFF_S, DEFAULT_RETRIES, RetryPolicy
@@ -71,7 +73,7 @@ def default_gate(phase: str, *, warehouse_url: str, catalog_path: str | Path, st
 class RunOutcome:
     phase: str
     run_id: str | None
-    verdict: str  # GO | NO-GO | ERROR | REFUSED | DRY-RUN
+    verdict: str  # a Verdict: GO | NO-GO | ERROR | REFUSED | DRY-RUN | INTERRUPTED
     exit_code: int
     plan: Plan | None = None
     execution: Execution | None = None
@@ -166,8 +168,10 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
         outcome.upstream_gate = upstream_gate
         return outcome
     except KeyboardInterrupt:
+        # outside the chunks (planning, the gate): nothing half-written; the same command resumes
         if runlog is not None:
-            runlog.write("verdict", verdict="ERROR", exit_code=130, message="interrupted")
+            runlog.write("verdict", verdict=Verdict.INTERRUPTED, exit_code=Verdict.INTERRUPTED.exit_code,
+                         message=f"interrupted; resume with the same command: {opts.command or 'phasegate ' + kind}")
         raise
     except PhasegateError as exc:
         if runlog is not None:
@@ -214,27 +218,28 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
 
     retry: list[str] = []
     messages: list[str] = []
+    extra = f" --warehouse {opts.warehouse_url}" if opts.warehouse_url else ""
     if execution is not None:
-        out(f"backfill {opts.phase}: {execution.dates_done}/{plan.total_dates} table-dates rebuilt in "
-            f"{execution.chunks_ok} chunk(s), {execution.rows_written:,} rows, {execution.seconds:.1f}s"
-            + (f", {execution.chunks_failed} chunk(s) FAILED" if execution.chunks_failed else ""))
-        extra = f" --warehouse {opts.warehouse_url}" if opts.warehouse_url else ""
-        for name, info in execution.failures().items():
-            t = execution.tables[name]
-            messages.append(f"FAILED {name}: {info['failed']} date(s) failed, {info['skipped']} skipped: "
-                            f"{info['error']}")
-            retry.append(retry_command(opts.phase, name, t.not_done, plan.calendar.game_dates, extra) + " --yes")
+        out(execution.summary_line(opts.phase, plan.total_dates + sum(len(t.blocked) for t in plan.tables.values())))
+        messages = execution.detail_lines(plan.calendar.game_dates)
+        for name, t in execution.tables.items():
+            if t.retryable and not execution.interrupted:
+                retry.append(retry_command(opts.phase, name, t.retryable, plan.calendar.game_dates, extra) + " --yes")
+        if any(t.unbuildable for t in execution.tables.values()):
+            messages.append(f"unbuildable dates will not build on a re-run: fix their inputs, or document them "
+                            f"(phasegate exceptions suggest {opts.phase})")
         for line in messages:
             out(line)
         if retry:
             out("retry with:")
             for cmd in retry:
                 out(f"  {cmd}")
-    blocked = plan.blocked
-    if blocked:
-        for name, dates in blocked.items():
-            out(f"WARNING {name}: {len(dates)} date(s) not scheduled because an upstream table has no rows there: "
-                f"{plan.ranges(dates)}")
+    elif plan.blocked:
+        for name, dates in plan.blocked.items():
+            out(f"UNBUILDABLE {name}: {len(dates)} date(s) whose upstream has no rows: {plan.ranges(dates)}")
+
+    if execution is not None and execution.interrupted:
+        return _interrupted(opts, plan, execution, runlog, out, messages)
 
     gate = None
     if opts.gate:
@@ -245,15 +250,13 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
                      run_dir=gate.run_dir, failing_tables=gate.failing_tables)
         out(_gate_text(gate))
 
-    work_ok = execution is None or execution.ok
+    work_ok = execution.ok if execution is not None else not plan.blocked
     if not work_ok:
-        verdict, code = "NO-GO", EXIT_NO_GO
+        verdict, code = Verdict.NO_GO, Verdict.NO_GO.exit_code
     elif gate is not None:
         verdict, code = gate.verdict, gate.exit_code
-    elif blocked:
-        verdict, code = "NO-GO", EXIT_NO_GO
     else:
-        verdict, code = "GO", EXIT_GO
+        verdict, code = Verdict.GO, Verdict.GO.exit_code
     failed = execution.failures() if execution is not None else {}
     runlog.write("verdict", verdict=verdict, exit_code=code, failed=failed, retry=retry,
                  dates_done=execution.dates_done if execution else 0,
@@ -262,6 +265,26 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     out(f"{opts.phase}: {verdict} (run {runlog.run_id}, log {runlog.path})")
     return RunOutcome(opts.phase, runlog.run_id, verdict, code, plan=plan, execution=execution, gate=gate,
                       retry=retry, log_path=runlog.path, messages=messages)
+
+
+def _interrupted(opts: Options, plan: Plan, execution: Execution, runlog: Any, out: Callable[[str], None],
+                 messages: list[str]) -> RunOutcome:
+    """Ctrl-C / SIGTERM during the chunks: say what was written and how to resume; no gate."""
+    verdict = Verdict.INTERRUPTED
+    written = [f"{name} {len(t.done)}/{len(t.planned)}" for name, t in execution.tables.items() if t.planned]
+    resume = opts.command or f"phasegate backfill {opts.phase} --yes"
+    lines = [f"{opts.phase}: {verdict}: {execution.dates_done} table-date(s) written and verified "
+             f"({', '.join(written) or 'nothing planned'}); every chunk is whole (old rows or new), none was "
+             "started after the interrupt",
+             f"resume with the same command (it re-plans from the warehouse): {resume}"]
+    for line in lines:
+        out(line)
+    runlog.write("verdict", verdict=verdict, exit_code=verdict.exit_code, failed=execution.failures(), retry=[resume],
+                 message=lines[0], dates_done=execution.dates_done, rows_written=execution.rows_written,
+                 seconds=execution.seconds)
+    out(f"{opts.phase}: {verdict} (run {runlog.run_id}, log {runlog.path})")
+    return RunOutcome(opts.phase, runlog.run_id, verdict, verdict.exit_code, plan=plan, execution=execution,
+                      retry=[resume], log_path=runlog.path, messages=[*messages, *lines])
 
 
 def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Progress | None = None,

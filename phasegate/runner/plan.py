@@ -160,6 +160,7 @@ class Plan:
                               "ranges": self.ranges(tp.dates, limit=None),
                               "chunks": [[c.start, c.end, len(c.dates)] for c in tp.chunks],
                               "blocked": self.ranges(tp.blocked, limit=None) if tp.blocked else "",
+                              "unbuildable_count": len(tp.blocked),
                               "estimated_bytes": tp.estimated_bytes}
                        for name, tp in self.tables.items()},
             "notes": self.notes,

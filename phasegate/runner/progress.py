@@ -7,6 +7,9 @@ from typing import Protocol
 
 
 class Progress(Protocol):
+    """`finish_table(table, ok, message)`: when not ok, the message starts with the table's state
+    (FAILED, UNBUILDABLE, INTERRUPTED) and says how many dates were done and not."""
+
     def start_table(self, table: str, total_dates: int) -> None: ...
     def advance(self, table: str, dates: int, rows: int | None = None) -> None: ...
     def finish_table(self, table: str, ok: bool, message: str = "") -> None: ...

@@ -1,8 +1,14 @@
-"""Retry policy: which failures are worth another attempt, and how long to wait before it.
+"""How failures are met: which are worth another attempt, and which are worth narrowing.
 
 Transient errors (TransientError, or a WarehouseError/ProcessorFailed whose message says
 timeout, connection, rate limit, unavailable, conflict...) are retried with exponential,
 jittered backoff; SQL and data errors are not.
+
+Of the errors that are not transient, some fail on any date range: the query does not compile
+(a syntax error, an unknown column, table or function), the processor cannot start, a usage
+error. `fails_on_any_range` names them, so the runner fails fast instead of bisecting a chunk
+that no narrower range could fix. Every other error may come from one date's data, and the
+runner narrows the chunk down to find the dates that build.
 """
 
 from __future__ import annotations
@@ -44,6 +50,23 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, PhasegateError) and not isinstance(exc, UsageError):
         return bool(_TRANSIENT.search(str(exc)))
     return False
+
+
+# Compile-time errors, as DuckDB and BigQuery word them: no range of dates makes these succeed.
+_ANY_RANGE = re.compile(
+    r"binder error|parser error|catalog error|syntax error|unrecognized name|not found: (table|dataset|column)|"
+    r"no matching signature|function not found|cannot start processor|has no (sql )?processor|"
+    r"unknown (column|table|function)|shared cte|is not a select",
+    re.IGNORECASE)
+
+
+def fails_on_any_range(exc: BaseException) -> bool:
+    """True when no narrower date range could succeed (a query that does not compile, a usage error)."""
+    if is_transient(exc):
+        return False
+    if isinstance(exc, UsageError):
+        return True
+    return bool(_ANY_RANGE.search(str(exc)))
 
 
 @dataclass(frozen=True)

@@ -2,22 +2,26 @@
 
 Every line is one event: `{"event": ..., "run_id": ..., "at": ISO-8601 UTC, ...}`. Events, in
 order: `start` (command, pid, host, warehouse, window), `upstream_gate` (run only), `plan`,
-`chunk` (one per attempt: table, start, end, dates, attempt, status ok|retry|failed, rows,
-seconds, error, output), `table` (a table finished: done/failed/blocked dates), `gate`
-(the phase's own gate), `verdict` (final: GO | NO-GO | ERROR | REFUSED, exit_code, failed,
-retry commands).
+`chunk` (one per processor attempt: table, start, end, dates, attempt, status
+ok|partial|rejected|retry|failed|interrupted, rows, seconds, error, output; a chunk narrowed
+down after a data error has one event per part tried), `dates` (dates settled: table,
+outcome done|unbuildable|failed|skipped, count, dates as ranges, reason), `table` (a table
+finished: planned/done/unbuildable/failed/skipped counts), `gate` (the phase's own gate),
+`verdict` (final: GO | NO-GO | ERROR | REFUSED | INTERRUPTED, exit_code, failed, retry commands).
 
-The log is a record for people and the report, not the checkpoint: the data is the
+The accounting is per date: `dates` events settle each planned date exactly once, so the
+counts are right whatever the chunks did (narrowed, rejected, retried) and however far the
+run got. The log is a record for people and the report, not the checkpoint: the data is the
 checkpoint (a re-run re-plans from what the warehouse holds). Lines are appended and
 flushed one at a time, so a run killed mid-way leaves a readable log whose last event
-says how far it got; `recent_runs` reports such a run as `interrupted` (or `running` if
-its process is still alive on this host).
+says how far it got; `recent_runs` reports such a run as INTERRUPTED with `killed` set (or
+`running` if its process is still alive on this host).
 
 `recent_runs(state_dir, phase=None, limit=20)` returns plain dicts, newest first:
     run_id, phase, command, kind (backfill | run), started_at, finished_at, duration_s,
-    status (GO | NO-GO | ERROR | REFUSED | running | interrupted), exit_code, pid, host,
-    tables (name -> {"planned": n, "done": n, "failed": n}), chunks_ok, chunks_failed,
-    attempts, rows_written, gate_run_dir, path.
+    status (GO | NO-GO | ERROR | REFUSED | INTERRUPTED | running), killed, exit_code, pid, host,
+    tables (name -> {"planned", "done", "unbuildable", "failed", "skipped"}: dates), chunks_ok,
+    chunks_failed, attempts, rows_written, gate_run_dir, path.
 """
 
 from __future__ import annotations
@@ -148,29 +152,44 @@ def summarize(events: list[dict[str, Any]], path: Path | None = None) -> dict[st
     verdict = next((e for e in reversed(events) if e.get("event") == "verdict"), None)
     gate = next((e for e in reversed(events) if e.get("event") == "gate"), None)
     tables: dict[str, dict[str, int]] = {}
+
+    def entry(name: str) -> dict[str, int]:
+        return tables.setdefault(name, {"planned": 0, "done": 0, "unbuildable": 0, "failed": 0, "skipped": 0})
+
     for name, info in (plan.get("tables") or {}).items():
-        tables[name] = {"planned": int(info.get("dates", 0)), "done": 0, "failed": 0}
+        entry(name)["planned"] = int(info.get("dates", 0)) + int(info.get("unbuildable_count", 0))
+    per_date = any(e.get("event") == "dates" for e in events)
     chunks_ok = chunks_failed = attempts = rows = 0
     for e in events:
-        if e.get("event") != "chunk":
+        kind = e.get("event")
+        if kind == "dates" and e.get("outcome") in ("done", "unbuildable", "failed", "skipped"):
+            entry(e.get("table", "?"))[e["outcome"]] += int(e.get("count", 0))
+        if kind != "chunk":
             continue
         attempts += 1
-        entry = tables.setdefault(e.get("table", "?"), {"planned": 0, "done": 0, "failed": 0})
-        if e.get("status") == "ok":
-            chunks_ok += 1
-            entry["done"] += int(e.get("dates", 0))
+        status = e.get("status")
+        if status in ("ok", "partial"):
             rows += int(e.get("rows") or 0)
-        elif e.get("status") == "failed":
+        if status == "ok":
+            chunks_ok += 1
+        elif status in ("failed", "partial", "rejected"):
             chunks_failed += 1
-            entry["failed"] += int(e.get("dates", 0))
+        if not per_date:  # a log written before per-date accounting: count the chunks' dates
+            if status == "ok":
+                entry(e.get("table", "?"))["done"] += int(e.get("dates", 0))
+            elif status == "failed":
+                entry(e.get("table", "?"))["failed"] += int(e.get("dates", 0))
     host = start.get("host")
     pid = start.get("pid")
+    killed = False
     if verdict is not None:
         status = verdict.get("verdict")
+        if status == "ERROR" and verdict.get("exit_code") == 130:  # logs from before INTERRUPTED had a word
+            status = "INTERRUPTED"
     elif host == socket.gethostname() and isinstance(pid, int) and pid_alive(pid):
         status = "running"
     else:
-        status = "interrupted"
+        status, killed = "INTERRUPTED", True
     started = start.get("at") or (events[0].get("at") if events else None)
     finished = verdict.get("at") if verdict else (events[-1].get("at") if events else None)
     duration = None
@@ -190,6 +209,7 @@ def summarize(events: list[dict[str, Any]], path: Path | None = None) -> dict[st
         "finished_at": finished if verdict else None,
         "duration_s": duration,
         "status": status,
+        "killed": killed,
         "exit_code": verdict.get("exit_code") if verdict else None,
         "pid": pid,
         "host": host,
