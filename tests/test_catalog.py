@@ -30,6 +30,16 @@ def test_repository_catalog_names_every_table():
     assert len(catalog.table("ml_feature_store_v2").features) == 21
 
 
+def test_props_and_lines_are_optional_inputs_and_the_box_scores_are_not():
+    catalog = repo_catalog()
+    assert catalog.table("player_game_summary").required_upstream == ("nbac_gamebook_player_stats", "nbac_schedule")
+    assert catalog.table("upcoming_player_game_context").required_upstream == ("nbac_gamebook_player_stats",
+                                                                               "nbac_schedule")
+    assert catalog.table("team_offense_game_summary").required_upstream == ("nbac_team_boxscore", "nbac_schedule")
+    for table in catalog.tables.values():
+        assert not {"odds_api_player_points_props", "odds_api_game_lines"} & set(table.required_upstream), table.name
+
+
 def test_phase4_order_follows_dependencies():
     catalog = repo_catalog()
     order = catalog.topological_order(sorted(PHASE4))
@@ -76,6 +86,10 @@ BAD_CATALOGS = {
     "missing field": (('grain = "team-date"\n', ''), "", r"table 'team_defense_zone_analysis': field 'grain': required field is missing"),
     "unknown field": (('grain = "team-date"\n', 'grain = "team-date"\nthreshhold = 0.9\n'), "",
                       r"field 'threshhold': unknown field"),
+    "optional input not an upstream": (('optional_upstream = ["odds_api_game_lines"]',
+                                        'optional_upstream = ["odds_api_player_points_props"]'), "",
+                                       r"table 'upcoming_team_game_context': field 'optional_upstream': names "
+                                       r"odds_api_player_points_props, not in upstream"),
     "missing processor file": (('processor = "backfill/phase4/player_daily_cache.sql"',
                                 'processor = "backfill/phase4/player_daily_cash.sql"'), "",
                                r"file backfill/phase4/player_daily_cash.sql does not exist"),

@@ -73,3 +73,26 @@ def test_missing_file(tmp_path):
     with pytest.raises(ExceptionsError, match="not found"):
         load_exceptions(tmp_path / "nope.toml", repo_catalog(), required=True)
     assert load_exceptions(None, repo_catalog()).entries == ()
+
+
+def test_a_suggested_entry_is_appended_unapproved_and_applies_only_once_a_person_fills_it_in(tmp_path):
+    from phasegate.model.exceptions import Proposal, append_proposals
+
+    path = tmp_path / "exceptions.toml"
+    path.write_text(GOOD)
+    proposal = Proposal("player_game_summary", dates=("2024-12-17",),
+                        reason='raw nbac_gamebook_player_stats has no rows on this date ("measured")')
+    assert append_proposals(path, [proposal], repo_catalog()) == 1
+    entries = load_exceptions(path, repo_catalog(), today=TODAY, required=True)
+    pending = entries.for_table("player_game_summary")
+    assert not pending.dates and pending.invalid[0][1] == "no approved_by; no expires date"
+    assert entries.for_table("team_defense_game_summary").dates  # the existing entry is untouched
+    path.write_text(path.read_text().replace('approved_by = ""', 'approved_by = "Jane Doe"')
+                    .replace('expires = ""', "expires = 2025-06-30"))
+    approved = load_exceptions(path, repo_catalog(), today=TODAY, required=True).for_table("player_game_summary")
+    assert approved.dates == {dt.date(2024, 12, 17)} and not approved.invalid
+    # a proposal the loader would refuse is never written
+    before = path.read_text()
+    with pytest.raises(ExceptionsError):
+        append_proposals(path, [Proposal("no_such_table", dates=("2024-12-17",), reason="x")], repo_catalog())
+    assert path.read_text() == before

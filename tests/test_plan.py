@@ -113,7 +113,57 @@ def test_blocked_when_the_upstream_phase_has_no_rows(world):
     plan = plan_of(world, phase="phase4")
     assert d("2023-12-05") not in plan.tables["team_zone"].reasons
     assert plan.tables["team_zone"].blocked == {d("2023-12-05"): ["team_summary"]}
-    assert "BLOCKED team_zone" in plan.describe()
+    assert plan.tables["team_zone"].unbuildable == {
+        d("2023-12-05"): "upstream team_summary has no rows on this date (fix phase3 first)"}
+    assert "UNBUILDABLE team_zone: 1 date(s) 2023-12-05: upstream team_summary has no rows" in plan.describe()
+
+
+def test_a_date_whose_required_raw_input_has_no_rows_is_unbuildable_not_scheduled(world):
+    # team_box (raw) lost 2023-11-15: team_summary and team_other cannot be built there, and
+    # team_rollup, which needs team_summary's date, cannot either. Every other date is planned.
+    delete(world, "team_box", "game_date = DATE '2023-11-15'")
+    for table in ("team_summary", "team_rollup", "team_other"):
+        delete(world, table, "game_date BETWEEN DATE '2023-11-14' AND DATE '2023-11-16'")
+    plan = plan_of(world)
+    lost, others = d("2023-11-15"), [d("2023-11-14"), d("2023-11-16")]
+    for name in ("team_summary", "team_other"):
+        assert plan.tables[name].unbuildable == {lost: "raw team_box has no rows on this date"}
+        assert plan.tables[name].dates == others
+    assert plan.tables["team_rollup"].unbuildable == {
+        lost: "upstream team_summary cannot be built on this date: raw team_box has no rows on this date"}
+    assert plan.tables["team_rollup"].dates == others
+    # chunks go around it (a chunk is one atomic range replace)
+    assert [(c.start, c.end) for c in plan.tables["team_summary"].chunks] == [(others[0], others[0]),
+                                                                            (others[1], others[1])]
+    assert "UNBUILDABLE team_summary: 1 date(s) 2023-11-15: raw team_box has no rows on this date" in plan.describe()
+    assert plan.to_json()["tables"]["team_summary"]["unbuildable"] == {"2023-11-15": "raw team_box has no rows on "
+                                                                                     "this date"}
+
+
+def test_a_raw_input_lacking_one_game_of_a_partial_date_makes_only_that_date_unbuildable(world):
+    delete(world, "team_box", "game_date = DATE '2023-11-21' AND team_abbr = 'ATL'")
+    delete(world, "team_other", "game_date = DATE '2023-11-21' AND team_abbr = 'ATL'")
+    delete(world, "team_other", "game_date = DATE '2023-11-22'")  # this one the raw input can give
+    plan = plan_of(world, tables=["team_other"])
+    why = plan.tables["team_other"].unbuildable[d("2023-11-21")]
+    assert why.startswith("raw team_box lacks 1 game(s) (20231121_ATL_") and plan.tables["team_other"].dates == \
+        [d("2023-11-22")]
+
+
+def test_an_optional_input_never_blocks_a_date(tmp_path):
+    world = make_world(tmp_path)
+    toml = world.root / "pipeline.toml"
+    toml.write_text(toml.read_text().replace('upstream = ["team_box"]\nprocessor = "backfill/phase3/team_other.sql"',
+                                             'upstream = ["team_box"]\noptional_upstream = ["team_box"]\n'
+                                             'processor = "backfill/phase3/team_other.sql"'))
+    from phasegate.model.catalog import load_catalog
+
+    world.catalog = load_catalog(toml)
+    assert world.catalog.table("team_other").required_upstream == ()
+    delete(world, "team_box", "game_date = DATE '2023-11-15'")
+    delete(world, "team_other", "game_date = DATE '2023-11-15'")
+    plan = plan_of(world, tables=["team_other"])
+    assert plan.tables["team_other"].dates == [d("2023-11-15")] and not plan.tables["team_other"].unbuildable
 
 
 def test_raw_phase_and_raw_tables_are_refused(world):
@@ -154,7 +204,8 @@ def test_plan_uses_few_queries(world):
     with world.open(read_only=True) as wh:
         build_plan(wh, world.catalog, "phase3", start=d("2023-10-01"), end=d("2023-12-31"))
         # 1 calendar + 1 coverage and 1 staleness query per phase-3 table (3)
-        assert wh.query_count == 7
+        # + 1 coverage per required raw input of a table with planned dates (team_box)
+        assert wh.query_count == 8
 
 
 def test_rows_older_than_their_upstream_are_planned_as_stale(world):

@@ -255,3 +255,32 @@ def test_banner_shows_the_gates_byte_estimate_on_bigquery(catalog):
     results["estimated_bytes"] = 3 * 2**30
     html = render_report(results, catalog=catalog)
     assert "3.0 GiB (dry run, before the gate ran)" in html
+
+
+def test_each_gap_shows_why_and_what_reads_it_downstream(catalog):
+    # results.json carries, per table, the provenance of each gap (phasegate.gate.judges.provenance_facts)
+    results = load("nogo")
+    missing = results["tables"]["team_defense_game_summary"]["coverage"]["missing_dates"]
+    raw = {"kind": "raw", "text": "raw nbac_team_boxscore has no rows on this date", "table": "nbac_team_boxscore",
+           "games": []}
+    buildable = {"kind": "buildable", "text": "its required inputs hold rows: a backfill can build it", "table": None,
+                 "games": []}
+    impact = {"team_defense_zone_analysis": [], "player_composite_factors": []}
+    results["tables"]["team_defense_game_summary"]["provenance"] = {
+        **{day: {"state": "missing", "games": ["x"], "causes": [raw], "blocked": True, "unfillable": True,
+                 "impact": {k: [day] for k in impact}} for day in missing[:2]},
+        **{day: {"state": "missing", "games": ["x"], "causes": [buildable], "blocked": False, "unfillable": False,
+                 "impact": {k: [day] for k in impact}} for day in missing[2:]}}
+    html = render_report(results, catalog=catalog)
+    section = html[html.index('id="t-team_defense_game_summary"'):]
+    section = section[:section.index("</section>")]
+    gaps = re.search(r'<table class="gaps">(.*?)</table>', section, re.DOTALL).group(1)
+    rows = re.findall(r"<tr><td class=\"mono\">(.*?)</tr>", gaps, re.DOTALL)
+    assert len(rows) == 2  # one row per reason, not per date
+    assert f"({len(missing) - 2} dates)" in rows[0] and "a backfill can build it" in rows[0]
+    assert "raw nbac_team_boxscore has no rows on this date" in rows[1] and "phasegate exceptions suggest phase3" \
+        in rows[1]
+    assert "team_defense_zone_analysis (2 dates)" in rows[1] and "player_composite_factors (2 dates)" in rows[1]
+    # a table without provenance (no gap) shows no such table
+    other = html[html.index('id="t-team_offense_game_summary"'):]
+    assert '<table class="gaps">' not in other[:other.index("</section>")]

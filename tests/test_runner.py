@@ -213,6 +213,24 @@ def test_a_processor_that_leaves_games_out_is_caught_by_verification(world):
     assert "game(s) missing" in text
 
 
+def test_a_date_whose_raw_input_vanished_after_planning_is_unbuildable_and_not_retried(world):
+    # The plan found team_box rows on 2023-11-15; by the time the chunk runs they are gone (a
+    # scraper reload). Verification finds the date empty, the warehouse says why: unbuildable.
+    gone = d("2023-11-15")
+
+    def reload(wh, catalog, table, start, end, *, labels=None):
+        if start <= gone <= end:
+            wh.execute([f"DELETE FROM nba_raw.team_box WHERE game_date = DATE '{gone}'"])
+        return run_processor(wh, catalog, table, start, end, labels=labels)
+
+    outcome, text = run(world, reload, tables=["team_other"], gate=False)
+    t = outcome.execution.tables["team_other"]
+    assert t.unbuildable == {gone: "raw team_box has no rows on this date"}
+    assert t.done == set(t.planned) - {gone} and not t.failed
+    assert outcome.exit_code == 1 and outcome.retry == []
+    assert f"UNBUILDABLE team_other: 1 date(s) {gone}: raw team_box has no rows on this date" in text
+
+
 def test_transient_classification():
     assert is_transient(TransientError("x"))
     assert is_transient(WarehouseError("503 Service Unavailable"))

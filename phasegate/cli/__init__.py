@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "phasegate.cli.init_cmd",
     "phasegate.cli.gate_cmd",
     "phasegate.cli.expectations_cmd",
+    "phasegate.cli.exceptions_cmd",
     "phasegate.cli.run_cmd",
     "phasegate.cli.report_cmd",
 )

@@ -75,6 +75,8 @@ def collect_cases(reports: dict[str, list[pytest.TestReport]]) -> tuple[list[Cas
                 entry["fingerprint"] = props["fingerprint"]
             if "exceptions_applied" in props:
                 entry["exceptions_applied"] = props["exceptions_applied"]
+            if "provenance" in props:
+                entry["provenance"] = props["provenance"]
     checks.sort(key=lambda c: c.nodeid)
     return checks, tables
 
@@ -100,7 +102,8 @@ def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, st
     for t in (catalog.tables_of(phase) if phase else []):
         facts = table_facts.get(t.name, {})
         tables[t.name] = {"phase": t.phase, "dataset": t.dataset, "date_column": t.date_column,
-                          "coverage": facts.get("coverage"), "fingerprint": facts.get("fingerprint")}
+                          "coverage": facts.get("coverage"), "fingerprint": facts.get("fingerprint"),
+                          "provenance": facts.get("provenance") or {}}
     applied = [e for facts in table_facts.values() for e in facts.get("exceptions_applied", [])]
     finished = time.time()
     return GateResults(

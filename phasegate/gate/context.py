@@ -30,6 +30,9 @@ class GateContext:
     Methods (each cached for the session, so one query per table and kind):
         exceptions_of(table) -> phasegate.model.exceptions.TableExceptions
         coverage(table) -> phasegate.measure.coverage.Coverage (documented exceptions applied)
+        provenance(table) -> {date: phasegate.measure.provenance.Gap}: why each missing or partial
+                             date is so (its required inputs measured once each, lazily: a table
+                             without gaps costs nothing)
         measurement(table) -> phasegate.measure.query.TableMeasurement (all SQL checks, one query)
         columns(table) -> dict column -> type ({} when the table is missing)
     """
@@ -79,6 +82,26 @@ class GateContext:
                                     excepted_dates=excepted.dates, excepted_games=excepted.games)
 
         return self._cached("coverage", table, compute)
+
+    def provenance(self, table: str):
+        from phasegate.measure.provenance import explain, gaps_of, measure_postponements
+        from phasegate.runner.runlog import last_failures
+
+        def input_coverage(name: str):
+            return self.coverage(name) if self.columns(name) else None
+
+        def compute():
+            gaps = gaps_of(self.coverage(table))
+            if not gaps:
+                return {}
+            postponed = self._cached("postponements", "", lambda: measure_postponements(
+                self.warehouse, self.catalog, self.start, self.end))
+            failures = self._cached("failures", "", lambda: last_failures(self.catalog.state_dir))
+            return explain(self.catalog, table, gaps, coverage_of=input_coverage,
+                           excepted_of=lambda name: self.exceptions_of(name).dates, postponements=postponed,
+                           failures=failures.get(table, {}))
+
+        return self._cached("provenance", table, compute)
 
     def measurement(self, table: str):
         from phasegate.measure.query import measure_table

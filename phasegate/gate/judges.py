@@ -44,6 +44,40 @@ def _judge_schema(ctx: GateContext, table: str) -> Judgement:
                    "all present")
 
 
+def _provenance(ctx: GateContext, table: str) -> tuple[dict[Any, Any], str]:
+    """The table's gaps with their causes, and an error line when they could not be measured (a
+    gap's provenance explains; it never changes a verdict)."""
+    from phasegate.errors import PhasegateError
+
+    try:
+        return ctx.provenance(table), ""
+    except PhasegateError as exc:
+        return {}, f"(why: could not be measured: {exc})"
+
+
+def _why(gaps: dict[Any, Any], days: list[Any], universe: list[Any] | None, limit: int = 6) -> str:
+    """'2023-11-15: raw X has no rows on this date; 2023-11-20..2023-11-22: ...' grouped by reason."""
+    from phasegate.model.dates import format_ranges
+
+    groups: dict[str, list[Any]] = {}
+    for day in days:
+        if day in gaps:
+            groups.setdefault(gaps[day].reason(), []).append(day)
+    parts = [f"{format_ranges(ds, universe, limit=4)}: {reason}" for reason, ds in
+             sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))]
+    return "; ".join(parts[:limit]) + (f" (+{len(parts) - limit} more reasons)" if len(parts) > limit else "")
+
+
+def provenance_facts(ctx: GateContext, table: str, gaps: dict[Any, Any]) -> dict[str, Any]:
+    """results.json's `provenance` of a table: per gap date, its state, games, causes and the
+    downstream tables and dates that read it."""
+    from phasegate.measure.provenance import downstream_impact
+
+    return {day.isoformat(): {**gap.as_dict(), "impact": {name: [d.isoformat() for d in ds] for name, ds in
+                                                           downstream_impact(ctx.catalog, table, [day]).items()}}
+            for day, gap in sorted(gaps.items())}
+
+
 def _judge_date_coverage(ctx: GateContext, table: str) -> Judgement:
     from phasegate.measure.coverage import coverage_json, date_measured, missing_ranges
 
@@ -52,13 +86,18 @@ def _judge_date_coverage(ctx: GateContext, table: str) -> Judgement:
     measured = date_measured(cov)
     threshold = f">= {cov.date_threshold:.0%}"
     extra = {"coverage": coverage_json(cov), "exceptions_applied": [e.as_dict() for e in excepted.applied]}
+    gaps, unavailable = _provenance(ctx, table) if cov.missing_dates or cov.partial_dates else ({}, "")
+    if gaps:
+        extra["provenance"] = provenance_facts(ctx, table, gaps)
+    why = (_why(gaps, cov.missing_dates, cov.game_dates) or unavailable) if cov.missing_dates else ""
     problems = []
     if not cov.expected:
         problems.append(f"no expected dates in {ctx.start}..{ctx.end}: the schedule has no counted non-bootstrap "
                         "final game there (is the schedule loaded and the window right?)")
     elif cov.date_ratio < cov.date_threshold:
         problems.append(f"{measured} expected dates present, below {cov.date_threshold:.0%}; "
-                        f"{len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}")
+                        f"{len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}"
+                        + (f"; why: {why}" if why else ""))
     problems.extend(excepted.invalid_messages())
     notes = []
     if cov.applied_date_exceptions:
@@ -66,7 +105,8 @@ def _judge_date_coverage(ctx: GateContext, table: str) -> Judgement:
     if problems:
         return Judgement("date_coverage", table, False, f"{table}: " + "; ".join(problems + notes), measured,
                        threshold, extra)
-    tail = f"; {len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}" if cov.missing_dates else ""
+    tail = (f"; {len(cov.missing_dates)} missing: {missing_ranges(cov, limit=12)}" + (f"; why: {why}" if why else "")
+            if cov.missing_dates else "")
     return Judgement("date_coverage", table, True, f"{table}: {measured} expected dates present{tail}"
                    + ("; " + "; ".join(notes) if notes else ""), measured, threshold, extra)
 
@@ -81,7 +121,10 @@ def _judge_game_coverage(ctx: GateContext, table: str) -> Judgement:
     if cov.game_ratio < cov.game_threshold:
         problems.append(f"{measured} expected games present, below {cov.game_threshold:.0%}")
     if cov.partial_dates:
-        problems.append(f"{len(cov.partial_dates)} partial date(s) (rows present, games missing): {partial_text(cov)}")
+        gaps, unavailable = _provenance(ctx, table)
+        why = _why(gaps, sorted(cov.partial_dates), cov.game_dates) or unavailable
+        problems.append(f"{len(cov.partial_dates)} partial date(s) (rows present, games missing): {partial_text(cov)}"
+                        + (f"; why: {why}" if why else ""))
     if cov.rows_on_non_game_dates:
         # e.g. a postponed game's original date, preseason or All-Star rows: nothing should be there
         from phasegate.model.dates import format_ranges

@@ -79,9 +79,21 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
                       f"< {cov['date_threshold']:.0%}; first missing: {ranges}")
         failing[table] = reason
         lines.append(f"  {table:<32} {reason}")
+        why = _why_line((results.get("tables", {}).get(table) or {}).get("provenance") or {})
+        if why:
+            lines.append(f"  {'':<32} why: {why}")
         if len(cases) > 1:
             lines.append(f"  {'':<32} failing families: {families}")
     return failing, "\n".join(lines)
+
+
+def _why_line(provenance: dict[str, Any], shown: int = 2) -> str:
+    """The commonest reasons of a table's gaps: 'raw X has no rows on this date (1 date); ...'."""
+    reasons = Counter("; ".join(c.get("text", "") for c in gap.get("causes") or []) for gap in provenance.values()
+                      if isinstance(gap, dict))
+    parts = [f"{reason} ({n} date{'s' if n != 1 else ''})" for reason, n in reasons.most_common(shown) if reason]
+    more = len(reasons) - shown
+    return "; ".join(parts) + (f"; +{more} other reason(s) in the report" if more > 0 else "")
 
 
 def _phase_window(phase: str, catalog_path: str | Path | None, start: str | dt.date | None,

@@ -74,9 +74,11 @@ ORDER BY game_date
 
 
 def coverage_sql(catalog: Catalog, table: Table) -> str:
-    # Identifiers come from the validated catalog only; values go in as parameters.
+    # Identifiers come from the validated catalog only; values go in as parameters. A table
+    # without team columns (player props) is measured per date only: no game is ever present.
+    teams = ", ".join(f"t.{c}" for c in table.team_columns) or "CAST(NULL AS STRING)"
     return COVERAGE_SQL.format(ctes=expected_games_cte(catalog), table_ref=table.ref, date_col=table.date_column,
-                               team_cols=", ".join(f"t.{c}" for c in table.team_columns))
+                               team_cols=teams)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,10 @@ class Table(_Strict):
     game_id_column: str | None = None
     processed_at_column: str = "processed_at"
     upstream: tuple[str, ...] = ()
+    # Upstream inputs the processor can do without on a date (it LEFT JOINs them: prop lines,
+    # game lines, shot zones; or it reads only earlier dates of them): their absence never
+    # blocks a date nor explains its gap. Every other upstream input is required on the date.
+    optional_upstream: tuple[str, ...] = ()
     # A path to a BigQuery SQL SELECT, or a command template; None for raw (scraped) tables.
     processor: str | tuple[str, ...] | None = None
     date_coverage: float = Field(0.95, ge=0.0, le=1.0)
@@ -128,7 +132,7 @@ class Table(_Strict):
     def _ident(cls, value: str | None) -> str | None:
         return None if value is None else check_identifier(value)
 
-    @field_validator("key", "team_columns", "upstream", "columns", "cluster_by", "features")
+    @field_validator("key", "team_columns", "upstream", "optional_upstream", "columns", "cluster_by", "features")
     @classmethod
     def _idents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
@@ -172,6 +176,11 @@ class Table(_Strict):
         if isinstance(value, tuple) and not value:
             raise ValueError("a command processor needs at least the program name")
         return value
+
+    @property
+    def required_upstream(self) -> tuple[str, ...]:
+        """Upstream inputs that must hold rows on a date for this table to be built there."""
+        return tuple(u for u in self.upstream if u not in self.optional_upstream)
 
     @property
     def ref(self) -> str:
@@ -448,6 +457,9 @@ def _check_references(path: Path, settings: Settings, phases: dict[str, Phase], 
                 raise CatalogError(f"{where}: field 'upstream': unknown table {upstream!r}")
             if upstream == table.name:
                 raise CatalogError(f"{where}: field 'upstream': a table cannot depend on itself")
+        extra = [u for u in table.optional_upstream if u not in table.upstream]
+        if extra:
+            raise CatalogError(f"{where}: field 'optional_upstream': names {', '.join(extra)}, not in upstream")
         if table.date_column not in table.key:
             raise CatalogError(f"{where}: field 'key': must include the date column {table.date_column!r}")
         if table.features and table.max_feature_null_rate is None:

@@ -22,6 +22,11 @@ Two kinds of problems, treated differently on purpose:
 
 The backfill runner uses the same loader: `Exceptions.for_table(name)` gives the valid
 dates/games to leave alone.
+
+`phasegate exceptions suggest PHASE` proposes entries for the gaps no backfill can fill
+(`Proposal`, `render_proposals`, `append_proposals`): with the measured evidence as the reason,
+and `approved_by = ""`, `expires = ""` — well-formed, not applied, and failing the gate until a
+person fills them in.
 """
 
 from __future__ import annotations
@@ -216,6 +221,8 @@ def load_exceptions(path: str | Path | None, catalog: Catalog | None = None, *,
         if not dates and not raw_games:
             raise ExceptionsError(f"{where}: names no dates and no games")
         expires = item.get("expires")
+        if isinstance(expires, str) and not expires.strip():
+            expires = None  # left empty for a person to fill in (a suggested entry): not applied
         entries.append(ExceptionEntry(
             index=index, table=table, dates=dates, date_specs=specs, games=tuple(raw_games),
             reason=_text(item.get("reason"), where, "reason"),
@@ -223,3 +230,66 @@ def load_exceptions(path: str | Path | None, catalog: Catalog | None = None, *,
             expires=None if expires is None else _parse_date(expires, f"{where}: field 'expires'"),
         ))
     return Exceptions(path, tuple(entries), hashlib.sha256(data).hexdigest()[:12], today)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A suggested entry: a table's unfillable dates or games, and the evidence."""
+
+    table: str
+    dates: tuple[str, ...] = ()  # "YYYY-MM-DD" or "A..B" (folded over game dates: every game date in it is a gap)
+    games: tuple[str, ...] = ()
+    reason: str = ""
+
+
+def _toml_string(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def render_proposals(proposals: Iterable[Proposal]) -> str:
+    """exceptions.toml text for the proposals: approver and expiry left for a person to fill in."""
+    blocks = []
+    for p in proposals:
+        lines = ["[[exceptions]]", f"table = {_toml_string(p.table)}"]
+        if p.dates:
+            lines.append(f"dates = [{', '.join(_toml_string(d) for d in p.dates)}]")
+        if p.games:
+            lines.append(f"games = [{', '.join(_toml_string(g) for g in p.games)}]")
+        lines += [f"reason = {_toml_string(p.reason)}",
+                  'approved_by = ""  # who approves this gap: the entry is not applied until filled in',
+                  'expires = ""      # YYYY-MM-DD: when it must be looked at again']
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def append_proposals(path: str | Path, proposals: Iterable[Proposal], catalog: Catalog | None = None) -> int:
+    """Append the proposals to exceptions.toml (created if missing); the result must still load."""
+    proposals = list(proposals)
+    if not proposals:
+        return 0
+    path = Path(path)
+    before = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = before + ("\n" if before and not before.endswith("\n") else "") + ("\n" if before else "") + \
+        render_proposals(proposals)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        load_exceptions(tmp, catalog, required=True)  # never leave a file the gate cannot read
+    except ExceptionsError:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(path)
+    return len(proposals)
+
+
+def listed(exceptions: Exceptions, table: str) -> tuple[set[dt.date], set[str]]:
+    """Dates and games some entry of the table names, applied or not (a suggestion never repeats them)."""
+    dates: set[dt.date] = set()
+    games: set[str] = set()
+    for entry in exceptions.entries:
+        if entry.table == table:
+            dates.update(entry.dates)
+            games.update(entry.games)
+    return dates, games

@@ -101,6 +101,40 @@ def _ranges(coverage: dict[str, Any]) -> str:
     return format_ranges(missing, universe)
 
 
+MAX_GAP_ROWS = 40
+
+
+def _gap_rows(provenance: dict[str, Any], days: dict[str, str]) -> list[dict[str, Any]]:
+    """The table's gaps grouped by state and reason: dates, why, and what reads them downstream."""
+    from phasegate.model.dates import format_ranges
+
+    universe = sorted(dt.date.fromisoformat(d) for d in days) or None
+    groups: dict[tuple[str, str, bool], dict[str, Any]] = {}
+    for day, gap in sorted((provenance or {}).items()):
+        try:
+            date = dt.date.fromisoformat(day)
+        except (TypeError, ValueError):
+            continue
+        if not isinstance(gap, dict):
+            continue
+        why = "; ".join(str(c.get("text")) for c in gap.get("causes") or [] if isinstance(c, dict)) or "no cause found"
+        key = (str(gap.get("state") or "missing"), why, bool(gap.get("unfillable")))
+        group = groups.setdefault(key, {"dates": [], "impact": defaultdict(set), "games": 0})
+        group["dates"].append(date)
+        group["games"] += len(gap.get("games") or [])
+        for reader, reads in (gap.get("impact") or {}).items():
+            group["impact"][reader].update(reads or [])
+    rows = []
+    for (state, why, unfillable), group in sorted(groups.items(), key=lambda kv: (-len(kv[1]["dates"]),
+                                                                                   kv[1]["dates"][0])):
+        impact = [f"{reader} ({len(reads)} date{'s' if len(reads) != 1 else ''})"
+                  for reader, reads in group["impact"].items()]
+        rows.append({"dates": format_ranges(group["dates"], universe, limit=8), "count": len(group["dates"]),
+                     "state": state, "why": why, "unfillable": unfillable, "games": group["games"],
+                     "impact": ", ".join(impact) or "nothing downstream reads it"})
+    return rows[:MAX_GAP_ROWS]
+
+
 def _table_view(name: str, body: dict[str, Any], catalog: Catalog | None, checks: list[dict[str, Any]],
                 start: dt.date, end: dt.date) -> dict[str, Any]:
     table = catalog.tables.get(name) if catalog is not None else None
@@ -132,6 +166,7 @@ def _table_view(name: str, body: dict[str, Any], catalog: Catalog | None, checks
         "missing_ranges": _ranges(cov) if cov.get("missing_dates") else "",
         "partial": sorted(partial.items())[:50],
         "partial_count": len(partial),
+        "gaps": _gap_rows(body.get("provenance") or {}, cov.get("days") or {}),
         "checks": sorted(own, key=lambda c: (SEVERITY.get(c.get("outcome"), 0), c.get("family") or "",
                                              c.get("name") or "")),
         "expectations": sorted(expectations, key=lambda c: (SEVERITY.get(c.get("outcome"), 0), c.get("name") or "")),

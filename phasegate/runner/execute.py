@@ -71,6 +71,7 @@ class ChunkCheck:
     """What verification found: the dates that are not right (date -> why), nothing when all are."""
 
     problems: dict[dt.date, str] = field(default_factory=dict)
+    missing_games: dict[dt.date, tuple[str, ...]] = field(default_factory=dict)  # of the partial dates
 
     @property
     def ok(self) -> bool:
@@ -108,6 +109,7 @@ def verify_chunk(warehouse: Any, catalog: Catalog, chunk: Chunk, rows_written: i
     cov = measure_coverage(warehouse, catalog, chunk.table, chunk.start, chunk.end,
                            excepted_dates=exc_dates, excepted_games=exc_games)
     problems: dict[dt.date, str] = {}
+    games: dict[dt.date, tuple[str, ...]] = {}
     for d in chunk.dates:
         status = cov.by_date.get(d)
         if status is None or status.rows == 0:
@@ -116,12 +118,13 @@ def verify_chunk(warehouse: Any, catalog: Catalog, chunk: Chunk, rows_written: i
             missing = [g for g in status.missing_games if g not in exc_games]
             if missing:
                 problems[d] = f"{len(missing)} game(s) missing after the processor (e.g. {', '.join(missing[:3])})"
-    return ChunkCheck(problems)
+                games[d] = tuple(missing)
+    return ChunkCheck(problems, games)
 
 
-# Gaps explained by the warehouse: (table, dates) -> {date: why it cannot be built}; dates it
-# cannot explain are left out (they failed).
-Explain = Callable[[str, Collection[dt.date]], Mapping[dt.date, str]]
+# Gaps explained by the warehouse: (table, {date: its missing games, () for the whole date}) ->
+# {date: why it cannot be built}; dates it cannot explain are left out (they failed).
+Explain = Callable[[str, Mapping[dt.date, tuple[str, ...]]], Mapping[dt.date, str]]
 
 _DATES_IN_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}|\d+")
 
@@ -137,6 +140,7 @@ class Attempt:
 
     rows: int = 0
     problems: dict[dt.date, str] = field(default_factory=dict)  # dates that did not verify
+    missing_games: dict[dt.date, tuple[str, ...]] = field(default_factory=dict)  # of partial dates among them
     committed: bool = True  # False: nothing of the chunk was written (rejected before commit)
     error: str | None = None  # the processor failed: nothing of the chunk was written
     any_range: bool = False  # the error fails any range (no narrowing)
@@ -166,7 +170,7 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
     if workers < 1:
         raise UsageError("--workers must be at least 1")
     started = time.monotonic()
-    outcomes = {name: TableOutcome(name, sorted({*tp.dates, *tp.blocked})) for name, tp in plan.tables.items()}
+    outcomes = {name: TableOutcome(name, sorted({*tp.dates, *tp.unbuildable})) for name, tp in plan.tables.items()}
     execution = Execution(outcomes, 0.0)
     counters_lock = threading.Lock()
     cancel = threading.Event()
@@ -238,16 +242,17 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
             status = "ok" if check.ok else ("partial" if len(check.problems) < len(chunk.dates) else "failed")
             runlog.write("chunk", **record, status=status, seconds=seconds, rows=rows,
                          output=output[-OUTPUT_KEEP_CHARS:], **({"problems": check.text()} if check.problems else {}))
-            return Attempt(rows=rows or 0, problems=dict(check.problems))
+            return Attempt(rows=rows or 0, problems=dict(check.problems), missing_games=dict(check.missing_games))
 
-    def classify(out: TableOutcome, problems: Mapping[dt.date, str]) -> None:
+    def classify(out: TableOutcome, problems: Mapping[dt.date, str],
+                 games: Mapping[dt.date, tuple[str, ...]] | None = None) -> None:
         """Dates that did not verify: unbuildable when the warehouse explains why, else failed."""
         if not problems:
             return
         why: Mapping[dt.date, str] = {}
         if explain is not None:
             try:
-                why = explain(out.table, list(problems))
+                why = explain(out.table, {d: (games or {}).get(d, ()) for d in problems})
             except PhasegateError as exc:  # the explanation is a courtesy: never a reason to stop
                 progress.note(f"{out.table}: could not explain the dates that did not build: {exc}")
         for day, problem in sorted(problems.items()):
@@ -270,7 +275,7 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                 out.add_rows(a.rows)
                 settle(out, "done", good)
                 progress.advance(out.table, len(good), a.rows)
-            classify(out, a.problems)
+            classify(out, a.problems, a.missing_games)
             if not a.committed and good:  # nothing was written: build the dates that verified on their own
                 for part in make_chunks(out.table, good, plan.tables[out.table].universe, plan.chunk_days):
                     if cancel.is_set():
@@ -310,15 +315,15 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
         tp = plan.tables[name]
         out = outcomes[name]
         t0 = time.monotonic()
-        for d, ups in sorted(tp.blocked.items()):
-            settle(out, "unbuildable", [d], f"upstream {', '.join(ups)} has no rows on this date (fix the "
-                                            "upstream phase first)")
+        for d, why in sorted(tp.unbuildable.items()):  # the plan found their inputs lacking
+            settle(out, "unbuildable", [d], why)
         # Dates whose upstream did not get built are left alone (re-chunked around them).
         upstream_not_built: dict[dt.date, tuple[str, str]] = {}
+        required = set(catalog.table(name).required_upstream)
         for up in deps[name]:
             up_out = outcomes[up]
             for d in tp.dates:
-                if d in up_out.unbuildable:
+                if d in up_out.unbuildable and up in required:  # an optional input it can do without
                     upstream_not_built.setdefault(d, ("unbuildable", f"upstream {up} cannot be built on this "
                                                                      f"date: {up_out.unbuildable[d]}"))
                 elif d in up_out.failed or d in up_out.skipped:

@@ -200,17 +200,17 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         # refuse a run over the warehouse's byte cap before anything is billed (BigQuery; no-op elsewhere)
         check_run_budget(plan.estimated_bytes, run_cap(wh), what=f"backfill {opts.phase}")
         wh.set_labels(run_id=runlog.run_id, phase=opts.phase, command="backfill")
-        if not plan.is_empty:
-            if not opts.yes and (confirm is None or not confirm(plan)):
-                runlog.write("verdict", verdict="REFUSED", exit_code=EXIT_USAGE, message="not confirmed")
-                out("not confirmed: nothing written")
-                return RunOutcome(opts.phase, runlog.run_id, "REFUSED", EXIT_USAGE, plan=plan,
-                                  log_path=runlog.path)
+        if not plan.is_empty and not opts.yes and (confirm is None or not confirm(plan)):
+            runlog.write("verdict", verdict="REFUSED", exit_code=EXIT_USAGE, message="not confirmed")
+            out("not confirmed: nothing written")
+            return RunOutcome(opts.phase, runlog.run_id, "REFUSED", EXIT_USAGE, plan=plan,
+                              log_path=runlog.path)
+        if not plan.is_empty or plan.total_unbuildable:  # unbuildable dates are accounted for too
             # stay below the warehouse's concurrent-DML limit (BigQuery exposes it as max_workers)
             workers = min(opts.workers, wh.capabilities.max_workers)
             execution = execute_plan(plan, wh, catalog, processor=processor, workers=workers, policy=policy,
                                      runlog=runlog, progress=progress, exclusions=exclusions,
-                                     labels={"phase": opts.phase})
+                                     labels={"phase": opts.phase}, explain=_explainer(wh, catalog, exclusions))
             if progress is not None:
                 progress.close()
     finally:
@@ -220,7 +220,7 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     messages: list[str] = []
     extra = f" --warehouse {opts.warehouse_url}" if opts.warehouse_url else ""
     if execution is not None:
-        out(execution.summary_line(opts.phase, plan.total_dates + sum(len(t.blocked) for t in plan.tables.values())))
+        out(execution.summary_line(opts.phase, plan.total_dates + plan.total_unbuildable))
         messages = execution.detail_lines(plan.calendar.game_dates)
         for name, t in execution.tables.items():
             if t.retryable and not execution.interrupted:
@@ -234,9 +234,6 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
             out("retry with:")
             for cmd in retry:
                 out(f"  {cmd}")
-    elif plan.blocked:
-        for name, dates in plan.blocked.items():
-            out(f"UNBUILDABLE {name}: {len(dates)} date(s) whose upstream has no rows: {plan.ranges(dates)}")
 
     if execution is not None and execution.interrupted:
         return _interrupted(opts, plan, execution, runlog, out, messages)
@@ -250,7 +247,7 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
                      run_dir=gate.run_dir, failing_tables=gate.failing_tables)
         out(_gate_text(gate))
 
-    work_ok = execution.ok if execution is not None else not plan.blocked
+    work_ok = execution.ok if execution is not None else not plan.total_unbuildable
     if not work_ok:
         verdict, code = Verdict.NO_GO, Verdict.NO_GO.exit_code
     elif gate is not None:
@@ -265,6 +262,19 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     out(f"{opts.phase}: {verdict} (run {runlog.run_id}, log {runlog.path})")
     return RunOutcome(opts.phase, runlog.run_id, verdict, code, plan=plan, execution=execution, gate=gate,
                       retry=retry, log_path=runlog.path, messages=messages)
+
+
+def _explainer(wh: Any, catalog: Catalog, exclusions: Exclusions):
+    """Why dates that did not verify cannot be built, measured now (their inputs may have changed)."""
+    from phasegate.measure.provenance import explain_dates
+
+    def explain(table: str, dates: dict[dt.date, tuple[str, ...]]) -> dict[dt.date, str]:
+        gaps = {d: ("partial" if games else "missing", games) for d, games in dates.items()}
+        found = explain_dates(wh, catalog, table, gaps,
+                              excepted_of=lambda name: exclusions.get(name, (frozenset(), frozenset()))[0])
+        return {d: gap.reason() for d, gap in found.items() if gap.blocked}
+
+    return explain
 
 
 def _interrupted(opts: Options, plan: Plan, execution: Execution, runlog: Any, out: Callable[[str], None],
@@ -351,12 +361,16 @@ def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, 
                 wh.close()
         except PhasegateError as exc:
             lines.append(f"(could not list the dates to fix: {exc})")
-    if fix_plan is not None and not fix_plan.is_empty:
+    if fix_plan is not None and (not fix_plan.is_empty or fix_plan.total_unbuildable):
         lines.append(f"{upstream} tables to fix, and their dates:")
+        from phasegate.runner.outcome import group_by_reason
+
         for name, tp in fix_plan.tables.items():
             if tp.reasons:
                 why = reason_text(tp.reason_counts())
                 lines.append(f"  {name}: {len(tp.reasons)} dates ({why}): {fix_plan.ranges(tp.dates)}")
+            for why, dates in group_by_reason(tp.unbuildable).items():
+                lines.append(f"  {name}: {len(dates)} date(s) no backfill can build ({why}): {fix_plan.ranges(dates)}")
     for name, reason in up_gate.failing_tables.items():
         if fix_plan is None or not fix_plan.tables.get(name) or not fix_plan.tables[name].reasons:
             lines.append(f"  {name}: {reason}")

@@ -9,10 +9,13 @@ missing and partial dates per table), or every game date with `all_dates`, narro
 * staleness: a date whose rows are older than the upstream rows of that date (measured: an
   upstream phase was rebuilt after this one) is planned, and a same-phase downstream table
   whose upstream date is rebuilt in this run is re-planned for that date;
-* blocked: a date whose derived upstream table from another phase has no rows there (and is
-  not planned) is not scheduled, and is reported instead (fix the upstream phase first).
-  Raw (phase-2) inputs are not checked here: several are optional by nature (lines, props);
-  the post-chunk verification catches a date that cannot be built.
+* unbuildable: a date is not scheduled, and is reported with its reason instead, when a
+  required input cannot give it: a derived upstream table of another phase has no rows there
+  (`blocked`: fix the upstream phase first), a required raw (phase-2) input has no rows there
+  or lacks every missing game of it (`phasegate.measure.provenance`: raw inputs are measured
+  against the schedule like the table itself; inputs the catalog marks `optional_upstream`,
+  such as prop and game lines, never block), or a same-phase upstream date it needs is itself
+  unbuildable. The post-chunk verification still catches a date that does not build.
 
 Never scheduled: days without games, bootstrap dates of tables with bootstrap = "skip",
 documented exceptions. "A date" means the same date: rolling windows that read earlier dates
@@ -62,6 +65,7 @@ class TablePlan:
     reasons: dict[dt.date, str] = field(default_factory=dict)  # missing | partial | bootstrap | all | stale | upstream
     chunks: list[Chunk] = field(default_factory=list)
     blocked: dict[dt.date, list[str]] = field(default_factory=dict)  # date -> upstream tables without rows
+    unbuildable: dict[dt.date, str] = field(default_factory=dict)  # date -> why (blocked dates included)
     estimated_bytes: int | None = None
     universe: tuple[dt.date, ...] = ()  # dates a chunk of this table may run through
 
@@ -107,6 +111,10 @@ class Plan:
         return {name: t.blocked for name, t in self.tables.items() if t.blocked}
 
     @property
+    def total_unbuildable(self) -> int:
+        return sum(len(t.unbuildable) for t in self.tables.values())
+
+    @property
     def estimated_bytes(self) -> int | None:
         values = [t.estimated_bytes for t in self.tables.values() if t.reasons]
         return sum(values) if values and all(v is not None for v in values) else None
@@ -137,11 +145,11 @@ class Plan:
             boot = sum(1 for t in self.tables.values() for r in t.reasons.values() if r == "bootstrap")
             split = f" ({self.total_dates - boot} counted + {boot} bootstrap)" if boot else ""
             lines.append(f"  total: {self.total_dates} table-dates{split} in {self.total_chunks} chunk(s){cost}")
+        from phasegate.runner.outcome import group_by_reason
+
         for name, tp in self.tables.items():
-            if tp.blocked:
-                ups = sorted({u for us in tp.blocked.values() for u in us})
-                lines.append(f"  BLOCKED {name}: {len(tp.blocked)} date(s) whose upstream {', '.join(ups)} has no "
-                             f"rows: {self.ranges(tp.blocked)} (fix the upstream phase first)")
+            for why, dates in group_by_reason(tp.unbuildable).items():
+                lines.append(f"  UNBUILDABLE {name}: {len(dates)} date(s) {self.ranges(dates)}: {why}")
         skipped: dict[str, set[dt.date]] = {}
         for per_table in self.not_scheduled.values():
             for why, dates in per_table.items():
@@ -160,7 +168,8 @@ class Plan:
                               "ranges": self.ranges(tp.dates, limit=None),
                               "chunks": [[c.start, c.end, len(c.dates)] for c in tp.chunks],
                               "blocked": self.ranges(tp.blocked, limit=None) if tp.blocked else "",
-                              "unbuildable_count": len(tp.blocked),
+                              "unbuildable_count": len(tp.unbuildable),
+                              "unbuildable": {d.isoformat(): why for d, why in sorted(tp.unbuildable.items())},
                               "estimated_bytes": tp.estimated_bytes}
                        for name, tp in self.tables.items()},
             "notes": self.notes,
@@ -363,15 +372,18 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
                 for d in plans[name].reasons:
                     if d not in plans[down].reasons and eligible(down, d):
                         plans[down].reasons[d] = "stale"
-    # Blocked: a derived upstream without rows on the date, and not planned.
+    # Blocked: a required derived upstream without rows on the date, and not planned.
     for name in order:
         table = catalog.table(name)
         for d in list(plans[name].reasons):
-            lacking = [up for up in table.upstream if up in states
+            lacking = [up for up in table.required_upstream if up in states
                        and d not in states[up].with_rows and not (up in plans and d in plans[up].reasons)]
             if lacking:
                 del plans[name].reasons[d]
                 plans[name].blocked[d] = lacking
+                plans[name].unbuildable[d] = (f"upstream {', '.join(lacking)} has no rows on this date (fix "
+                                              f"{catalog.table(lacking[0]).phase} first)")
+    _unbuildable_from_raw(warehouse, catalog, order, plans, states, start, end)
 
     # A chunk may cover days without games, but never an unplanned date that holds rows.
     for name in order:
@@ -392,6 +404,39 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
     return Plan(phase=phase, start=start, end=end, chunk_days=chunk_days, all_dates=all_dates,
                 universe=universe_all, tables={n: plans[n] for n in order}, calendar=calendar,
                 not_scheduled=not_scheduled, notes=notes, dialect=dialect)
+
+
+def _unbuildable_from_raw(warehouse: Warehouse, catalog: Catalog, order: list[str], plans: dict[str, TablePlan],
+                         states: dict[str, _State], start: dt.date, end: dt.date) -> None:
+    """Unschedule the planned dates a required raw input cannot give (one coverage query per such input),
+    then the same-phase dates that need them."""
+    from phasegate.measure.provenance import InputCoverage, explain
+
+    inputs = InputCoverage(warehouse, catalog, start, end)
+    for name in order:
+        tp = plans[name]
+        if not tp.reasons:
+            continue
+        cov = states[name].coverage
+        excepted = states[name].excepted_games
+        gaps = {}
+        for d, reason in tp.reasons.items():
+            status = cov.by_date.get(d) if cov is not None else None
+            games = tuple(g for g in status.missing_games if g not in excepted) \
+                if status is not None and reason in ("missing", "partial") else ()
+            gaps[d] = (reason, games)
+        explained = explain(catalog, name, gaps, coverage_of=inputs, only=lambda t: t.processor is None)
+        table = catalog.table(name)
+        for d in list(tp.reasons):
+            if explained[d].blocked:
+                del tp.reasons[d]
+                tp.unbuildable[d] = explained[d].reason()
+                continue
+            for up in table.required_upstream:
+                if up in plans and d in plans[up].unbuildable and d not in states[up].with_rows:
+                    del tp.reasons[d]
+                    tp.unbuildable[d] = f"upstream {up} cannot be built on this date: {plans[up].unbuildable[d]}"
+                    break
 
 
 MAX_DRY_RUNS_PER_TABLE = 40

@@ -254,6 +254,45 @@ def recent_runs(state_dir: str | Path, phase: str | None = None, limit: int | No
     return out
 
 
+def _expand(ranges: str) -> list[dt.date]:
+    """'2023-11-01..2023-11-03,2023-11-07' -> the days (a range folded over game dates spans every day)."""
+    out: list[dt.date] = []
+    for part in (p.strip() for p in (ranges or "").split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("..")
+        try:
+            a = dt.date.fromisoformat(first)
+            b = dt.date.fromisoformat(last) if last else a
+        except ValueError:
+            continue
+        out.extend(a + dt.timedelta(days=i) for i in range((b - a).days + 1))
+    return out
+
+
+def last_failures(state_dir: str | Path, phase: str | None = None, runs: int = 20) -> dict[str, dict[dt.date, str]]:
+    """Per table, the dates the latest backfills failed on and have not built since: date -> error."""
+    folder = runs_dir(state_dir)
+    if not folder.is_dir():
+        return {}
+    out: dict[str, dict[dt.date, str]] = {}
+    for summary in reversed(recent_runs(state_dir, phase=phase, limit=runs)):  # oldest first: newest wins
+        try:
+            events = read_events(summary["path"])
+        except OSError:
+            continue
+        for e in events:
+            if e.get("event") != "dates":
+                continue
+            table = out.setdefault(str(e.get("table")), {})
+            for day in _expand(str(e.get("dates") or "")):
+                if e.get("outcome") == "failed":
+                    table[day] = str(e.get("reason") or "failed")
+                elif e.get("outcome") == "done":
+                    table.pop(day, None)
+    return {t: f for t, f in out.items() if f}
+
+
 def find_run(state_dir: str | Path, run: str) -> Path:
     """The log file of a run id (or a unique prefix of one)."""
     folder = runs_dir(state_dir)
