@@ -87,3 +87,15 @@ def test_fold_ranges_across_days_without_games():
         (d("2024-01-01"), d("2024-01-02")), (d("2024-01-04"), d("2024-01-04"))]
     assert format_ranges([d("2024-01-01"), d("2024-01-02"), d("2024-01-04")], limit=1) == \
         "2024-01-01..2024-01-02 (+1 more ranges)"
+
+
+def test_a_table_without_team_columns_is_measured_per_date_only(warehouse):
+    # player props name no team: rows per date are measured (a required input's "no rows on this
+    # date"), no game is ever counted present
+    load_rows(warehouse, "nba_raw", "odds_api_player_points_props", [
+        {"game_date": d("2023-11-07"), "player_lookup": "x", "points_line": 20.5}], pa.schema([
+            ("game_date", pa.date32()), ("player_lookup", pa.string()), ("points_line", pa.float64())]))
+    cov = measure_coverage(warehouse, repo_catalog(), "odds_api_player_points_props", d("2023-11-01"),
+                           d("2023-11-12"))
+    assert {s.date: s.rows for s in cov.dates if s.rows} == {d("2023-11-07"): 1}
+    assert cov.by_date[d("2023-11-08")].rows == 0 and cov.present_games == 0
