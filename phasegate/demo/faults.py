@@ -1,0 +1,1060 @@
+"""Realistic faults, and benign changes, applied to a clean demo warehouse.
+
+Each entry of `FAULTS` breaks one thing the way an incident of the real platform broke it
+(`/work/shared/reference/platform-facts.md`, cited by section), on a realistic scope (one
+team-date, one game, one date, a week of game dates, a few percent of rows, one feature of
+the vector), and names the phase whose gate must catch it. Each entry of `BENIGN` is a change
+that real, healthy data goes through and that the gate must let through (GO).
+
+A change is a small plain function of a `Target`: set-based BigQuery Standard SQL sent through
+`Warehouse.execute` (UPDATE / DELETE / INSERT ... SELECT on the raw, phase-3 or phase-4 tables),
+and, where the incident was a raw-data fault that the pipeline then processed, a re-run of the
+catalogued processors of the affected dates (`Target.rerun_downstream`). Targets (a date, a
+game, a team, a week) are drawn from the warehouse itself with a seeded RNG, so a change is
+deterministic for a (seed, window) and works on any warehouse that follows the catalog, not
+only on the demo's generator. Python only moves the small lists of picked dates and games.
+
+    from phasegate.demo.faults import FAULTS, apply_change
+    apply_change(warehouse, catalog, FAULTS["togs_home_flag_flipped_both_rows"], start, end)
+
+`bench/bench_faults.py` applies each change to a copy of a clean demo warehouse and runs the
+gate of its phase(s): the catch rate and the false alarms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from phasegate.catalog import Catalog, Table
+from phasegate.errors import PhasegateError
+from phasegate.warehouse import Warehouse
+
+# Scopes, so the report can group faults by how much of the data they touch.
+ONE_TEAM_DATE = "one team-date"
+ONE_GAME = "one game"
+FEW_GAMES = "a few games"
+ONE_DATE = "one date"
+A_WEEK = "a week (7 game dates)"
+FEW_PERCENT = "3% of rows"
+ONE_FEATURE = "one feature"
+SEASON_START = "a season's bootstrap dates"
+NO_CHANGE = "none"
+
+
+class NotApplicable(PhasegateError):
+    """The warehouse holds nothing this change can apply to (e.g. no overtime game in the window)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    name: str
+    phases: tuple[str, ...]  # fault: the gate that must catch it; benign: the gates that must stay GO
+    scope: str
+    source: str  # the incident or rule of platform-facts.md it comes from
+    summary: str
+    tables: tuple[str, ...]  # catalog tables the change writes directly (re-runs come on top)
+    apply: Callable[[Target], None] = field(repr=False)
+    benign: bool = False
+
+
+FAULTS: dict[str, Change] = {}
+BENIGN: dict[str, Change] = {}
+
+
+def _register(registry: dict[str, Change], benign: bool, phases: tuple[str, ...], scope: str, source: str,
+              tables: tuple[str, ...]):
+    def decorate(fn: Callable[[Target], None]) -> Callable[[Target], None]:
+        name = fn.__name__
+        if name in FAULTS or name in BENIGN:
+            raise ValueError(f"change {name} registered twice")
+        summary = " ".join((fn.__doc__ or name).split())
+        registry[name] = Change(name, phases, scope, source, summary, tables, fn, benign)
+        return fn
+    return decorate
+
+
+def fault(phase: str, scope: str, source: str, *tables: str):
+    return _register(FAULTS, False, (phase,), scope, source, tables)
+
+
+def benign(phases: tuple[str, ...], scope: str, source: str, *tables: str):
+    return _register(BENIGN, True, phases, scope, source, tables)
+
+
+# -- the target: the warehouse, the window, and seeded picks ---------------------------------
+
+@dataclass
+class Target:
+    warehouse: Warehouse
+    catalog: Catalog
+    start: dt.date
+    end: dt.date
+    rng: random.Random
+    exceptions: list[dict[str, Any]] = field(default_factory=list)  # entries for exceptions.toml
+    _counted: list[dt.date] | None = None
+    _bootstrap: list[dt.date] | None = None
+
+    # table references and shared SQL -----------------------------------------------------
+    def ref(self, name: str) -> str:
+        return self.catalog.table(name).ref
+
+    def table(self, name: str) -> Table:
+        return self.catalog.table(name)
+
+    def window(self, name: str, alias: str = "") -> str:
+        table = self.table(name)
+        prefix = f"{alias}." if alias else ""
+        return f"{prefix}{table.date_column} BETWEEN @start_date AND @end_date"
+
+    def run(self, *statements: str, **params: Any) -> None:
+        self.warehouse.execute(list(statements), {"start_date": self.start, "end_date": self.end, **params},
+                               labels={"component": "fault"})
+
+    def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        return self.warehouse.query(sql, {"start_date": self.start, "end_date": self.end, **params},
+                                    labels={"component": "fault"})
+
+    # the calendar ------------------------------------------------------------------------
+    def _load_calendar(self) -> None:
+        from phasegate.calendar import load_calendar
+
+        calendar = load_calendar(self.warehouse, self.catalog, self.start, self.end)
+        self._counted = calendar.expected_dates
+        self._bootstrap = calendar.bootstrap_dates
+
+    @property
+    def counted_dates(self) -> list[dt.date]:
+        """Counted (final, non-bootstrap) game dates of the window, in order."""
+        if self._counted is None:
+            self._load_calendar()
+        return list(self._counted or [])
+
+    @property
+    def bootstrap_dates(self) -> list[dt.date]:
+        if self._bootstrap is None:
+            self._load_calendar()
+        return list(self._bootstrap or [])
+
+    def date(self, among: Sequence[dt.date] | None = None) -> dt.date:
+        dates = list(among if among is not None else self.counted_dates)
+        if not dates:
+            raise NotApplicable("no counted game date in the window")
+        return self.rng.choice(dates)
+
+    def week(self, around: dt.date | None = None) -> list[dt.date]:
+        """7 consecutive counted game dates (containing `around` if given)."""
+        dates = self.counted_dates
+        if len(dates) < 7:
+            raise NotApplicable("fewer than 7 counted game dates in the window")
+        if around is None:
+            first = self.rng.randrange(len(dates) - 6)
+        else:
+            i = dates.index(around)
+            first = min(max(0, i - self.rng.randrange(7)), len(dates) - 7)
+        return dates[first:first + 7]
+
+    def last_dates(self, n: int) -> list[dt.date]:
+        """The window's last n counted dates: changes that re-run every later date stay cheap there."""
+        return self.counted_dates[-n:]
+
+    def pick(self, sql: str, **params: Any) -> dict[str, Any]:
+        """One row of a small query, chosen with the seeded RNG (the query must ORDER BY a key)."""
+        rows = self.query(sql, **params)
+        if not rows:
+            raise NotApplicable(f"nothing to apply to: {' '.join(sql.split())[:120]}")
+        return self.rng.choice(rows)
+
+    def game(self, table: str = "team_offense_game_summary", where: str = "TRUE",
+             among: Sequence[dt.date] | None = None) -> dict[str, Any]:
+        """A (game_date, game_id) of a team-game table, on a counted date."""
+        dates = list(among if among is not None else self.counted_dates)
+        t = self.table(table)
+        return self.pick(f"""
+SELECT DISTINCT {t.date_column} AS game_date, {t.game_id_column} AS game_id FROM {t.ref}
+WHERE {self.window(table)} AND {t.date_column} IN UNNEST(@dates) AND {where}
+ORDER BY game_date, game_id""", dates=dates)
+
+    def games(self, n: int, table: str = "team_offense_game_summary", where: str = "TRUE",
+              among: Sequence[dt.date] | None = None) -> list[str]:
+        dates = list(among if among is not None else self.counted_dates)
+        t = self.table(table)
+        rows = self.query(f"""
+SELECT DISTINCT {t.game_id_column} AS game_id FROM {t.ref}
+WHERE {self.window(table)} AND {t.date_column} IN UNNEST(@dates) AND {where} ORDER BY game_id""", dates=dates)
+        if not rows:
+            raise NotApplicable(f"no game of {table} where {where}")
+        return sorted(self.rng.sample([r["game_id"] for r in rows], min(n, len(rows))))
+
+    def team_date(self, table: str = "team_offense_game_summary") -> tuple[dt.date, str]:
+        t = self.table(table)
+        day = self.date()
+        row = self.pick(f"SELECT DISTINCT {t.team_columns[0]} AS team FROM {t.ref} "
+                        f"WHERE {t.date_column} = @d ORDER BY team", d=day)
+        return day, row["team"]
+
+    def every_nth(self, table: str, keys: Sequence[str], where: str = "TRUE", percent: float = 3.0) -> str:
+        """A predicate selecting ~percent% of the table's window rows: every n-th row in key order.
+
+        Portable (no engine-specific hash) and exact; the offset is seeded.
+        """
+        every = max(2, round(100 / percent))
+        offset = self.rng.randrange(every)
+        t = self.table(table)
+        key = _key_expr(keys)
+        return (f"{key} IN (SELECT k FROM (SELECT {key} AS k, ROW_NUMBER() OVER (ORDER BY {', '.join(keys)}) AS rn "
+                f"FROM {t.ref} WHERE {self.window(table)} AND {where}) AS s WHERE MOD(rn, {every}) = {offset})")
+
+    # re-running processors ---------------------------------------------------------------
+    def rerun(self, tables: Sequence[str], start: dt.date, end: dt.date) -> None:
+        """Re-run the catalogued processors of `tables` for start..end, upstream first."""
+        from phasegate.processors import run_processor
+
+        start, end = max(start, self.start), min(end, self.end)
+        for name in self.catalog.topological_order(list(tables)):
+            run_processor(self.warehouse, self.catalog, name, start, end, labels={"component": "fault"})
+
+    def rerun_downstream(self, raw_table: str, start: dt.date, end: dt.date, phase: str = "phase3") -> None:
+        """What the pipeline does after a raw table changed: re-run `phase`'s tables that read it."""
+        names = [n for n in self.catalog.downstream_of(raw_table) if self.table(n).phase == phase]
+        self.rerun(names, start, end)
+
+    def approve_exception(self, table: str, dates: Sequence[dt.date], reason: str) -> None:
+        self.exceptions.append({"table": table, "dates": [d.isoformat() for d in dates], "reason": reason,
+                                "approved_by": "Data Platform On-Call",
+                                "expires": (dt.date.today() + dt.timedelta(days=365)).isoformat()})
+
+
+def _key_expr(keys: Sequence[str]) -> str:
+    return "CONCAT(" + ", '|', ".join(f"CAST({k} AS STRING)" for k in keys) + ")"
+
+
+def _swap_home_away(game_id: str) -> str:
+    """YYYYMMDD_AWAY_HOME -> YYYYMMDD_HOME_AWAY (BigQuery SQL over a game_id expression)."""
+    return (f"CONCAT(SUBSTR({game_id}, 1, 9), SPLIT({game_id}, '_')[SAFE_OFFSET(2)], '_', "
+            f"SPLIT({game_id}, '_')[SAFE_OFFSET(1)])")
+
+
+def _features(target: Target, replace: dict[int, str], alias: str = "") -> str:
+    """An ARRAY literal of the feature vector with some elements replaced by SQL expressions."""
+    n = len(target.table("ml_feature_store_v2").features)
+    prefix = f"{alias}." if alias else ""
+    return "[" + ", ".join(replace.get(i, f"{prefix}features[OFFSET({i})]") for i in range(n)) + "]"
+
+
+def _feature_index(target: Target, name: str) -> int:
+    features = target.table("ml_feature_store_v2").features
+    if name not in features:
+        raise NotApplicable(f"feature {name} is not in the catalog's vector")
+    return features.index(name)
+
+
+def apply_change(warehouse: Warehouse, catalog: Catalog, change: Change, start: dt.date, end: dt.date, *,
+                 seed: int = 7) -> Target:
+    """Apply one change; the returned Target carries the exceptions it approved (if any)."""
+    target = Target(warehouse, catalog, start, end, random.Random(f"{seed}:{change.name}"))
+    change.apply(target)
+    return target
+
+
+def exceptions_toml(entries: Sequence[dict[str, Any]]) -> str:
+    lines = []
+    for entry in entries:
+        lines += ["[[exceptions]]", f'table = "{entry["table"]}"',
+                  "dates = [" + ", ".join(f'"{d}"' for d in entry["dates"]) + "]",
+                  f'reason = "{entry["reason"]}"', f'approved_by = "{entry["approved_by"]}"',
+                  f"expires = {entry['expires']}", ""]
+    return "\n".join(lines)
+
+
+P8 = "platform-facts §8"
+TOGS, TDGS, PGS = "team_offense_game_summary", "team_defense_game_summary", "player_game_summary"
+UPGC, UTGC = "upcoming_player_game_context", "upcoming_team_game_context"
+TDZA, PSZA, PCF = "team_defense_zone_analysis", "player_shot_zone_analysis", "player_composite_factors"
+PDC, MLFS = "player_daily_cache", "ml_feature_store_v2"
+BOX, GAMEBOOK = "nbac_team_boxscore", "nbac_gamebook_player_stats"
+PLAYER_KEY = ("game_date", "player_lookup")
+
+# =========================================================================================
+# Phase 3: team_offense_game_summary
+# =========================================================================================
+
+
+@fault("phase3", ONE_DATE, "platform-facts §0 (game_id AWAY/HOME reversal), §8", TOGS)
+def togs_game_id_home_away(t: Target) -> None:
+    """team_offense game_id written HOME_AWAY (the source id passed through) on one date."""
+    t.run(f"UPDATE {t.ref(TOGS)} SET game_id = {_swap_home_away('game_id')} WHERE game_date = @d", d=t.date())
+
+
+@fault("phase3", A_WEEK, f"{P8} reversal recurrence (26 rows for 7 games, 2026-01-15..21)", TOGS)
+def togs_reversed_duplicate_rows(t: Target) -> None:
+    """The fallback path wrote a second row, with the HOME_AWAY id, for 7 games of a week."""
+    games = t.games(7, among=t.week())
+    t.run(f"INSERT INTO {t.ref(TOGS)} SELECT * REPLACE ({_swap_home_away('game_id')} AS game_id) "
+          f"FROM {t.ref(TOGS)} WHERE {t.window(TOGS)} AND game_id IN UNNEST(@games)", games=games)
+
+
+@fault("phase3", FEW_GAMES, "platform-facts §3 (pace = possessions x 48 / game minutes, OT-adjusted)", TOGS)
+def togs_pace_not_ot_adjusted(t: Target) -> None:
+    """pace not adjusted for overtime (48/48, as the defense processor does) in 4 overtime games."""
+    games = t.games(4, where="overtime_periods > 0")
+    t.run(f"UPDATE {t.ref(TOGS)} SET pace = CAST(possessions AS FLOAT64) "
+          f"WHERE {t.window(TOGS)} AND game_id IN UNNEST(@games)", games=games)
+
+
+@fault("phase3", ONE_DATE, "platform-facts §3 (pace divides by team minutes / 5)", TOGS)
+def togs_pace_over_player_minutes(t: Target) -> None:
+    """pace divided by the 240 player-minutes instead of the 48 game minutes on one date."""
+    t.run(f"UPDATE {t.ref(TOGS)} SET pace = ROUND(pace / 5, 1) WHERE game_date = @d", d=t.date())
+
+
+@fault("phase3", A_WEEK, "platform-facts §3 (possessions = FGA + 0.44 FTA + TOV - OREB), §10", TOGS)
+def togs_possessions_without_oreb(t: Target) -> None:
+    """possessions computed without - OREB for a week; pace and offensive_rating follow the wrong count."""
+    poss = "CAST(TRUNC(ROUND(fg_attempts + 0.44 * ft_attempts + turnovers, 1)) AS INT64)"
+    t.run(f"UPDATE {t.ref(TOGS)} SET possessions = {poss}, "
+          f"pace = ROUND(SAFE_DIVIDE(pace * {poss}, possessions), 1), "
+          f"offensive_rating = ROUND(SAFE_DIVIDE(points_scored, {poss}) * 100, 2) "
+          f"WHERE game_date IN UNNEST(@dates)", dates=t.week())
+
+
+@fault("phase3", ONE_TEAM_DATE, "platform-facts §10 (each row's opponent is the other row's team)", TOGS)
+def togs_opponent_equals_team(t: Target) -> None:
+    """opponent_team_abbr equal to team_abbr for one team on one date (self-join on the wrong side)."""
+    day, team = t.team_date()
+    t.run(f"UPDATE {t.ref(TOGS)} SET opponent_team_abbr = team_abbr WHERE game_date = @d AND team_abbr = @team",
+          d=day, team=team)
+
+
+@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id), §10 (3rd token is home)", TOGS)
+def togs_home_flag_flipped_both_rows(t: Target) -> None:
+    """home_game flipped on both rows of one game (still one home, one away)."""
+    g = t.game()
+    t.run(f"UPDATE {t.ref(TOGS)} SET home_game = NOT home_game WHERE game_date = @d AND game_id = @g",
+          d=g["game_date"], g=g["game_id"])
+
+
+@fault("phase3", ONE_DATE, "platform-facts §9 (win/loss consistency tests)", TOGS)
+def togs_win_flag_inverted(t: Target) -> None:
+    """win_flag inverted on both rows of every game of one date (still one winner per game)."""
+    t.run(f"UPDATE {t.ref(TOGS)} SET win_flag = NOT win_flag WHERE game_date = @d", d=t.date())
+
+
+@fault("phase3", ONE_GAME, "platform-facts §9 (margin tests)", TOGS)
+def togs_margin_sign_flipped(t: Target) -> None:
+    """margin_of_victory negated on both rows of one game."""
+    g = t.game()
+    t.run(f"UPDATE {t.ref(TOGS)} SET margin_of_victory = -margin_of_victory WHERE game_date = @d AND game_id = @g",
+          d=g["game_date"], g=g["game_id"])
+
+
+@fault("phase3", ONE_DATE, f"{P8} processor SQL extracted shooting fields as NULL", TOGS)
+def togs_free_throws_null(t: Target) -> None:
+    """ft_attempts and ft_makes extracted as NULL for every team of one date."""
+    t.run(f"UPDATE {t.ref(TOGS)} SET ft_attempts = NULL, ft_makes = NULL WHERE game_date = @d", d=t.date())
+
+
+@fault("phase3", ONE_DATE, f"{P8} partial Phase 3 dates (TOGS 88 rows for 11 games, 4x)", TOGS)
+def togs_rows_written_four_times(t: Target) -> None:
+    """Every row of one date written 4 times (DELETE blocked, INSERT repeated)."""
+    stmt = f"INSERT INTO {t.ref(TOGS)} SELECT * FROM {t.ref(TOGS)} WHERE game_date = @d AND {t.window(TOGS)}"
+    day = t.date()
+    t.run(stmt, d=day)
+    t.run(stmt, d=day)  # 2 -> 4
+
+
+@fault("phase3", ONE_GAME, f"{P8} partial team stats from live or early scrapes (10 FGA)", BOX)
+def raw_partial_team_box_score(t: Target) -> None:
+    """A live-scrape team box score (a quarter's numbers) became the latest row of one team; phase 3 re-ran."""
+    day, team = t.team_date(BOX)
+    t.run(f"""UPDATE {t.ref(BOX)} SET fg_attempted = 10, fg_made = 4, three_pt_attempted = 3, three_pt_made = 1,
+  ft_attempted = 2, ft_made = 2, offensive_rebounds = 1, defensive_rebounds = 4, total_rebounds = 5, assists = 2,
+  steals = 1, blocks = 0, turnovers = 2, personal_fouls = 3, points = 11, processed_at = CURRENT_TIMESTAMP()
+WHERE game_date = @d AND team_abbr = @team""", d=day, team=team)
+    t.rerun_downstream(BOX, day, day)
+
+
+@fault("phase3", ONE_GAME, "platform-facts §1 (live placeholders 0 points / 0 FGA), §2.2 guard", BOX)
+def raw_live_placeholder_zero_row(t: Target) -> None:
+    """A 0-point / 0-FGA live placeholder became the latest team box score of one team; phase 3 re-ran."""
+    day, team = t.team_date(BOX)
+    t.run(f"""UPDATE {t.ref(BOX)} SET fg_attempted = 0, fg_made = 0, three_pt_attempted = 0, three_pt_made = 0,
+  ft_attempted = 0, ft_made = 0, offensive_rebounds = 0, defensive_rebounds = 0, total_rebounds = 0, assists = 0,
+  steals = 0, blocks = 0, turnovers = 0, personal_fouls = 0, points = 0, processed_at = CURRENT_TIMESTAMP()
+WHERE game_date = @d AND team_abbr = @team""", d=day, team=team)
+    t.rerun_downstream(BOX, day, day)
+
+
+@fault("phase3", ONE_GAME, f"{P8} GSW@MIN missing boxscore (max decode retries)", BOX)
+def raw_team_box_missing_game(t: Target) -> None:
+    """The team box score of one game never arrived; phase 3 re-ran for its date."""
+    g = t.game()
+    t.run(f"DELETE FROM {t.ref(BOX)} WHERE game_date = @d AND team_abbr IN "
+          f"(SELECT team_abbr FROM {t.ref(TOGS)} WHERE game_date = @d AND game_id = @g)",
+          d=g["game_date"], g=g["game_id"])
+    t.rerun_downstream(BOX, g["game_date"], g["game_date"])
+
+
+@fault("phase3", A_WEEK, f"{P8} team-boxscore scraper failed silently (26 days)", BOX)
+def raw_team_box_missing_week(t: Target) -> None:
+    """The team box score scraper returned nothing for a week; phase 3 re-ran (team tables empty there)."""
+    week = t.week()
+    t.run(f"DELETE FROM {t.ref(BOX)} WHERE game_date IN UNNEST(@dates)", dates=week)
+    t.rerun_downstream(BOX, week[0], week[-1])
+
+
+@fault("phase3", A_WEEK, "platform-facts §3 (game minutes parsed from the minutes string, default 240)", BOX)
+def raw_team_minutes_unparsed(t: Target) -> None:
+    """The team minutes string came empty for a week with an overtime game: OT games got 240 minutes, 0 OT."""
+    g = t.game(where="overtime_periods > 0")
+    week = t.week(around=g["game_date"])
+    t.run(f"UPDATE {t.ref(BOX)} SET minutes = NULL, processed_at = CURRENT_TIMESTAMP() "
+          f"WHERE game_date IN UNNEST(@dates)", dates=week)
+    t.rerun_downstream(BOX, week[0], week[-1])
+
+
+# =========================================================================================
+# Phase 3: team_defense_game_summary
+# =========================================================================================
+
+
+@fault("phase3", ONE_DATE, "platform-facts §2.3 (turnovers_forced = the opponent's turnovers)", TDGS)
+def tdgs_turnovers_forced_from_wrong_team(t: Target) -> None:
+    """turnovers_forced copied from the defending team's own turnovers on one date."""
+    t.run(f"""UPDATE {t.ref(TDGS)} AS d SET turnovers_forced = o.turnovers
+FROM {t.ref(TOGS)} AS o
+WHERE o.game_date = d.game_date AND o.team_abbr = d.defending_team_abbr AND d.game_date = @d""", d=t.date())
+
+
+@fault("phase3", ONE_TEAM_DATE, "platform-facts §10 (points_allowed = opponent's points_scored)", TDGS)
+def tdgs_points_allowed_own_points(t: Target) -> None:
+    """points_allowed = the defender's own points (self-join on the same side) for one team-date."""
+    day, team = t.team_date(TDGS)
+    t.run(f"""UPDATE {t.ref(TDGS)} AS d SET points_allowed = o.points_scored
+FROM {t.ref(TOGS)} AS o
+WHERE o.game_date = d.game_date AND o.team_abbr = d.defending_team_abbr AND d.game_date = @d
+  AND d.defending_team_abbr = @team""", d=day, team=team)
+
+
+@fault("phase3", A_WEEK, "platform-facts §3 (defensive_rating over the opponent's possessions)", TDGS)
+def tdgs_defensive_rating_own_possessions(t: Target) -> None:
+    """defensive_rating divided by the defender's own possessions for a week (plausible values)."""
+    t.run(f"""UPDATE {t.ref(TDGS)} AS d SET defensive_rating = ROUND(SAFE_DIVIDE(d.points_allowed, o.possessions) * 100, 2)
+FROM {t.ref(TOGS)} AS o
+WHERE o.game_date = d.game_date AND o.team_abbr = d.defending_team_abbr AND d.game_date IN UNNEST(@dates)""",
+          dates=t.week())
+
+
+@fault("phase3", ONE_DATE, "platform-facts §2.3 (the defense row is the opponent's offense row)", TDGS)
+def tdgs_opponent_shooting_from_defender(t: Target) -> None:
+    """opp_fg_* and opp_three_pt_* taken from the defender's own shooting on one date."""
+    t.run(f"""UPDATE {t.ref(TDGS)} AS d SET opp_fg_attempts = o.fg_attempts, opp_fg_makes = o.fg_makes,
+  opp_three_pt_attempts = o.three_pt_attempts, opp_three_pt_makes = o.three_pt_makes
+FROM {t.ref(TOGS)} AS o
+WHERE o.game_date = d.game_date AND o.team_abbr = d.defending_team_abbr AND d.game_date = @d""", d=t.date())
+
+
+@fault("phase3", A_WEEK, f"{P8} Phase 3 declared complete without checking all 5 tables (TDGS 72 dates)", TDGS)
+def tdgs_missing_week(t: Target) -> None:
+    """team_defense_game_summary missing 7 consecutive game dates (its backfill died)."""
+    t.run(f"DELETE FROM {t.ref(TDGS)} WHERE game_date IN UNNEST(@dates)", dates=t.week())
+
+
+@fault("phase3", ONE_GAME, "platform-facts §10 (TDGS and TOGS share game_id)", TDGS)
+def tdgs_game_id_home_away(t: Target) -> None:
+    """team_defense game_id left in the source HOME_AWAY order for one game."""
+    g = t.game(TDGS)
+    t.run(f"UPDATE {t.ref(TDGS)} SET game_id = {_swap_home_away('game_id')} WHERE game_date = @d AND game_id = @g",
+          d=g["game_date"], g=g["game_id"])
+
+
+# =========================================================================================
+# Phase 3: player_game_summary
+# =========================================================================================
+
+_BOX_STATS = ("minutes_played", "points", "fg_attempts", "fg_makes", "three_pt_attempts", "three_pt_makes",
+              "ft_attempts", "ft_makes", "offensive_rebounds", "defensive_rebounds", "assists", "steals", "blocks",
+              "turnovers", "personal_fouls", "plus_minus", "usage_rate", "ts_pct", "efg_pct")
+
+
+@fault("phase3", ONE_DATE, f"{P8} minutes coercion (pd.to_numeric('45:58') -> NaN)", PGS)
+def pgs_minutes_parsed_as_zero(t: Target) -> None:
+    """minutes_played parsed as 0 for every active player of one date (usage_rate then NULL, as the processor does)."""
+    t.run(f"UPDATE {t.ref(PGS)} SET minutes_played = 0, usage_rate = NULL, usage_rate_raw = NULL, "
+          f"starter_flag = FALSE WHERE game_date = @d AND is_active", d=t.date())
+
+
+@fault("phase3", A_WEEK, f"{P8} minutes_played 99.5% NULL", PGS)
+def pgs_minutes_null_week(t: Target) -> None:
+    """minutes_played (and so usage_rate) NULL for every active player for a week."""
+    t.run(f"UPDATE {t.ref(PGS)} SET minutes_played = NULL, usage_rate = NULL, usage_rate_raw = NULL "
+          f"WHERE game_date IN UNNEST(@dates) AND is_active", dates=t.week())
+
+
+@fault("phase3", A_WEEK, "platform-facts §0 (reversed game_id join matched ~50%: usage_rate 47-53% NULL)", PGS)
+def pgs_usage_rate_half_null_week(t: Target) -> None:
+    """usage_rate NULL for the away team's players for a week (the join matched one id order only)."""
+    t.run(f"UPDATE {t.ref(PGS)} SET usage_rate = NULL, usage_rate_raw = NULL, has_team_stats = FALSE "
+          f"WHERE game_date IN UNNEST(@dates) AND team_abbr = SPLIT(game_id, '_')[SAFE_OFFSET(1)]", dates=t.week())
+
+
+@fault("phase3", ONE_DATE, f"{P8} processing order race (PGS ran before TOGS: 71% NULL usage)", PGS)
+def pgs_usage_rate_null_one_date(t: Target) -> None:
+    """usage_rate NULL for every player of one date (team stats were not there yet)."""
+    t.run(f"UPDATE {t.ref(PGS)} SET usage_rate = NULL, usage_rate_raw = NULL, has_team_stats = FALSE "
+          f"WHERE game_date = @d", d=t.date())
+
+
+@fault("phase3", ONE_TEAM_DATE, f"{P8} partial team stats (usage_rate > 50 / > 100)", PGS)
+def pgs_usage_rate_from_partial_team(t: Target) -> None:
+    """usage_rate computed against a partial team row (10 FGA instead of 90) for one team-date."""
+    day, team = t.team_date(PGS)
+    t.run(f"UPDATE {t.ref(PGS)} SET usage_rate = IF(usage_rate * 9 <= 100, ROUND(usage_rate * 9, 2), NULL), "
+          f"usage_rate_raw = ROUND(usage_rate_raw * 9, 2) WHERE game_date = @d AND team_abbr = @team", d=day, team=team)
+
+
+@fault("phase3", ONE_GAME, f"{P8} R-009 roster-only gamebook (0 active)", PGS)
+def pgs_roster_only_game(t: Target) -> None:
+    """Every player of one game written inactive with no box stats (a roster-only gamebook)."""
+    g = t.game(PGS)
+    nulls = ", ".join(f"{c} = NULL" for c in _BOX_STATS)
+    t.run(f"UPDATE {t.ref(PGS)} SET is_active = FALSE, is_dnp = TRUE, player_status = 'inactive', {nulls} "
+          f"WHERE game_date = @d AND game_id = @g", d=g["game_date"], g=g["game_id"])
+
+
+@fault("phase3", ONE_DATE, f"{P8} BDL game-level exclusion (119 players per day missing)", PGS)
+def pgs_players_missing_30pct(t: Target) -> None:
+    """30% of the active players of one date missing."""
+    day = t.date()
+    where = "is_active AND game_date = @d"
+    t.run(f"DELETE FROM {t.ref(PGS)} WHERE {where} AND {t.every_nth(PGS, PLAYER_KEY, where, 33.4)}", d=day)
+
+
+@fault("phase3", ONE_DATE, f"{P8} MERGE -> DELETE+INSERT duplicates (93 rows, identical data_hash)", PGS)
+def pgs_duplicate_rows(t: Target) -> None:
+    """A third of one date's rows written twice (the MERGE fell back to DELETE+INSERT)."""
+    day = t.date()
+    where = "game_date = @d"
+    t.run(f"INSERT INTO {t.ref(PGS)} SELECT * FROM {t.ref(PGS)} WHERE {where} "
+          f"AND {t.every_nth(PGS, PLAYER_KEY, where, 33.4)}", d=day)
+
+
+@fault("phase3", FEW_PERCENT, "platform-facts §10 (opponent is the other team of the game)", PGS)
+def pgs_opponent_equals_team(t: Target) -> None:
+    """opponent_team_abbr equal to team_abbr on 3% of the player rows."""
+    t.run(f"UPDATE {t.ref(PGS)} SET opponent_team_abbr = team_abbr "
+          f"WHERE {t.every_nth(PGS, PLAYER_KEY, 'team_abbr IS NOT NULL')}")
+
+
+@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id)", PGS)
+def pgs_home_game_flipped(t: Target) -> None:
+    """home_game flipped for every player of one game."""
+    g = t.game(PGS)
+    t.run(f"UPDATE {t.ref(PGS)} SET home_game = NOT home_game WHERE game_date = @d AND game_id = @g",
+          d=g["game_date"], g=g["game_id"])
+
+
+@fault("phase3", ONE_DATE, f"{P8} placeholder prop line 20.0", PGS)
+def pgs_placeholder_points_line(t: Target) -> None:
+    """Players without a line got the placeholder line 20.0 (and its over/under) on one date."""
+    t.run(f"""UPDATE {t.ref(PGS)} SET points_line = 20.0, opening_line = 20.0, line_movement = 0.0,
+  over_under_result = CASE WHEN points > 20 THEN 'OVER' WHEN points < 20 THEN 'UNDER' END, margin = points - 20.0
+WHERE game_date = @d AND is_active AND points_line IS NULL""", d=t.date())
+
+
+@fault("phase3", ONE_DATE, "platform-facts §6 (3PM > 3PA impossibility check)", PGS)
+def pgs_three_point_columns_swapped(t: Target) -> None:
+    """three_pt_attempts and three_pt_makes swapped (column order) on one date."""
+    t.run(f"UPDATE {t.ref(PGS)} SET three_pt_attempts = three_pt_makes, three_pt_makes = three_pt_attempts "
+          f"WHERE game_date = @d", d=t.date())
+
+
+@fault("phase3", ONE_DATE, "platform-facts §3 (ts_pct = PTS / (2 (FGA + 0.44 FTA)), a fraction)", PGS)
+def pgs_ts_pct_in_percent(t: Target) -> None:
+    """ts_pct written in percent instead of a fraction on one date."""
+    t.run(f"UPDATE {t.ref(PGS)} SET ts_pct = ROUND(ts_pct * 100, 1) WHERE game_date = @d", d=t.date())
+
+
+@fault("phase3", A_WEEK, f"{P8} team abbreviation variants (PHO/PHX)", PGS)
+def pgs_team_abbreviation_variant(t: Target) -> None:
+    """One team's rows carry another source's tricode (the first letters + 'O') for a week."""
+    day, team = t.team_date(PGS)
+    week = t.week(around=day)
+    t.run(f"UPDATE {t.ref(PGS)} SET team_abbr = CONCAT(SUBSTR(team_abbr, 1, 2), 'O') "
+          f"WHERE game_date IN UNNEST(@dates) AND team_abbr = @team", dates=week, team=team)
+
+
+@fault("phase3", ONE_DATE, "platform-facts §0 (official vs date-based ids)", PGS)
+def pgs_official_game_id(t: Target) -> None:
+    """game_id written as the official NBA id instead of YYYYMMDD_AWAY_HOME on one date."""
+    t.run(f"UPDATE {t.ref(PGS)} SET game_id = nba_game_id WHERE game_date = @d AND nba_game_id IS NOT NULL",
+          d=t.date())
+
+
+@fault("phase3", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", TOGS)
+def pgs_stale_after_team_rerun(t: Target) -> None:
+    """team_offense re-ran for a week (team stats repaired); player_game_summary was not re-run."""
+    week = t.week()
+    t.rerun([TOGS], week[0], week[-1])
+
+
+@fault("phase3", A_WEEK, f"{P8} BigDataBall player_lookup format change (shot zones 0%)", PGS)
+def pgs_shot_zones_lost_week(t: Target) -> None:
+    """Shot-zone columns NULL for every player for a week (the play-by-play join stopped matching)."""
+    cols = ("paint_attempts", "paint_makes", "mid_range_attempts", "mid_range_makes", "three_attempts_pbp",
+            "three_makes_pbp", "assisted_fg_makes", "unassisted_fg_makes")
+    t.run(f"UPDATE {t.ref(PGS)} SET {', '.join(f'{c} = NULL' for c in cols)}, has_complete_shot_zones = FALSE "
+          f"WHERE game_date IN UNNEST(@dates)", dates=t.week())
+
+
+@fault("phase3", ONE_DATE, f"{P8} minutes coercion (a decimal minutes string)", GAMEBOOK)
+def raw_gamebook_minutes_decimal(t: Target) -> None:
+    """The gamebook's minutes came as decimals ('35.27') instead of MM:SS on one date; phase 3 re-ran."""
+    day = t.date()
+    t.run(f"""UPDATE {t.ref(GAMEBOOK)} SET minutes = CAST(ROUND(SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(0)] AS INT64)
+  + SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(1)] AS INT64) / 60, 2) AS STRING), processed_at = CURRENT_TIMESTAMP()
+WHERE game_date = @d AND minutes IS NOT NULL""", d=day)
+    t.rerun_downstream(GAMEBOOK, day, day + dt.timedelta(days=30))
+
+
+# =========================================================================================
+# Phase 3: upcoming_player_game_context / upcoming_team_game_context
+# =========================================================================================
+
+
+@fault("phase3", A_WEEK, "platform-facts §3 (windows strictly before the date), §10", UPGC)
+def upgc_minutes_window_includes_game(t: Target) -> None:
+    """minutes_in_last_7/14_days include the game being predicted (<= instead of <) for a week."""
+    t.run(f"""UPDATE {t.ref(UPGC)} AS u SET minutes_in_last_7_days = ROUND(u.minutes_in_last_7_days + p.minutes_played, 1),
+  minutes_in_last_14_days = ROUND(u.minutes_in_last_14_days + p.minutes_played, 1)
+FROM {t.ref(PGS)} AS p
+WHERE p.game_date = u.game_date AND p.player_lookup = u.player_lookup AND p.minutes_played > 0
+  AND u.game_date IN UNNEST(@dates)""", dates=t.week())
+
+
+@fault("phase3", FEW_PERCENT, f"{P8} DNP rows contaminating rolling averages (Jokic L5 6.2 vs 34.2)", UPGC)
+def upgc_points_avg_includes_dnp(t: Target) -> None:
+    """points_avg_last_5 averaged over a 0-point DNP row too (4 played games + 1 DNP) on 3% of rows."""
+    t.run(f"UPDATE {t.ref(UPGC)} SET points_avg_last_5 = ROUND(points_avg_last_5 * 4 / 5, 1) "
+          f"WHERE {t.every_nth(UPGC, PLAYER_KEY, 'points_avg_last_5 > 0')}")
+
+
+@fault("phase3", A_WEEK, "platform-facts §3 (Session 50: the old >= counted the boundary day)", UPGC)
+def upgc_games_14_days_counts_boundary(t: Target) -> None:
+    """games_in_last_14_days counts a game played exactly 14 days before (>= instead of >) for a week."""
+    t.run(f"""UPDATE {t.ref(UPGC)} AS u SET games_in_last_14_days = u.games_in_last_14_days + 1
+FROM {t.ref(PGS)} AS p
+WHERE p.player_lookup = u.player_lookup AND p.game_date = DATE_SUB(u.game_date, INTERVAL 14 DAY)
+  AND p.is_active AND p.minutes_played > 0 AND u.game_date IN UNNEST(@dates)""", dates=t.week())
+
+
+@fault("phase3", A_WEEK, "platform-facts §3 (Session 49: back_to_back = days_rest == 1, was == 0)", UPGC)
+def upgc_back_to_back_never_set(t: Target) -> None:
+    """back_to_back FALSE on every row of a week (tested days_rest == 0)."""
+    t.run(f"UPDATE {t.ref(UPGC)} SET back_to_back = FALSE WHERE game_date IN UNNEST(@dates) AND back_to_back",
+          dates=t.week())
+
+
+@fault("phase3", ONE_DATE, f"{P8} has_prop_line FALSE while line_source = ACTUAL_PROP", UPGC)
+def upgc_has_prop_line_false(t: Target) -> None:
+    """has_prop_line FALSE for players whose line is stored, on one date."""
+    t.run(f"UPDATE {t.ref(UPGC)} SET has_prop_line = FALSE WHERE game_date = @d AND current_points_line IS NOT NULL",
+          d=t.date())
+
+
+@fault("phase3", A_WEEK, f"{P8} spread consensus median = 0 (the +x/-x rows cancel)", UPGC)
+def upgc_spread_median_zero(t: Target) -> None:
+    """game_spread 0.0 for every player row of a week (median over both sides of the spread)."""
+    t.run(f"UPDATE {t.ref(UPGC)} SET game_spread = 0.0, opening_spread = 0.0, spread_movement = 0.0 "
+          f"WHERE game_date IN UNNEST(@dates)", dates=t.week())
+
+
+@fault("phase3", ONE_DATE, f"{P8} stale/partial UPGC (1 of 187 players)", UPGC)
+def upgc_one_player_on_date(t: Target) -> None:
+    """upcoming_player_game_context holds a single stale row on one date."""
+    day = t.date()
+    keep = t.pick(f"SELECT player_lookup FROM {t.ref(UPGC)} WHERE game_date = @d ORDER BY player_lookup", d=day)
+    t.run(f"DELETE FROM {t.ref(UPGC)} WHERE game_date = @d AND player_lookup != @p", d=day, p=keep["player_lookup"])
+
+
+@fault("phase3", A_WEEK, "platform-facts §3 (UTGC takes the spread row whose outcome_name is the team)", UTGC)
+def utgc_spread_wrong_side(t: Target) -> None:
+    """game_spread taken from the other team's outcome row (sign flipped on both rows) for a week."""
+    t.run(f"UPDATE {t.ref(UTGC)} SET game_spread = -game_spread, opening_spread = -opening_spread, "
+          f"spread_movement = -spread_movement WHERE game_date IN UNNEST(@dates)", dates=t.week())
+
+
+@fault("phase3", A_WEEK, "platform-facts §3, §10 (windows strictly before the date)", UTGC)
+def utgc_streak_includes_game(t: Target) -> None:
+    """The win/loss streak entering the game counts the game itself for a week."""
+    t.run(f"""UPDATE {t.ref(UTGC)} AS u SET
+  team_win_streak_entering = IF(o.win_flag, u.team_win_streak_entering + 1, 0),
+  team_loss_streak_entering = IF(o.win_flag, 0, u.team_loss_streak_entering + 1)
+FROM {t.ref(TOGS)} AS o
+WHERE o.game_date = u.game_date AND o.team_abbr = u.team_abbr AND u.game_date IN UNNEST(@dates)""",
+          dates=t.week())
+
+
+@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id)", UTGC)
+def utgc_home_flag_flipped(t: Target) -> None:
+    """home_game flipped on both rows of one game."""
+    g = t.game(UTGC)
+    t.run(f"UPDATE {t.ref(UTGC)} SET home_game = NOT home_game WHERE game_date = @d AND game_id = @g",
+          d=g["game_date"], g=g["game_id"])
+
+
+@fault("phase3", ONE_TEAM_DATE, "platform-facts §3 (rest from the same season's games only)", UTGC)
+def utgc_rest_across_offseason(t: Target) -> None:
+    """One team's season opener got the days since last season's final game as team_days_rest."""
+    row = t.pick(f"SELECT game_date, team_abbr FROM {t.ref(UTGC)} WHERE {t.window(UTGC)} AND team_days_rest IS NULL "
+                 f"ORDER BY game_date, team_abbr")
+    t.run(f"UPDATE {t.ref(UTGC)} SET team_days_rest = 150, days_since_last_game = 150 "
+          f"WHERE game_date = @d AND team_abbr = @team", d=row["game_date"], team=row["team_abbr"])
+
+
+# =========================================================================================
+# Phase 4: ml_feature_store_v2
+# =========================================================================================
+
+
+@fault("phase4", ONE_FEATURE, "platform-facts §8 (FEATURE_BOUNDS indices drifted from FEATURE_NAMES)", MLFS)
+def mlfs_two_features_swapped(t: Target) -> None:
+    """opponent_def_rating_last_15 and opponent_pace_last_15 swapped in the vector for a week (names unchanged)."""
+    a, b = _feature_index(t, "opponent_def_rating_last_15"), _feature_index(t, "opponent_pace_last_15")
+    swapped = _features(t, {a: f"features[OFFSET({b})]", b: f"features[OFFSET({a})]"})
+    t.run(f"UPDATE {t.ref(MLFS)} SET features = {swapped} WHERE game_date IN UNNEST(@dates)", dates=t.week())
+
+
+@fault("phase4", ONE_FEATURE, "platform-facts §6 (feature store: array length, no NaN/Inf)", MLFS)
+def mlfs_feature_nan(t: Target) -> None:
+    """points_std_last_10 NaN (std of a single game) in the vector of 3% of rows."""
+    nan = _features(t, {_feature_index(t, "points_std_last_10"): "CAST('NaN' AS FLOAT64)"})
+    t.run(f"UPDATE {t.ref(MLFS)} SET features = {nan} WHERE {t.every_nth(MLFS, PLAYER_KEY)}")
+
+
+@fault("phase4", ONE_DATE, "platform-facts §8 (feature index drift), §4.5 (names by index)", MLFS)
+def mlfs_feature_names_reordered(t: Target) -> None:
+    """feature_names in a different order from the catalog (two names swapped) on one date."""
+    names = list(t.table(MLFS).features)
+    a, b = names.index("is_home"), names.index("days_rest")
+    names[a], names[b] = names[b], names[a]
+    literal = "[" + ", ".join(f"'{n}'" for n in names) + "]"
+    t.run(f"UPDATE {t.ref(MLFS)} SET feature_names = {literal} WHERE game_date = @d", d=t.date())
+
+
+@fault("phase4", A_WEEK, f"{P8} one-game shift / leakage (L5 with game_date <= prediction_date)", MLFS)
+def mlfs_points_l5_includes_game(t: Target) -> None:
+    """points_avg_last_5 includes the game being predicted for a week."""
+    i = _feature_index(t, "points_avg_last_5")
+    vec = _features(t, {i: f"ROUND((m.features[OFFSET({i})] * 4 + p.points) / 5, 1)"}, alias="m")
+    t.run(f"""UPDATE {t.ref(MLFS)} AS m SET features = {vec}
+FROM {t.ref(PGS)} AS p
+WHERE p.game_date = m.game_date AND p.player_lookup = m.player_lookup AND p.points IS NOT NULL
+  AND m.game_date IN UNNEST(@dates)""", dates=t.week())
+
+
+@fault("phase4", SEASON_START, "platform-facts §5 (MLFS placeholder rows with NULL features on bootstrap days)",
+       MLFS)
+def mlfs_bootstrap_placeholders(t: Target) -> None:
+    """Placeholder rows (NULL features, early_season) written on a season's bootstrap dates."""
+    dates = t.bootstrap_dates
+    if not dates:
+        raise NotApplicable("no bootstrap date in the window")
+    first = [d for d in dates if d < min(dates) + dt.timedelta(days=40)]  # the first season's
+    t.run(f"""INSERT INTO {t.ref(MLFS)} (player_lookup, team_abbr, opponent_team_abbr, game_id, game_date, is_home,
+  days_rest, features, feature_names, feature_count, feature_version, processed_at)
+SELECT player_lookup, team_abbr, opponent_team_abbr, game_id, game_date, home_game, NULL, NULL, NULL, 0,
+  'early_season', CURRENT_TIMESTAMP()
+FROM {t.ref(PGS)} WHERE game_date IN UNNEST(@dates) AND is_active AND minutes_played > 0""", dates=first)
+
+
+@fault("phase4", ONE_DATE, "platform-facts §4.5 (backfill days_rest from LAG over PGS, default 3)", MLFS)
+def mlfs_days_rest_default(t: Target) -> None:
+    """days_rest (column and feature) = the default 3 for every row of one date."""
+    i = _feature_index(t, "days_rest")
+    t.run(f"UPDATE {t.ref(MLFS)} SET days_rest = 3, features = {_features(t, {i: '3.0'})} WHERE game_date = @d",
+          d=t.date())
+
+
+@fault("phase4", ONE_GAME, "platform-facts §0 (is_home parsed from SPLIT(game_id)[2] on a reversed id)", MLFS)
+def mlfs_is_home_from_reversed_id(t: Target) -> None:
+    """is_home (column and feature) flipped for every player of one game."""
+    i = _feature_index(t, "is_home")
+    g = t.game(MLFS)
+    t.run(f"UPDATE {t.ref(MLFS)} SET is_home = NOT is_home, features = {_features(t, {i: f'1.0 - features[OFFSET({i})]'})} "
+          f"WHERE game_date = @d AND game_id = @g", d=g["game_date"], g=g["game_id"])
+
+
+@fault("phase4", ONE_FEATURE, f"{P8} silent neutral defaults (features 0.0/defaults with no flag)", MLFS)
+def mlfs_usage_feature_default(t: Target) -> None:
+    """usage_rate_last_10 = the 25.0 default for every row of one date, default_feature_count unchanged."""
+    i = _feature_index(t, "usage_rate_last_10")
+    t.run(f"UPDATE {t.ref(MLFS)} SET features = {_features(t, {i: '25.0'})} WHERE game_date = @d", d=t.date())
+
+
+@fault("phase4", A_WEEK, "issue 13 (phase-4 player table missing 30% of players on dates that look covered)", MLFS)
+def mlfs_players_missing_30pct(t: Target) -> None:
+    """30% of the players missing from ml_feature_store_v2 on 7 dates (every game still has rows)."""
+    where = "game_date IN UNNEST(@dates)"
+    t.run(f"DELETE FROM {t.ref(MLFS)} WHERE {where} AND {t.every_nth(MLFS, PLAYER_KEY, where, 33.4)}",
+          dates=t.week())
+
+
+@fault("phase4", ONE_DATE, f"{P8} timezone date shift (the 7 AM job processed yesterday in UTC)", MLFS)
+def mlfs_rows_of_previous_date(t: Target) -> None:
+    """One date's feature rows were computed with the previous game date's inputs (features of the day before)."""
+    dates = t.counted_dates
+    if len(dates) < 2:
+        raise NotApplicable("fewer than 2 counted dates")
+    i = t.rng.randrange(1, len(dates))
+    t.run(f"""UPDATE {t.ref(MLFS)} AS m SET features = y.features, days_rest = y.days_rest
+FROM {t.ref(MLFS)} AS y
+WHERE y.player_lookup = m.player_lookup AND y.game_date = @yesterday AND m.game_date = @d""",
+          d=dates[i], yesterday=dates[i - 1])
+
+
+# =========================================================================================
+# Phase 4: player_composite_factors, player_daily_cache, shot zones, team defense zones
+# =========================================================================================
+
+
+@fault("phase4", A_WEEK, f"{P8} fatigue_score = 0 while final_score = 100 (adjustment stored, 6 days)", PCF)
+def pcf_fatigue_adjustment_stored(t: Target) -> None:
+    """fatigue_score holds the -5..0 adjustment instead of the 0..100 score for 6 dates."""
+    t.run(f"UPDATE {t.ref(PCF)} SET fatigue_score = CAST(ROUND((fatigue_score - 100) / 20) AS INT64) "
+          f"WHERE game_date IN UNNEST(@dates)", dates=t.week()[:6])
+
+
+@fault("phase4", FEW_PERCENT, f"{P8} ProcessPoolExecutor backfill gave fatigue 0 where serial gave 100", PCF)
+def pcf_fatigue_zero_parallel(t: Target) -> None:
+    """fatigue_score 0 on 3% of rows (a parallel worker lost its inputs)."""
+    t.run(f"UPDATE {t.ref(PCF)} SET fatigue_score = 0 WHERE {t.every_nth(PCF, PLAYER_KEY)}")
+
+
+@fault("phase4", A_WEEK, f"{P8} hard-coded date floor (pace_differential 0.0 before Oct 2024)", PCF)
+def pcf_pace_score_zero_floor(t: Target) -> None:
+    """pace_differential and pace_score 0.0 for a week (the team-context query returned nothing)."""
+    t.run(f"UPDATE {t.ref(PCF)} SET total_composite_adjustment = total_composite_adjustment - pace_score, "
+          f"pace_differential = 0.0, pace_score = 0.0 WHERE game_date IN UNNEST(@dates)", dates=t.week())
+
+
+@fault("phase4", ONE_DATE, f"{P8} stale/partial UPGC blocks the fallback (1 of 187 players processed)", PCF)
+def pcf_one_player_on_date(t: Target) -> None:
+    """player_composite_factors holds one player on one date."""
+    day = t.date()
+    keep = t.pick(f"SELECT player_lookup FROM {t.ref(PCF)} WHERE game_date = @d ORDER BY player_lookup", d=day)
+    t.run(f"DELETE FROM {t.ref(PCF)} WHERE game_date = @d AND player_lookup != @p", d=day, p=keep["player_lookup"])
+
+
+@fault("phase4", FEW_PERCENT, f"{P8} DNP rows contaminating rolling averages", PDC)
+def pdc_l10_includes_dnp(t: Target) -> None:
+    """points_avg_last_10 averaged over a 0-point DNP row too on 3% of rows."""
+    t.run(f"UPDATE {t.ref(PDC)} SET points_avg_last_10 = ROUND(points_avg_last_10 * 9 / 10, 1) "
+          f"WHERE {t.every_nth(PDC, ('cache_date', 'player_lookup'), 'points_avg_last_10 > 0')}")
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.4 (games strictly before cache_date), issue 13", PDC)
+def pdc_usage_window_includes_game(t: Target) -> None:
+    """usage_rate_last_10 includes the game of cache_date for a week (a column the leakage check does not recompute)."""
+    t.run(f"""UPDATE {t.ref(PDC)} AS c SET usage_rate_last_10 = ROUND((c.usage_rate_last_10 * 9 + p.usage_rate) / 10, 2)
+FROM {t.ref(PGS)} AS p
+WHERE p.game_date = c.cache_date AND p.player_lookup = c.player_lookup AND p.usage_rate IS NOT NULL
+  AND c.cache_date IN UNNEST(@dates)""", dates=t.week())
+
+
+@fault("phase4", A_WEEK, f"{P8} stale rolling window (L10 drew on games 42 days old), §10 (> 21 days)", PDC)
+def pdc_minutes_window_stale(t: Target) -> None:
+    """minutes_avg_last_10 of a week copied from the same player's cache of 3+ weeks earlier (a window spanning > 21 days)."""
+    dates = t.counted_dates
+    late = [d for d in dates if d >= dates[0] + dt.timedelta(days=25)] if dates else []
+    t.run(f"""UPDATE {t.ref(PDC)} AS c SET minutes_avg_last_10 = s.minutes_avg_last_10
+FROM (
+  SELECT n.player_lookup, n.cache_date, o.minutes_avg_last_10
+  FROM {t.ref(PDC)} AS n
+  JOIN {t.ref(PDC)} AS o ON o.player_lookup = n.player_lookup AND o.cache_date <= DATE_SUB(n.cache_date, INTERVAL 21 DAY)
+  WHERE n.cache_date IN UNNEST(@dates)
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY n.player_lookup, n.cache_date ORDER BY o.cache_date DESC) = 1
+) AS s
+WHERE s.player_lookup = c.player_lookup AND s.cache_date = c.cache_date""", dates=t.week(around=t.date(late)))
+
+
+@fault("phase4", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", PGS)
+def pdc_stale_after_player_rerun(t: Target) -> None:
+    """player_game_summary re-ran for a week; phase 4 was not re-run."""
+    week = t.week()
+    t.rerun([PGS], week[0], week[-1])
+
+
+@fault("phase4", FEW_PERCENT, f"{P8} shot-zone NaN sums (three_rate = 100%)", PSZA)
+def psza_nan_zones_three_100(t: Target) -> None:
+    """All-NaN zones summed to 0: paint 0, mid 0, three 100 on 3% of rows (the rates still add up to 100)."""
+    t.run(f"UPDATE {t.ref(PSZA)} SET paint_rate_last_10 = 0, mid_range_rate_last_10 = 0, three_pt_rate_last_10 = 100, "
+          f"primary_scoring_zone = 'perimeter' "
+          f"WHERE {t.every_nth(PSZA, ('analysis_date', 'player_lookup'), 'paint_rate_last_10 IS NOT NULL')}")
+
+
+@fault("phase4", ONE_DATE, "platform-facts §4.2 (zone rates are percent, NUMERIC(5,2))", PSZA)
+def psza_rates_as_fractions(t: Target) -> None:
+    """Zone rates written as fractions (0..1) instead of percent on one date."""
+    t.run(f"UPDATE {t.ref(PSZA)} SET paint_rate_last_10 = paint_rate_last_10 / 100, "
+          f"mid_range_rate_last_10 = mid_range_rate_last_10 / 100, three_pt_rate_last_10 = three_pt_rate_last_10 / 100 "
+          f"WHERE analysis_date = @d", d=t.date())
+
+
+@fault("phase4", ONE_TEAM_DATE, "platform-facts §4.1, §10 (TDZA has 30 rows per processed date)", TDZA)
+def tdza_team_missing(t: Target) -> None:
+    """One team's zone-defense row missing on one date."""
+    day, team = t.team_date(TDZA)
+    t.run(f"DELETE FROM {t.ref(TDZA)} WHERE analysis_date = @d AND team_abbr = @team", d=day, team=team)
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.1 (last 15 games with game_date < analysis_date)", TDZA)
+def tdza_rating_includes_game(t: Target) -> None:
+    """defensive_rating_last_15 includes the analysis date's own game for a week (no leakage check on TDZA)."""
+    t.run(f"""UPDATE {t.ref(TDZA)} AS z SET
+  defensive_rating_last_15 = ROUND((z.defensive_rating_last_15 * z.games_in_sample + d.defensive_rating)
+                                   / (z.games_in_sample + 1), 2)
+FROM {t.ref(TDGS)} AS d
+WHERE d.game_date = z.analysis_date AND d.defending_team_abbr = z.team_abbr AND z.analysis_date IN UNNEST(@dates)""",
+          dates=t.week())
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.1 (strongest = most negative, weakest = most positive)", TDZA)
+def tdza_zones_swapped(t: Target) -> None:
+    """strongest_zone and weakest_zone swapped for a week."""
+    t.run(f"UPDATE {t.ref(TDZA)} SET strongest_zone = weakest_zone, weakest_zone = strongest_zone "
+          f"WHERE analysis_date IN UNNEST(@dates)", dates=t.week())
+
+
+@fault("phase4", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", TDGS)
+def tdza_stale_after_defense_rerun(t: Target) -> None:
+    """team_defense_game_summary re-ran for a week; team_defense_zone_analysis was not re-run."""
+    week = t.week()
+    t.rerun([TDGS], week[0], week[-1])
+
+
+# =========================================================================================
+# Benign changes: the gate must stay GO
+# =========================================================================================
+
+
+@benign(("phase3", "phase4"), NO_CHANGE, "the clean demo itself")
+def clean_data(t: Target) -> None:
+    """No change: the clean warehouse as built."""
+
+
+@benign(("phase3",), ONE_DATE, "platform-facts §5 (documented exceptions leave the expected dates), exceptions.toml", TDGS)
+def approved_exception_for_removed_date(t: Target) -> None:
+    """team_defense_game_summary lacks one date, documented and approved in exceptions.toml."""
+    day = t.date()
+    t.run(f"DELETE FROM {t.ref(TDGS)} WHERE game_date = @d", d=day)
+    t.approve_exception(TDGS, [day], "NBA.com never published these box scores (ticket DATA-1234)")
+
+
+@benign(("phase3", "phase4"), ONE_GAME,
+        "platform-facts §5, §8 postponed game (Final with NULL scores, rescheduled)", "nbac_schedule")
+def postponed_game_rescheduled(t: Target) -> None:
+    """A game postponed ~2 h before tip: Final with NULL scores on its date, rescheduled after the window; no rows."""
+    sched = t.ref("nbac_schedule")
+    day = t.date()
+    season = t.pick(f"SELECT season_year FROM {sched} WHERE game_date = @d AND game_status = 3 ORDER BY game_id",
+                    d=day)["season_year"]
+    idle = [r["team"] for r in t.query(f"""
+SELECT DISTINCT home_team_tricode AS team FROM {sched} WHERE season_year = @season
+  AND home_team_tricode NOT IN (SELECT home_team_tricode FROM {sched} WHERE game_date = @d)
+  AND home_team_tricode NOT IN (SELECT away_team_tricode FROM {sched} WHERE game_date = @d)
+ORDER BY team""", season=season, d=day)]
+    if len(idle) < 2:
+        raise NotApplicable(f"fewer than two idle teams on {day}")
+    home, away = t.rng.sample(idle, 2)
+    game_id = f"002{season % 100:02d}9{t.rng.randrange(10000):04d}"
+
+    def row(on: str, status: int) -> str:
+        # a copy of one of that date's schedule rows, so every other schedule column is filled as usual
+        return (f"INSERT INTO {sched} SELECT * REPLACE (@gid AS game_id, {on} AS game_date, @home AS home_team_tricode, "
+                f"@away AS away_team_tricode, {status} AS game_status, CAST(NULL AS INT64) AS home_team_score, "
+                f"CAST(NULL AS INT64) AS away_team_score, @at AS processed_at) "
+                f"FROM {sched} WHERE game_date = @d AND game_status = 3 AND season_year = @season "
+                f"QUALIFY ROW_NUMBER() OVER (ORDER BY game_id) = 1")
+
+    t.run(row("@d", 3), row("@later", 1), gid=game_id, home=home, away=away, d=day, season=season,
+          at=dt.datetime.combine(day, dt.time(17, 0), tzinfo=dt.UTC), later=t.end + dt.timedelta(days=20))
+
+
+@benign(("phase3", "phase4"), NO_CHANGE, "platform-facts §2.1 (quality columns added later by ALTER), §2 (data_hash)",
+        TOGS, MLFS)
+def extra_columns(t: Target) -> None:
+    """Columns the catalog does not name added to a phase-3 and a phase-4 table, and filled."""
+    t.run(f"ALTER TABLE {t.ref(TOGS)} ADD COLUMN data_hash STRING",
+          f"ALTER TABLE {t.ref(MLFS)} ADD COLUMN quality_tier STRING")
+    t.run(f"UPDATE {t.ref(TOGS)} SET data_hash = CONCAT(game_id, '|', team_abbr) WHERE {t.window(TOGS)}",
+          f"UPDATE {t.ref(MLFS)} SET quality_tier = 'gold' WHERE {t.window(MLFS)}")
+
+
+@benign(("phase3", "phase4"), ONE_GAME, "platform-facts §10 (team minutes 240 + 25 per OT)", BOX, GAMEBOOK)
+def overtime_game(t: Target) -> None:
+    """A close regulation game re-scraped as an overtime game (265 team minutes, 5 more for five players a side); all re-ran."""
+    g = t.game(where="overtime_periods = 0 AND ABS(margin_of_victory) <= 3", among=t.last_dates(20))
+    day = g["game_date"]
+    teams = [r["team_abbr"] for r in t.query(f"SELECT team_abbr FROM {t.ref(TOGS)} WHERE game_date = @d "
+                                             f"AND game_id = @g ORDER BY team_abbr", d=day, g=g["game_id"])]
+    mm, ss = "SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(0)] AS INT64)", "SPLIT(minutes, ':')[SAFE_OFFSET(1)]"
+    t.run(f"UPDATE {t.ref(BOX)} SET minutes = '265:00', processed_at = CURRENT_TIMESTAMP() "
+          f"WHERE game_date = @d AND team_abbr IN UNNEST(@teams)",
+          f"""UPDATE {t.ref(GAMEBOOK)} SET minutes = CONCAT(CAST({mm} + 5 AS STRING), ':', {ss}),
+  processed_at = CURRENT_TIMESTAMP()
+WHERE game_date = @d AND CONCAT(team_abbr, '|', player_lookup) IN (
+  SELECT CONCAT(team_abbr, '|', player_lookup) FROM {t.ref(GAMEBOOK)}
+  WHERE game_date = @d AND team_abbr IN UNNEST(@teams) AND player_status = 'active' AND minutes IS NOT NULL
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY team_abbr ORDER BY {mm} DESC, player_lookup) <= 5)""",
+          d=day, teams=teams)
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], day, t.end)
+    t.rerun([x.name for x in t.catalog.tables_of("phase4")], day, t.end)
+
+
+@benign(("phase3", "phase4"), A_WEEK, "platform-facts §1, §8 schedule status duplicates (WRITE_APPEND 1 and 3)",
+        "nbac_schedule")
+def schedule_status_duplicates(t: Target) -> None:
+    """Every final game of a week also has its earlier status-1 (scheduled) and status-2 (in progress) scrapes."""
+    sched = t.ref("nbac_schedule")
+
+    def earlier(status: int, scores: str, hours: int) -> str:
+        return (f"INSERT INTO {sched} SELECT * REPLACE ({status} AS game_status, {scores}, "
+                f"TIMESTAMP_SUB(processed_at, INTERVAL {hours} HOUR) AS processed_at) "
+                f"FROM {sched} WHERE game_date IN UNNEST(@dates) AND game_status = 3")
+
+    t.run(earlier(1, "CAST(NULL AS INT64) AS home_team_score, CAST(NULL AS INT64) AS away_team_score", 30),
+          earlier(2, "DIV(home_team_score, 2) AS home_team_score, DIV(away_team_score, 2) AS away_team_score", 2),
+          dates=t.week())
+
+
+@benign(("phase3", "phase4"), A_WEEK, "platform-facts §7 (re-run upstream first, then every date that reads it)",
+        TOGS, PDC)
+def rerun_in_order(t: Target) -> None:
+    """Phase 3 re-ran for a week, then phase 4 from that week to the window's end (every date reading it)."""
+    week = t.week(around=t.date(t.last_dates(30)))
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], week[0], week[-1])
+    t.rerun([x.name for x in t.catalog.tables_of("phase4")], week[0], t.end)
+
+
+@benign(("phase3",), ONE_DATE, "platform-facts §0 (team box ids may arrive HOME_AWAY; the processor normalises)",
+        BOX)
+def rescrape_team_box_home_away(t: Target) -> None:
+    """One date's team box scores re-scraped with HOME_AWAY ids (same numbers); phase 3 re-ran for it."""
+    day = t.date()
+    t.run(f"UPDATE {t.ref(BOX)} AS b SET game_id = {_swap_home_away('o.game_id')}, processed_at = CURRENT_TIMESTAMP() "
+          f"FROM {t.ref(TOGS)} AS o WHERE o.game_date = b.game_date AND o.team_abbr = b.team_abbr AND b.game_date = @d",
+          d=day)
+    t.rerun_downstream(BOX, day, day)
+
+
+@benign(("phase3",), ONE_DATE, "platform-facts §1 (team_abbr can be NULL for DNP rows, Session 46)", GAMEBOOK)
+def dnp_rows_without_team(t: Target) -> None:
+    """A re-scraped gamebook left team_abbr NULL on one date's DNP rows; phase 3 re-ran (the team is inferred)."""
+    day = t.date()
+    t.run(f"UPDATE {t.ref(GAMEBOOK)} SET team_abbr = NULL, processed_at = CURRENT_TIMESTAMP() "
+          f"WHERE game_date = @d AND player_status = 'dnp'", d=day)
+    t.rerun_downstream(GAMEBOOK, day, day + dt.timedelta(days=30))
