@@ -26,9 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from phasegate.catalog import load_catalog
 from phasegate.demo.faults import BENIGN, FAULTS, Change, apply_change, exceptions_toml
-from phasegate.gate import run_gate
+from phasegate.gate.results import GateResult
+from phasegate.gate.run import run_gate
+from phasegate.model.catalog import load_catalog
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 
@@ -40,14 +41,13 @@ def build_clean(path: Path) -> None:
         build_scenario(wh, catalog, "clean")
 
 
-def failing_cases(results: dict) -> list[str]:
+def failing_cases(result: GateResult) -> list[str]:
     out = []
-    for case in results.get("checks", []):
-        if case.get("outcome") not in ("failed", "error"):
+    for case in result.results.checks if result.results else []:
+        if case.outcome not in ("failed", "error"):
             continue
-        nodeid = case.get("nodeid", "")
-        label = nodeid.split("::")[-1] if "test_expectation" in nodeid else f"{case.get('family')}[{case.get('table')}]"
-        out.append(label + (" (ERROR)" if case["outcome"] == "error" else ""))
+        label = case.nodeid.split("::")[-1] if "test_expectation" in case.nodeid else f"{case.family}[{case.table}]"
+        out.append(label + (" (ERROR)" if case.outcome == "error" else ""))
     return out
 
 
@@ -68,7 +68,7 @@ def run_change(change: Change, clean: Path, work: Path, workers: int) -> dict:
     for phase in change.phases:
         result = run_gate(phase, warehouse_url=f"duckdb:///{copy}", catalog_path=ROOT / "pipeline.toml",
                           exceptions_path=exceptions_path, workers=workers, reports_dir=work / "reports")
-        gates[phase] = {"verdict": result.verdict, "failing": failing_cases(result.results or {})}
+        gates[phase] = {"verdict": str(result.verdict), "failing": failing_cases(result)}
     copy.unlink()
     return {"name": change.name, "benign": change.benign, "scope": change.scope, "source": change.source,
             "phases": list(change.phases), "apply_s": round(applied_s, 1),

@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from phasegate.catalog import Catalog, Table
 from phasegate.errors import PhasegateError
+from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse
 
 # Scopes, so the report can group faults by how much of the data they touch.
@@ -120,7 +120,7 @@ class Target:
 
     # the calendar ------------------------------------------------------------------------
     def _load_calendar(self) -> None:
-        from phasegate.calendar import load_calendar
+        from phasegate.measure.calendar import load_calendar
 
         calendar = load_calendar(self.warehouse, self.catalog, self.start, self.end)
         self._counted = calendar.expected_dates
@@ -211,7 +211,7 @@ WHERE {self.window(table)} AND {t.date_column} IN UNNEST(@dates) AND {where} ORD
     # re-running processors ---------------------------------------------------------------
     def rerun(self, tables: Sequence[str], start: dt.date, end: dt.date) -> None:
         """Re-run the catalogued processors of `tables` for start..end, upstream first."""
-        from phasegate.processors import run_processor
+        from phasegate.runner.processors import run_processor
 
         start, end = max(start, self.start), min(end, self.end)
         for name in self.catalog.topological_order(list(tables)):
