@@ -285,25 +285,40 @@ def test_bounded_parallelism_for_the_runner():
 
 
 def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(monkeypatch, tmp_path):
-    # The gate's SQL (2 queries per phase-3 table) is dry-run before pytest starts; over the
-    # per-run cap the gate is refused (exit 2) and no job is billed, no report written.
+    # The gate's SQL (coverage, checks and compiled expectations: 3 statements per phase-3 table)
+    # is dry-run before pytest starts; over the per-run cap the gate is refused (exit 2) and no
+    # job is billed, no report written.
+    from types import SimpleNamespace
+
     import phasegate.warehouse as warehouse_module
+    from phasegate.expectations.suites import discover
     from phasegate.gate.run import estimate_gate, run_gate
+    from phasegate.model.catalog import load_catalog
     from tests.fixtures.builders import ROOT
 
+    catalog = load_catalog(ROOT / "pipeline.toml")
+    suite_columns = {s.table: {c for r in s.rules for c in r.columns} for s in discover(catalog, "phase3")}
     opened = []
+
+    def schema(ref, **_):
+        table = catalog.table(ref.split(".")[-1])
+        names = sorted({table.date_column, *suite_columns[table.name]})
+        return SimpleNamespace(schema=[bigquery.SchemaField(n, "DATE" if n == table.date_column else "STRING")
+                                       for n in names])
 
     def fake_open(url=None, **_):
         wh, client = fake_wh("bigquery://proj-1?max_run_bytes=1000000", job=FakeJob(total_bytes_processed=400_000))
+        client.get_table.side_effect = schema
         opened.append(client)
         return wh
 
     monkeypatch.setattr(warehouse_module, "open_warehouse", fake_open)
-    queries, estimated = estimate_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml")
-    assert queries == 10 and estimated == 10 * 400_000
+    estimate = estimate_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml")
+    assert estimate.queries == 15 and estimate.estimated_bytes == 15 * 400_000
+    assert sum(1 for _, sql, _ in estimate.statements.queries if "measured AS" in sql) == 5  # the suites
     configs = [c.kwargs["job_config"] for c in opened[0].query.call_args_list]
-    assert len(configs) == 10 and all(c.dry_run for c in configs)
-    with pytest.raises(UsageError, match=r"the phase3 gate would scan 3\.8 MiB \(4,000,000 bytes\), over the cap"):
+    assert len(configs) == 15 and all(c.dry_run for c in configs)
+    with pytest.raises(UsageError, match=r"the phase3 gate would scan 5\.7 MiB \(6,000,000 bytes\), over the cap"):
         run_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml",
                  reports_dir=tmp_path)
     assert not any(tmp_path.iterdir())  # refused before a run folder was made

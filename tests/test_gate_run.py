@@ -126,8 +126,13 @@ def test_bigquery_budget_check_opens_the_warehouse_once(monkeypatch, tmp_path):
         capabilities = Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
                                     max_workers=4, max_run_bytes=1_000)
 
+        url = "bigquery://proj"
+
         def dry_run_bytes(self, sql, params):
             return 10_000
+
+        def columns(self, dataset, table):
+            return {}
 
         def close(self):
             pass

@@ -29,28 +29,51 @@ def gate_command(
     end_date: EndOpt = None,
     catalog: CatalogOpt = None,
     exceptions: ExceptionsOpt = None,
-    workers: Annotated[int, typer.Option("--workers", "-n", help="pytest-xdist workers (1 = in one process).")] = 2,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the queries' count and estimated bytes; run nothing.")]
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-n", help="pytest-xdist processes (default: one process; on BigQuery its queries run in "
+                                "parallel threads).")] = None,
+    expectations_engine: Annotated[str | None, typer.Option(
+        "--expectations-engine", help="compiled (default): each table's suite as one SQL statement, Great "
+                                      "Expectations for rules with no compiled form; ge: GE's own execution.")] = None,
+    data_docs: Annotated[bool, typer.Option(
+        "--data-docs", help="Render Great Expectations Data Docs in the report folder (the suites run through GE).")]
+    = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print every statement the gate sends and, on BigQuery, the bytes they scan; run nothing.")]
     = False,
 ) -> None:
     """Run the gate of a phase (pytest checks/PHASE): exit 0 GO, 1 NO-GO, 3 could not validate."""
     from phasegate.gate.run import estimate_gate, run_gate
 
     if dry_run:
-        from phasegate.warehouse.cost import format_bytes
-
-        queries, estimated = estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog,
-                                           start=start_date, end=end_date)
-        cost = (f"estimated bytes scanned {format_bytes(estimated)} ({estimated:,} bytes)" if estimated is not None
-                else "no byte estimate on this warehouse (DuckDB scans locally, free); every query translated")
-        typer.echo(f"gate {phase}: {queries} warehouse queries (2 per table) plus the Great Expectations suites; "
-                   f"{cost}")
+        typer.echo(_dry_run_text(phase, estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog,
+                                                      start=start_date, end=end_date,
+                                                      expectations_engine="ge" if data_docs else expectations_engine)))
         return
 
     result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
-                      end=end_date, exceptions_path=exceptions, workers=workers)
+                      end=end_date, exceptions_path=exceptions, workers=workers,
+                      expectations_engine=expectations_engine, data_docs=data_docs)
     typer.echo(result.text)
     sys.exit(result.exit_code)
+
+
+def _dry_run_text(phase: str, estimate) -> str:
+    from phasegate.warehouse.cost import format_bytes
+
+    statements = estimate.statements
+    tables = len({table for table, _, _ in statements.queries})
+    bytes_ = estimate.estimated_bytes
+    cost = (f"estimated bytes scanned {format_bytes(bytes_)} ({bytes_:,} bytes)" if bytes_ is not None
+            else "no byte estimate on this warehouse (DuckDB scans locally, nothing billed); every statement translated")
+    lines = [f"gate {phase}: {estimate.queries} warehouse statements for {tables} tables "
+             f"(coverage, checks and expectations); {cost}"]
+    for table, rules in statements.ge_rules.items():
+        lines.append(f"  {table}: {rules} expectation rule(s) run through Great Expectations, whose statements "
+                     "are built when it runs (not in this count or estimate)")
+    for table in statements.missing_tables:
+        lines.append(f"  {table}: does not exist, its expectations cannot be compiled (the gate will ERROR)")
+    return "\n".join(lines)
 
 
 def _coverage_ok(cov, te) -> bool:

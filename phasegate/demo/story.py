@@ -88,7 +88,7 @@ def main() -> int:
 
     # 3. the gate names the three incomplete tables
     t = step(f"phasegate gate phase3{flag}")
-    gate3 = run_gate("phase3", warehouse_url=url, catalog_path=catalog_path, start=start, end=end, workers=2)
+    gate3 = run_gate("phase3", warehouse_url=url, catalog_path=catalog_path, start=start, end=end)
     say(gate3.text.rstrip())
     expect(gate3.verdict == "NO-GO" and gate3.exit_code == 1, "phase 3 is NO-GO (exit 1)")
     expect(set(gate3.failing_tables) == set(INCIDENT),

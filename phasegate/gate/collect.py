@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from phasegate.gate.ledger import cost_of, read_jobs
 from phasegate.gate.results import CaseResult, GateResults, Summary, iso, verdict_of
 from phasegate.model.catalog import Catalog
 
@@ -93,8 +94,11 @@ def _git_commit(root: Path) -> str | None:
 
 def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
                   exceptions: Any, reports: dict[str, list[pytest.TestReport]], started: float, run_id: str | None,
-                  exitstatus: int) -> GateResults:
-    """The results of a gate session (written as results.json, docs/contracts.md)."""
+                  exitstatus: int, run_dir: Path | None = None, engine: str | None = None) -> GateResults:
+    """The results of a gate session (written as results.json, docs/contracts.md).
+
+    `run_dir` holds the jobs files of the session's processes (phasegate.gate.ledger): their cost.
+    """
     checks, table_facts = collect_cases(reports)
     summary = Summary.of(checks)
     verdict, code = verdict_of(summary, int(exitstatus))
@@ -113,6 +117,7 @@ def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, st
         started_at=iso(started), finished_at=iso(finished), duration_s=round(finished - started, 3),
         git_commit=_git_commit(catalog.root), catalog_fingerprint=catalog.fingerprint,
         exceptions_fingerprint=exceptions.fingerprint,
-        tables=tables, checks=checks, exceptions_applied=applied, summary=summary)
+        tables=tables, checks=checks, exceptions_applied=applied, summary=summary,
+        cost=cost_of(read_jobs(run_dir), engine=engine) if run_dir is not None else None)
 
 

@@ -6,12 +6,26 @@ runner and the tests use it too).
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from phasegate.errors import WarehouseError
 from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import open_warehouse
+
+# What a family needs measured (phasegate.model.families.Family.measure) -> the context's method.
+MEASUREMENTS = {"metadata": "columns", "coverage": "coverage", "sql": "measurement", "expectations": "expectations"}
+
+
+class _Entry:
+    """One cached measurement: computed once, by the first thread that asks; the others wait for it."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: tuple[str, Any] = ("error", RuntimeError("not measured"))
 
 
 class GateContext:
@@ -27,18 +41,25 @@ class GateContext:
         exceptions     phasegate.model.exceptions.Exceptions (documented gaps; per table: `exceptions_of(name)`)
         warehouse      the Warehouse, opened read-only on first use (an error raises WarehouseError)
         run_dir        Path of the run's report folder (reports/<phase>/<run_id>/) or None
-    Methods (each cached for the session, so one query per table and kind):
+        evaluator      phasegate.expectations.engine.SuiteEvaluator (the expectations engine, GE opened lazily)
+    Methods (each cached for the session, so one query per table and kind; thread-safe):
         exceptions_of(table) -> phasegate.model.exceptions.TableExceptions
         coverage(table) -> phasegate.measure.coverage.Coverage (documented exceptions applied)
         provenance(table) -> {date: phasegate.measure.provenance.Gap}: why each missing or partial
                              date is so (its required inputs measured once each, lazily: a table
                              without gaps costs nothing)
         measurement(table) -> phasegate.measure.query.TableMeasurement (all SQL checks, one query)
+        expectations(table) -> phasegate.expectations.engine.SuiteResult (the table's suite, evaluated once)
         columns(table) -> dict column -> type ({} when the table is missing)
+        prefetch(needs, workers) measures those (table, kind) pairs side by side in threads
     """
 
     def __init__(self, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
-                 exceptions: Any) -> None:
+                 exceptions: Any, *, expectations_engine: str | None = None,
+                 data_docs_dir: str | Path | None = None) -> None:
+        from phasegate.expectations.engine import SuiteEvaluator, check_engine
+
+        engine = check_engine(expectations_engine, data_docs=data_docs_dir is not None)
         self.catalog = catalog
         self.catalog_path = catalog.path
         self.phase = phase
@@ -48,26 +69,91 @@ class GateContext:
         self.end = end
         self.exceptions = exceptions
         self.run_dir: Path | None = None
+        self.evaluator = SuiteEvaluator(warehouse_url, engine=engine, data_docs_dir=data_docs_dir)
         self._warehouse = None
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._ledgers: list[Any] = []  # of every warehouse opened (kept after close)
+        self._open_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._cache: dict[tuple[str, str], _Entry] = {}
+        self._suites: dict[str, Any] | None = None
+        self._prefetching: ThreadPoolExecutor | None = None
 
     @property
     def warehouse(self):
-        if self._warehouse is None:
-            self._warehouse = open_warehouse(self.warehouse_url, read_only=True)
-        return self._warehouse
+        with self._open_lock:
+            if self._warehouse is None:
+                self._warehouse = open_warehouse(self.warehouse_url, read_only=True)
+                self._ledgers.append(self._warehouse.ledger)
+            return self._warehouse
 
     def _cached(self, kind: str, table: str, compute):
         key = (kind, table)
-        if key not in self._cache:
+        with self._cache_lock:
+            entry = self._cache.get(key)
+            owner = entry is None
+            if owner:
+                entry = self._cache[key] = _Entry()
+        if owner:
             try:
-                self._cache[key] = ("ok", compute())
+                entry.value = ("ok", compute())
             except Exception as exc:  # noqa: BLE001 — remembered so every case of the table errors the same way
-                self._cache[key] = ("error", exc)
-        state, value = self._cache[key]
+                entry.value = ("error", exc)
+            finally:
+                entry.done.set()
+        else:
+            entry.done.wait()
+        state, value = entry.value
         if state == "error":
             raise value
         return value
+
+    def prefetch(self, needs: Iterable[tuple[str, str]], workers: int) -> None:
+        """Start measuring the (table, kind) pairs in `workers` threads; the cases then find them cached.
+
+        Latency-bound warehouses (BigQuery) answer the tables' queries side by side; each pair is
+        still measured once (a case that asks first measures it itself, the thread then waits).
+        """
+        needs = list(dict.fromkeys(needs))
+        if workers <= 1 or len(needs) <= 1 or self._prefetching is not None:
+            return
+        pool = self._prefetching = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="phasegate-measure")
+
+        def measure(need: tuple[str, str]) -> None:
+            table, kind = need
+            try:
+                getattr(self, MEASUREMENTS[kind])(table)
+            except Exception:  # noqa: BLE001, S110 — cached: the case that reads it reports the error
+                pass
+
+        # The expensive kinds first, so the long queries start before the short ones.
+        order = {"sql": 0, "expectations": 1, "coverage": 2, "metadata": 3}
+        for need in sorted(needs, key=lambda n: order.get(n[1], 9)):
+            pool.submit(measure, need)
+
+    def suite(self, table: str):
+        """The table's suite file (phasegate.expectations.suites.SuiteFile), or None without one."""
+        with self._cache_lock:
+            if self._suites is None:
+                from phasegate.expectations.suites import discover
+
+                self._suites = {s.table: s for s in discover(self.catalog, self.phase)} if self.phase else {}
+            return self._suites.get(table)
+
+    def expectations(self, table: str):
+        """The table's suite evaluated once (compiled statement + GE for the rest); see SuiteEvaluator."""
+        from phasegate.expectations.engine import missing_table
+
+        def compute():
+            t = self.catalog.table(table)
+            suite = self.suite(table)
+            if suite is None:
+                raise WarehouseError(f"no expectation suite for {table}")
+            columns = self.columns(table)
+            if not columns:
+                raise missing_table(t, self.warehouse_url)
+            return self.evaluator.evaluate(self.warehouse, t, suite, self.start, self.end, columns=columns)
+
+        return self._cached("expectations", table, compute)
 
     def exceptions_of(self, table: str):
         """The table's documented exceptions (phasegate.model.exceptions.TableExceptions)."""
@@ -127,7 +213,17 @@ class GateContext:
             return None
         return [c for c in self.catalog.table(table).required_columns() if c not in cols]
 
+    def jobs(self) -> list[Any]:
+        """The warehouse jobs of this context so far (phasegate.warehouse.ledger.Job)."""
+        return [job for ledger in self._ledgers for job in ledger.jobs()]
+
     def close(self) -> None:
-        if self._warehouse is not None:
-            self._warehouse.close()
-            self._warehouse = None
+        if self._prefetching is not None:
+            self._prefetching.shutdown(wait=True, cancel_futures=True)
+            self._prefetching = None
+        try:
+            self.evaluator.close()
+        finally:
+            if self._warehouse is not None:
+                self._warehouse.close()
+                self._warehouse = None

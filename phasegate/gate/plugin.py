@@ -37,6 +37,7 @@ from phasegate.errors import PhasegateError
 from phasegate.gate.collect import PROPERTY, build_results
 from phasegate.gate.context import GateContext
 from phasegate.gate.judges import JUDGES, Judgement
+from phasegate.gate.ledger import write_jobs
 from phasegate.gate.results import write_results
 from phasegate.model.catalog import CATALOG_ENV, Catalog, catalog_path, load_catalog
 from phasegate.model.window import resolve_window
@@ -53,6 +54,7 @@ class SessionState:
     phase: str | None = None
     catalog: Catalog | None = None
     settings: tuple[Catalog, str, dt.date, dt.date, Any] | None = None
+    needs: list[tuple[str, str]] = field(default_factory=list)  # (table, measurement kind) the cases read
 
 
 STATE = pytest.StashKey[SessionState]()
@@ -73,6 +75,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--exceptions", default=None, help="Documented exceptions (default exceptions.toml).")
     group.addoption("--results-json", default=None, help="Write the gate's results.json here.")
     group.addoption("--run-id", default=None, help="Run id recorded in results.json (set by `phasegate gate`).")
+    group.addoption("--expectations-engine", default=None, choices=("compiled", "ge"),
+                    help="compiled (default): suites as one SQL statement per table, GE for the rest; "
+                         "ge: Great Expectations' own execution.")
+    group.addoption("--data-docs", action="store_true", default=False,
+                    help="Render Great Expectations Data Docs beside results.json (runs the suites through GE).")
 
 
 def _catalog_path(config: pytest.Config) -> Path:
@@ -113,6 +120,9 @@ def _read_settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.dat
         window = resolve_window(catalog, config.getoption("--start-date"), config.getoption("--end-date"))
         path = config.getoption("--exceptions")
         exceptions = load_exceptions(path, catalog, required=path is not None)
+        from phasegate.expectations.engine import check_engine
+
+        check_engine(config.getoption("--expectations-engine"), data_docs=config.getoption("--data-docs"))
     except PhasegateError as exc:
         raise pytest.UsageError(f"phasegate: {exc}") from None
     return catalog, resolve_url(config.getoption("--warehouse")), window.start, window.end, exceptions
@@ -184,17 +194,62 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         _settings(config)  # a bad window, URL or exceptions file stops the session: usage error
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # After every plugin's deselection (-k, -m): what will really run.
+    state_of(session.config).needs = _needs(session.items)
+
+
+def _needs(items: list[pytest.Item]) -> list[tuple[str, str]]:
+    """(table, measurement kind) of every collected gate case, from its family (model.families)."""
+    from phasegate.model.families import BY_NAME
+
+    needs = []
+    for item in items:
+        if gate_phase(getattr(item, "path", None)) is None:
+            continue
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        family = BY_NAME.get(getattr(item, "originalname", item.name).removeprefix("test_"))
+        table = params.get("table")
+        case = params.get("expectation_case")
+        if case is not None and getattr(case, "rule", None) is not None:
+            needs.append((case.table, "expectations"))
+        elif family is not None and isinstance(table, str):
+            needs.append((table, family.measure))
+    return list(dict.fromkeys(needs))
+
+
 # -- fixtures -----------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def gate_context(request: pytest.FixtureRequest):
-    """The session's GateContext (see its docstring for the attributes)."""
-    catalog, url, start, end, exceptions = _settings(request.config)
-    ctx = GateContext(catalog, state_of(request.config).phase, url, start, end, exceptions)
-    results_json = request.config.getoption("--results-json")
-    ctx.run_dir = Path(results_json).resolve().parent if results_json else None
+    """The session's GateContext (see its docstring for the attributes).
+
+    In one process (the default) every table's measurements start at once, in as many threads
+    as the warehouse declares worth it (`Capabilities.gate_workers`); under xdist each worker
+    measures the tables it was given, lazily, so every table is still measured once.
+    """
+    from phasegate.warehouse import capabilities_of
+
+    config = request.config
+    catalog, url, start, end, exceptions = _settings(config)
+    results_json = config.getoption("--results-json")
+    run_dir = Path(results_json).resolve().parent if results_json else None
+    docs = run_dir / "data_docs" if (config.getoption("--data-docs") and run_dir) else None
+    try:
+        ctx = GateContext(catalog, state_of(config).phase, url, start, end, exceptions,
+                          expectations_engine=config.getoption("--expectations-engine"), data_docs_dir=docs)
+    except PhasegateError as exc:
+        raise pytest.UsageError(f"phasegate: {exc}") from None
+    ctx.run_dir = run_dir
+    if not hasattr(config, "workerinput"):
+        ctx.prefetch(state_of(config).needs, capabilities_of(url).gate_workers)
     yield ctx
-    ctx.close()
+    try:
+        ctx.close()
+    finally:
+        if run_dir is not None:
+            write_jobs(run_dir, ctx.jobs())
 
 
 def _record(item: pytest.Item, **data: Any) -> None:
@@ -226,11 +281,19 @@ def _phase_from_args(config: pytest.Config, catalog: Catalog) -> str | None:
 
 
 def _build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
+    from phasegate.expectations.engine import check_engine
+
     catalog, url, start, end, exceptions = _settings(config)
+    results_json = config.getoption("--results-json")
+    try:
+        engine = check_engine(config.getoption("--expectations-engine"), data_docs=config.getoption("--data-docs"))
+    except PhasegateError:
+        engine = None
     return build_results(
         catalog=catalog, phase=state_of(config).phase or _phase_from_args(config, catalog),
         warehouse_url=url, start=start, end=end, exceptions=exceptions, reports=state_of(config).reports,
-        started=state_of(config).started, run_id=config.getoption("--run-id"), exitstatus=exitstatus)
+        started=state_of(config).started, run_id=config.getoption("--run-id"), exitstatus=exitstatus,
+        run_dir=Path(results_json).resolve().parent if results_json else None, engine=engine)
 
 
 class _Recorder:

@@ -73,6 +73,8 @@ class GateResults:
     catalog_fingerprint: str | None = None
     exceptions_fingerprint: str | None = None
     estimated_bytes: int | None = None
+    # What the run cost: warehouse jobs and their bytes per run, measurement and table (gate/ledger.py).
+    cost: dict[str, Any] | None = None
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:

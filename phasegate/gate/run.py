@@ -1,9 +1,13 @@
 """Running the gate of a phase: pytest on checks/<phase> in a subprocess, and its verdict.
 
 `run_gate(...)` validates the inputs (catalog, window, exceptions: a problem is a usage error,
-exit 2, before anything runs), then runs `pytest checks/<phase>` with pytest-xdist
-(`-n N --dist loadgroup`: a table's cases stay on one worker, which measures it once). The
-workers open the warehouse read-only; this process never opens it. The run writes
+exit 2, before anything runs), then runs `pytest checks/<phase>`. By default in ONE process
+(`-p no:xdist`), which measures every table once and, on a latency-bound warehouse (BigQuery),
+runs the tables' queries side by side in threads (`Capabilities.gate_workers`); `workers=N`
+asks for pytest-xdist instead (`-n N --dist loadgroup`: a table's cases stay on one worker,
+which measures it once). Expectation suites run compiled to SQL (`expectations_engine`, see
+phasegate.expectations.engine). The pytest process opens the warehouse read-only; this
+process only opens it for the byte-cap check. The run writes
 `reports/<phase>/<run_id>/{junit.xml,results.json,pytest.log}` and returns a GateResult:
 
     GO     exit 0   every case ran and passed
@@ -18,6 +22,7 @@ import secrets
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +101,23 @@ def _why_line(provenance: dict[str, Any], shown: int = 2) -> str:
     return "; ".join(parts) + (f"; +{more} other reason(s) in the report" if more > 0 else "")
 
 
+def cost_line(cost: dict[str, Any]) -> str:
+    """One line for people: statements sent and bytes, saying why a byte total is 0 or unknown."""
+    from phasegate.warehouse.cost import format_bytes
+
+    run = cost.get("run") or {}
+    tables = len(cost.get("by_table") or {})
+    per_table = f" ({run.get('jobs', 0) / tables:.1f} per table)" if tables else ""
+    processed, billed = run.get("bytes_processed"), run.get("bytes_billed")
+    if processed is None and billed == 0:
+        bytes_text = "nothing billed (DuckDB reads a local file; bytes processed are not reported)"
+    else:
+        bytes_text = (f"bytes processed {format_bytes(processed) if processed is not None else 'unknown'}, "
+                      f"billed {format_bytes(billed) if billed is not None else 'unknown'}")
+    return (f"cost: {run.get('jobs', 0)} warehouse statements{per_table}, {run.get('metadata_calls', 0)} metadata "
+            f"lookups; {bytes_text}")
+
+
 def _phase_window(phase: str, catalog_path: str | Path | None, start: str | dt.date | None,
                   end: str | dt.date | None) -> tuple[Catalog, dt.date, dt.date]:
     """The catalog (with `phase` in it) and the window (default: the catalog's); usage errors raise."""
@@ -105,54 +127,102 @@ def _phase_window(phase: str, catalog_path: str | Path | None, start: str | dt.d
     return catalog, window.start, window.end
 
 
-def gate_queries(catalog: Catalog, phase: str, start: dt.date, end: dt.date) -> list[tuple[str, dict[str, Any]]]:
-    """The SQL the gate sends for a phase: coverage and the one-pass checks query per table.
+@dataclass
+class GateStatements:
+    """Every statement a gate run sends, known before it runs (the dry run and the byte cap read it)."""
 
-    (Great Expectations' own statements are not included: GE builds them at run time.)
-    """
+    queries: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (table, sql, params)
+    ge_rules: dict[str, int] = field(default_factory=dict)  # table -> rules GE runs (its statements are GE's)
+    missing_tables: list[str] = field(default_factory=list)  # no statement can be sent: the cases ERROR
+
+    def sql(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(sql, params) for _, sql, params in self.queries]
+
+
+def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, *, warehouse: Any = None,
+                    engine: str | None = None) -> GateStatements:
+    """The SQL the gate sends for a phase: coverage, the one-pass checks query and, with the
+    compiled engine, the expectations statement of each table (`warehouse` gives the column
+    types they are compiled against; without it expectations are left out)."""
+    from phasegate.expectations.engine import COMPILED, SuiteEvaluator, check_engine, statement_params
+    from phasegate.expectations.suites import discover
     from phasegate.measure.calendar import calendar_params
     from phasegate.measure.checks import table_checks
     from phasegate.measure.coverage import coverage_sql
     from phasegate.measure.query import table_sql
 
+    engine = check_engine(engine)
     params = calendar_params(catalog, start, end)
-    out = []
+    out = GateStatements()
+    suites = {s.table: s for s in discover(catalog, phase) if not s.error}
     for table in catalog.tables_of(phase):
         if table.measure_coverage:
-            out.append((coverage_sql(catalog, table), params))
-        out.append((table_sql(catalog, table, table_checks(catalog, table)), params))
+            out.queries.append((table.name, coverage_sql(catalog, table), params))
+        out.queries.append((table.name, table_sql(catalog, table, table_checks(catalog, table)), params))
+        suite = suites.get(table.name)
+        if suite is None or warehouse is None:
+            continue
+        if engine != COMPILED:
+            out.ge_rules[table.name] = len(suite.rules)
+            continue
+        columns = warehouse.columns(table.dataset, table.name)
+        if not columns:
+            out.missing_tables.append(table.name)
+            continue
+        compiled = SuiteEvaluator(warehouse.url, engine=engine).compile(table, suite, columns)
+        if compiled is not None and compiled.sql is not None:
+            out.queries.append((table.name, compiled.sql, statement_params(start, end)))
+        if compiled is not None and compiled.uncompiled:
+            out.ge_rules[table.name] = len(compiled.uncompiled)
     return out
 
 
-def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path | None = None,
-                  start: str | dt.date | None = None, end: str | dt.date | None = None) -> tuple[int, int | None]:
-    """(queries, estimated bytes) of a gate run: dry runs on BigQuery, None where there is no such notion.
+@dataclass
+class GateEstimate:
+    statements: GateStatements
+    estimated_bytes: int | None  # None: the warehouse has no notion of bytes (DuckDB)
 
-    Every query is still translated for the warehouse, so a query that could not run is found here.
+    @property
+    def queries(self) -> int:
+        return len(self.statements.queries)
+
+
+def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path | None = None,
+                  start: str | dt.date | None = None, end: str | dt.date | None = None,
+                  expectations_engine: str | None = None) -> GateEstimate:
+    """Every statement of a gate run and, on BigQuery, the bytes they would scan (dry runs).
+
+    Every statement is still translated for the warehouse, so one that could not run is found here.
     """
     from phasegate.warehouse import open_warehouse
     from phasegate.warehouse.cost import estimate_bytes
 
     catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
-    queries = gate_queries(catalog, phase, start_date, end_date)
     wh = open_warehouse(warehouse_url, read_only=True)
     try:
-        return len(queries), estimate_bytes(wh, queries)
+        statements = gate_statements(catalog, phase, start_date, end_date, warehouse=wh, engine=expectations_engine)
+        return GateEstimate(statements, estimate_bytes(wh, statements.sql()))
     finally:
         wh.close()
 
 
 def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path | None = None,
              start: str | dt.date | None = None, end: str | dt.date | None = None,
-             exceptions_path: str | Path | None = None, workers: int = 2,
-             reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = ()) -> GateResult:
-    """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2)."""
+             exceptions_path: str | Path | None = None, workers: int | None = None,
+             reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = (),
+             expectations_engine: str | None = None, data_docs: bool = False) -> GateResult:
+    """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2).
+
+    `workers`: None (default) = one pytest process (threads on BigQuery); N > 1 = N xdist workers.
+    """
+    from phasegate.expectations.engine import check_engine
     from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import absolute_url, capabilities_of, check_url, resolve_url
 
     catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
-    if workers < 0:
+    if workers is not None and workers < 0:
         raise UsageError("--workers must be >= 0")
+    engine = check_engine(expectations_engine, data_docs=data_docs)
     exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)
     url = absolute_url(resolve_url(warehouse_url))  # pytest runs from the repository, not the caller's folder
     check_url(url)
@@ -166,7 +236,8 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
 
         wh = open_warehouse(url, read_only=True)
         try:
-            estimated_bytes = estimate_bytes(wh, gate_queries(catalog, phase, start_date, end_date))
+            statements = gate_statements(catalog, phase, start_date, end_date, warehouse=wh, engine=engine)
+            estimated_bytes = estimate_bytes(wh, statements.sql())
             check_run_budget(estimated_bytes, run_cap(wh), what=f"the {phase} gate")
         finally:
             wh.close()
@@ -182,7 +253,8 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
            "--start-date", start_date.isoformat(), "--end-date", end_date.isoformat()]
     if exceptions.path is not None:
         cmd += ["--exceptions", str(Path(exceptions.path).resolve())]
-    if workers > 1:
+    cmd += ["--expectations-engine", engine] + (["--data-docs"] if data_docs else [])
+    if workers is not None and workers > 1:
         cmd += ["-n", str(workers), "--dist", "loadgroup"]
     else:
         cmd += ["-p", "no:xdist"]
@@ -212,6 +284,8 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     elif results.verdict is Verdict.ERROR:
         errors = [c for c in results.checks if c.outcome == "error"]
         text += f"\n  could not validate: {_one_line(errors[0].message) if errors else 'pytest failed'}"
+    if results.cost:
+        text += "\n" + cost_line(results.cost)
     text += f"\nreport: {run_dir}"
 
     # The HTML sign-off report (reports/<phase>/<run_id>/report.html) and the reports index.

@@ -60,7 +60,7 @@ GateFn = Callable[..., GateResult]
 
 
 def default_gate(phase: str, *, warehouse_url: str, catalog_path: str | Path, start: dt.date, end: dt.date,
-                 exceptions_path: str | None, workers: int) -> GateResult:
+                 exceptions_path: str | None, workers: int | None) -> GateResult:
     """The phase's gate (`phasegate.gate.run.run_gate`): pytest over checks/PHASE."""
     from phasegate.gate.run import run_gate
 
@@ -106,7 +106,7 @@ class Options:
     retries: int = DEFAULT_RETRIES
     backoff_s: float = DEFAULT_BACKOFF_S
     command: str = ""
-    gate_workers: int = 2
+    gate_workers: int | None = None  # None: the warehouse's default (one process; threads on BigQuery)
 
 
 def _window(catalog: Catalog, opts: Options) -> tuple[dt.date, dt.date]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from phasegate.errors import UsageError
+from phasegate.warehouse.ledger import Ledger
 
 DEFAULT_URL = "duckdb:///warehouse.duckdb"
 ENV_VAR = "PHASEGATE_WAREHOUSE"
@@ -39,6 +40,9 @@ class Capabilities:
     max_workers          concurrent writers the engine may use (BigQuery's DML limits; 1 writer file)
     max_run_bytes        the per-run byte cap (None: no notion of cost, or no cap)
     local_file           the warehouse is a file on this machine (None otherwise)
+    bills_bytes          jobs are billed by bytes and report them (`Warehouse.ledger`); False: nothing billed
+    gate_workers         concurrent read queries worth running (BigQuery: latency-bound jobs, in threads;
+                         DuckDB: 1, a local engine already uses every core for one query)
     """
 
     dialect: str
@@ -48,6 +52,8 @@ class Capabilities:
     max_workers: int
     max_run_bytes: int | None = None
     local_file: str | None = None
+    bills_bytes: bool = False
+    gate_workers: int = 1
 
 
 @runtime_checkable
@@ -58,6 +64,7 @@ class Warehouse(Protocol):
     dialect: str  # "duckdb" | "bigquery"
     query_count: int  # queries sent since opened (benchmarks and tests read it)
     capabilities: Capabilities
+    ledger: Ledger  # every job run since opened, with its bytes (phasegate.warehouse.ledger)
 
     def detached(self) -> AbstractContextManager[None]:
         """Let another process write meanwhile (a command processor); a no-op where not needed."""

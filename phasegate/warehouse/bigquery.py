@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.identifiers import check_identifier
 from phasegate.warehouse import Capabilities, Params, Row
+from phasegate.warehouse.ledger import LOAD, METADATA, QUERY, Ledger
 
 DEFAULT_MAXIMUM_BYTES_BILLED = 50 * 10**9  # 50 GB per job
 # BigQuery runs at most 2 mutating DML statements per table concurrently and queues 20; a run
@@ -45,6 +46,8 @@ DEFAULT_MAXIMUM_BYTES_BILLED = 50 * 10**9  # 50 GB per job
 DEFAULT_MAX_WORKERS = 4
 # Concurrent jobs of one process (queries of the gate run in parallel; interactive limit ~100).
 MAX_CONCURRENT_JOBS = 16
+# The gate's read queries (a few per table) run side by side: each waits seconds on job latency.
+GATE_WORKERS = 8
 CHUNK_TABLE = "_phasegate_chunk"
 GUARD_MESSAGE = "phasegate-range-guard: the processor returned a row outside the replaced range"
 
@@ -149,6 +152,15 @@ def bind(sql: str, params: Params | None) -> list[Any]:
 
 
 # -- labels ----------------------------------------------------------------------------------
+
+
+def job_statistics(job: Any) -> dict[str, int | None]:
+    """A finished query job's bytes, as BigQuery reports them (None where it reports nothing)."""
+    stats: dict[str, int | None] = {}
+    for name in ("total_bytes_processed", "total_bytes_billed"):
+        value = getattr(job, name, None) if job is not None else None
+        stats[name.removeprefix("total_")] = int(value) if isinstance(value, int) else None
+    return stats
 
 
 def sanitize_label(text: Any, *, key: bool = False) -> str:
@@ -260,6 +272,7 @@ class BigQueryWarehouse:
         self.url = f"bigquery://{project}" + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
         self.query_count = 0
         self.bytes_processed = 0  # bytes reported by finished query jobs (benchmarks read it)
+        self.ledger = Ledger(engine="bigquery", bills_bytes=True)
         self.default_labels: dict[str, str] = job_labels({"app": "phasegate", "command": _command_label()},
                                                          labels)
         self._lock = threading.Lock()
@@ -279,12 +292,14 @@ class BigQueryWarehouse:
         except ValueError:
             raise UsageError(f"warehouse {url!r}: byte caps and max_workers must be integers") from None
         return Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
-                            max_workers=workers, max_run_bytes=run_cap or None)
+                            max_workers=workers, max_run_bytes=run_cap or None, bills_bytes=True,
+                            gate_workers=GATE_WORKERS)
 
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
-                            max_workers=self.max_workers, max_run_bytes=self.max_run_bytes or None)
+                            max_workers=self.max_workers, max_run_bytes=self.max_run_bytes or None, bills_bytes=True,
+                            gate_workers=GATE_WORKERS)
 
     @contextmanager
     def detached(self) -> Iterator[None]:
@@ -403,10 +418,19 @@ class BigQueryWarehouse:
         """Run one query job to completion; returns (job, row iterator)."""
         sql = strip_comments(sql)
         config = self.job_config(sql, params, labels=labels)
-        with self._jobs, self._errors(what):
-            job = self._client.query(sql, job_config=config, location=self.location, retry=self._retry(),
-                                     job_retry=self._job_retry(), timeout=self.timeout)
-            rows = job.result(retry=self._retry(), timeout=self.timeout)
+        job = None
+        with self.ledger.timed(QUERY, labels=labels) as stats:
+            try:
+                with self._jobs, self._errors(what):
+                    job = self._client.query(sql, job_config=config, location=self.location, retry=self._retry(),
+                                             job_retry=self._job_retry(), timeout=self.timeout)
+                    rows = job.result(retry=self._retry(), timeout=self.timeout)
+            except BaseException:
+                # BigQuery bills no query that returns an error; what it reports is kept anyway.
+                stats.update(job_statistics(job))
+                stats["bytes_billed"] = stats["bytes_billed"] or 0
+                raise
+            stats.update(job_statistics(job))
         self._count(job)
         return job, rows
 
@@ -419,6 +443,7 @@ class BigQueryWarehouse:
 
         check_identifier(dataset, "dataset")
         check_identifier(table, "table")
+        self.ledger.record(METADATA, labels={"component": "columns", "table": table}, bytes_billed=0)
         with self._errors(f"cannot read table {dataset}.{table}"):
             try:
                 return self._client.get_table(f"{self.project}.{dataset}.{table}", retry=self._retry())
@@ -445,6 +470,7 @@ class BigQueryWarehouse:
         from google.api_core.exceptions import NotFound
 
         check_identifier(dataset, "dataset")
+        self.ledger.record(METADATA, labels={"component": "tables", "dataset": dataset}, bytes_billed=0)
         with self._errors(f"cannot list tables of {dataset}"):
             try:
                 return sorted(t.table_id for t in self._client.list_tables(f"{self.project}.{dataset}",
@@ -590,7 +616,10 @@ class BigQueryWarehouse:
         buffer = io.BytesIO()
         pq.write_table(data, buffer)
         buffer.seek(0)
-        with self._jobs, self._errors(f"loading {dataset}.{table} failed"):
+        # Load jobs are free on BigQuery (billed 0); their input size is the job's output_bytes.
+        with self.ledger.timed(LOAD, labels={"component": "load", "table": table}) as stats, self._jobs, \
+                self._errors(f"loading {dataset}.{table} failed"):
+            stats["bytes_billed"] = 0
             job = self._client.load_table_from_file(buffer, ref, job_config=config, rewind=True,
                                                     location=self.location)
             job.result(retry=self._retry(), timeout=self.timeout)

@@ -17,6 +17,7 @@ import duckdb
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.identifiers import check_identifier
 from phasegate.warehouse import Capabilities, Params, Row
+from phasegate.warehouse.ledger import LOAD, METADATA, QUERY, Ledger
 from phasegate.warehouse.translate import to_duckdb
 
 T = TypeVar("T")
@@ -32,6 +33,22 @@ def _on_file(method: Callable[..., T]) -> Callable[..., T]:
             return method(self, *args, **kwargs)
 
     return wrapper
+
+
+def _a_job(component: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Record a write method's call as one job in the ledger (its args start with dataset, table)."""
+
+    def decorate(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def wrapper(self: DuckDBWarehouse, dataset: str, table: str, *args: Any, **kwargs: Any) -> T:
+            labels = {"component": component, "table": table, **(kwargs.get("labels") or {})}
+            with self.ledger.timed(QUERY, labels=labels) as stats:
+                stats["bytes_billed"] = 0
+                return method(self, dataset, table, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def _first_line(exc: Exception) -> str:
@@ -51,6 +68,8 @@ class DuckDBWarehouse:
         self.url = f"duckdb:///{self.path}"
         self.read_only = read_only
         self.query_count = 0
+        # DuckDB bills nothing and reports no bytes: jobs are recorded with billed 0, processed unknown.
+        self.ledger = Ledger(engine="duckdb", bills_bytes=False)
         self._count_lock = threading.Lock()
         if self.path != ":memory:":
             if read_only and not Path(self.path).exists():
@@ -73,7 +92,8 @@ class DuckDBWarehouse:
         path = url.partition("://")[2].removeprefix("/").split("?", 1)[0]
         return Capabilities(dialect="duckdb", handover_writes=path != ":memory:", job_labels=False,
                             dry_run_bytes=False, max_workers=MAX_WORKERS, max_run_bytes=None,
-                            local_file=None if path == ":memory:" else str(Path(path).resolve()))
+                            local_file=None if path == ":memory:" else str(Path(path).resolve()),
+                            bills_bytes=False, gate_workers=1)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -173,20 +193,23 @@ class DuckDBWarehouse:
             raise WarehouseError(f"query parameter(s) not given: {', '.join(sorted(missing))}")
         return {k: v for k, v in params.items() if k in wanted}
 
-    def _run(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: Params | None) -> duckdb.DuckDBPyConnection:
+    def _run(self, cursor: duckdb.DuckDBPyConnection, sql: str, params: Params | None,
+             labels: Mapping[str, str] | None = None) -> duckdb.DuckDBPyConnection:
         duck_sql = to_duckdb(sql)
         bound = self._bind(duck_sql, params)
         self._count()
-        try:
-            return cursor.execute(duck_sql, bound) if bound else cursor.execute(duck_sql)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"query failed on DuckDB: {_first_line(exc)}") from None
+        with self.ledger.timed(QUERY, labels=labels) as stats:
+            stats["bytes_billed"] = 0
+            try:
+                return cursor.execute(duck_sql, bound) if bound else cursor.execute(duck_sql)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"query failed on DuckDB: {_first_line(exc)}") from None
 
     # -- the Warehouse protocol ---------------------------------------------------------
 
     @_on_file
     def query(self, sql: str, params: Params | None = None, *, labels: Mapping[str, str] | None = None) -> list[Row]:
-        cursor = self._run(self._cursor(), sql, params)
+        cursor = self._run(self._cursor(), sql, params, labels)
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -197,7 +220,7 @@ class DuckDBWarehouse:
         cursor.execute("BEGIN TRANSACTION")
         try:
             for statement in statements:
-                self._run(cursor, statement, params)
+                self._run(cursor, statement, params, labels)
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
@@ -206,6 +229,7 @@ class DuckDBWarehouse:
     @_on_file
     def tables(self, dataset: str) -> list[str]:
         check_identifier(dataset, "dataset")
+        self.ledger.record(METADATA, labels={"component": "tables", "dataset": dataset}, bytes_billed=0)
         rows = self._cursor().execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name",
             [dataset]).fetchall()
@@ -215,6 +239,7 @@ class DuckDBWarehouse:
     def columns(self, dataset: str, table: str) -> dict[str, str]:
         check_identifier(dataset, "dataset")
         check_identifier(table, "table")
+        self.ledger.record(METADATA, labels={"component": "columns", "table": table}, bytes_billed=0)
         rows = self._cursor().execute(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position", [dataset, table]).fetchall()
@@ -230,6 +255,7 @@ class DuckDBWarehouse:
                 raise WarehouseError(f"cannot create dataset {dataset}: {_first_line(exc)}") from None
 
     @_on_file
+    @_a_job("create_table")
     def create_table_from_query(self, dataset: str, table: str, select_sql: str, params: Params | None = None, *,
                                 partition_column: str | None = None, cluster_by: Sequence[str] = ()) -> bool:
         if self.columns(dataset, table):
@@ -249,6 +275,7 @@ class DuckDBWarehouse:
         return True
 
     @_on_file
+    @_a_job("replace_range")
     def replace_range(self, dataset: str, table: str, date_column: str, start: dt.date, end: dt.date,
                       select_sql: str, params: Params | None = None, *,
                       labels: Mapping[str, str] | None = None) -> int:
@@ -288,6 +315,7 @@ class DuckDBWarehouse:
         self.ensure_dataset(dataset)
         cursor = self._cursor()
         view = f"_load_{uuid.uuid4().hex}"
+        self.ledger.record(LOAD, labels={"component": "load", "table": table}, bytes_billed=0)
         cursor.register(view, data)
         try:
             if replace or not self.columns(dataset, table):

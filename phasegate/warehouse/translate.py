@@ -4,12 +4,21 @@ sqlglot does the transpiling with `unsupported_level=RAISE`, so a construct Duck
 run fails loudly instead of slipping through. On top of it we fix the silent drifts that
 sqlglot leaves (see reference/stack-notes.md): constructs that run on DuckDB but answer
 differently from BigQuery.
+
+Translating a gate's statements costs sqlglot about a second of CPU, and the SQL text is the
+same from run to run (values are parameters), so translations are also kept on disk
+(`PHASEGATE_CACHE_DIR`, default ~/.cache/phasegate), keyed by the SQL and by the translator
+itself (sqlglot's version and this file's source): a change to either is a new key.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 
 import sqlglot
 from sqlglot import ErrorLevel, exp
@@ -54,9 +63,51 @@ def _is_coalesced(node: exp.Expression) -> bool:
     return isinstance(node.parent, exp.Coalesce) and node.parent.this is node
 
 
+CACHE_ENV = "PHASEGATE_CACHE_DIR"
+
+
+@lru_cache(maxsize=1)
+def _translator_key() -> str:
+    source = Path(__file__).read_bytes()
+    return hashlib.sha256(sqlglot.__version__.encode() + b"\0" + source).hexdigest()[:16]
+
+
+def cache_dir() -> Path | None:
+    """Where translations are kept on disk; None when PHASEGATE_CACHE_DIR is set to "off"."""
+    configured = os.environ.get(CACHE_ENV)
+    if configured == "off":
+        return None
+    base = Path(configured) if configured else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "phasegate"
+    return base / "duckdb-sql" / _translator_key()
+
+
+def _cache_path(sql: str) -> Path | None:
+    folder = cache_dir()
+    return None if folder is None else folder / f"{hashlib.sha256(sql.encode()).hexdigest()}.sql"
+
+
 @lru_cache(maxsize=512)
 def to_duckdb(sql: str) -> str:
-    """Translate BigQuery Standard SQL (one or more statements) to DuckDB SQL."""
+    """Translate BigQuery Standard SQL (one or more statements) to DuckDB SQL (cached, see the module doc)."""
+    path = _cache_path(sql)
+    if path is not None:
+        try:
+            return path.read_text()
+        except OSError:
+            pass
+    translated = _translate(sql)
+    if path is not None:
+        try:  # atomic: a reader never sees half a translation; an unwritable cache only costs time
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+                tmp.write(translated)
+            os.replace(tmp.name, path)
+        except OSError:
+            pass
+    return translated
+
+
+def _translate(sql: str) -> str:
     if _FORMAT_E.search(sql):
         raise TranslationError("FORMAT_DATE('%e') has no faithful DuckDB equivalent; use '%d'")
     try:

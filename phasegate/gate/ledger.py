@@ -1,0 +1,70 @@
+"""What a gate run cost: its warehouse jobs, summed per run, per table and per kind of measurement.
+
+Every process of a gate (one by default; each xdist worker otherwise) writes the jobs of its
+warehouse ledger (`phasegate.warehouse.ledger`) to `jobs-<pid>.json` in the run folder when
+its session ends; the process that writes results.json reads them all (`cost_of`), so the
+cost covers every worker. A measurement serves several families (the one-pass checks
+statement serves every SQL family of its table), so jobs are attributed to the measurement
+and the families it serves are named, never a job counted twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from phasegate.model.families import FAMILIES
+from phasegate.warehouse.ledger import METADATA, Job, totals
+
+JOBS_GLOB = "jobs-*.json"
+# A job's `component` label -> the measurement it belongs to (phasegate.model.families.Measure).
+MEASURE_OF_COMPONENT = {"coverage": "coverage", "gate": "sql", "checks": "sql", "expectations": "expectations",
+                        "expectations_ge": "expectations", "columns": "metadata", "tables": "metadata"}
+
+
+def write_jobs(run_dir: Path, jobs: list[Job]) -> Path:
+    path = Path(run_dir) / f"jobs-{os.getpid()}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps([j.as_dict() for j in jobs], default=str))
+    tmp.replace(path)
+    return path
+
+
+def read_jobs(run_dir: Path) -> list[Job]:
+    jobs = []
+    for path in sorted(Path(run_dir).glob(JOBS_GLOB)):
+        for data in json.loads(path.read_text()):
+            jobs.append(Job(**data))
+    return jobs
+
+
+def cost_of(jobs: list[Job], *, engine: str | None = None) -> dict[str, Any]:
+    """results.json's `cost`: totals for the run, per table and measurement, per measurement.
+
+    Bytes are None ("unknown") when any job's are, and 0 billed on an engine that bills nothing.
+    """
+    by_table: dict[str, dict[str, list[Job]]] = {}
+    by_measure: dict[str, list[Job]] = {}
+    for job in jobs:
+        measure = MEASURE_OF_COMPONENT.get(job.labels.get("component", ""), "other")
+        by_measure.setdefault(measure, []).append(job)
+        table = job.labels.get("table")
+        if table:
+            by_table.setdefault(table, {}).setdefault(measure, []).append(job)
+    families = {m: [f.name for f in FAMILIES if f.measure == m] for m in by_measure}
+    return {
+        "engine": engine,
+        "run": totals(jobs),
+        "by_measure": {m: {"families": families[m], **totals(js)} for m, js in sorted(by_measure.items())},
+        "by_table": {t: {"total": totals([j for js in ms.values() for j in js]),
+                         **{m: totals(js) for m, js in sorted(ms.items())}}
+                     for t, ms in sorted(by_table.items())},
+    }
+
+
+def statements_of(jobs: list[Job]) -> int:
+    """Warehouse statements (query jobs) among the jobs; metadata lookups are not statements."""
+    return sum(1 for j in jobs if j.kind != METADATA)
