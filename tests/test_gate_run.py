@@ -10,6 +10,7 @@ import pytest
 
 from phasegate.errors import UsageError
 from phasegate.gate.run import run_gate
+from phasegate.model.catalog import load_catalog
 from phasegate.model.exceptions import ExceptionsError
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import ROOT
@@ -35,19 +36,67 @@ def copy(world, tmp_path):
     return make
 
 
-# The Great Expectations cases of checks/ are tested by their own module; here they would only
-# add GE's start-up time to every run.
-NO_GE = ("-k", "not test_expectation")
-
-
-def gate(url, tmp_path, phase="phase3", pytest_args=NO_GE, **kw):
+def gate(url, tmp_path, phase="phase3", pytest_args=(), **kw):
     return run_gate(phase, warehouse_url=url, catalog_path=ROOT / "pipeline.toml", start=START, end=END,
                     reports_dir=tmp_path / "reports", pytest_args=pytest_args, **kw)
+
+
+def jobs_by(run_dir, component):
+    """table -> number of jobs of `component` recorded by every process of the run."""
+    from collections import Counter
+
+    from phasegate.gate.ledger import read_jobs
+
+    return Counter(j.labels.get("table") for j in read_jobs(run_dir) if j.labels.get("component") == component)
+
+
+def test_default_gate_is_one_process_with_compiled_expectations_in_three_statements_per_table(copy, tmp_path):
+    result = gate(copy(), tmp_path)
+    assert (result.verdict, result.exit_code) == ("GO", 0), result.text
+    assert "-p no:xdist" in (result.run_dir / "pytest.log").read_text().splitlines()[0]
+    data = json.loads((result.run_dir / "results.json").read_text())
+    expectation_cases = [c for c in data["checks"] if c["family"] == "expectation"]
+    assert len(expectation_cases) > 50 and all(c["outcome"] == "passed" for c in expectation_cases)
+    cost = data["cost"]
+    tables = {t.name for t in load_catalog(ROOT / "pipeline.toml").tables_of("phase3")}
+    assert cost["engine"] == "compiled" and set(cost["by_table"]) == tables
+    # coverage, the one-pass checks and the suite: three statements per table, each suite once, no GE
+    assert all(facts["total"]["jobs"] == 3 for facts in cost["by_table"].values()), cost["by_table"]
+    assert jobs_by(result.run_dir, "expectations") == dict.fromkeys(tables, 1)
+    assert not jobs_by(result.run_dir, "expectations_ge")
+    assert cost["run"]["jobs"] == 15 and cost["run"]["bytes_billed"] == 0 and cost["run"]["bytes_processed"] is None
+    assert "cost: 15 warehouse statements (3.0 per table)" in result.text and "nothing billed" in result.text
+
+
+def test_a_broken_value_fails_its_compiled_expectation(copy, tmp_path):
+    url = copy("UPDATE nba_analytics.player_game_summary SET points = -3 "
+               "WHERE game_date = DATE '2023-11-15' AND points = (SELECT MIN(points) FROM nba_analytics.player_game_summary "
+               "WHERE game_date = DATE '2023-11-15')")
+    result = gate(url, tmp_path, pytest_args=("-k", "test_expectation"))
+    assert (result.verdict, result.exit_code) == ("NO-GO", 1), result.text
+    failed = [c for c in result.results.checks if c.outcome == "failed"]
+    assert [c.name for c in failed] == ["test_expectation[player_game_summary-expect_column_values_to_be_between-points]"]
+    assert "-3" in failed[0].message and "unexpected" in failed[0].message
+
+
+def test_ge_engine_with_data_docs(copy, tmp_path):
+    # Data Docs render Great Expectations' own results: asking for them runs the suites through GE
+    result = gate(copy(), tmp_path, pytest_args=("-k", "team_offense_game_summary and test_expectation"), data_docs=True)
+    assert (result.verdict, result.exit_code) == ("GO", 0), result.text
+    assert result.results.cost["engine"] == "ge"
+    assert jobs_by(result.run_dir, "expectations_ge")["team_offense_game_summary"] > 3
+    assert not jobs_by(result.run_dir, "expectations")
+    assert (result.run_dir / "data_docs" / "index.html").is_file()
+    with pytest.raises(UsageError, match="--data-docs"):
+        gate(copy(), tmp_path, data_docs=True, expectations_engine="compiled")
 
 
 def test_go_on_clean_data(copy, tmp_path):
     result = gate(copy(), tmp_path, workers=2)
     assert (result.verdict, result.exit_code) == ("GO", 0), result.text
+    # two xdist workers, every table (suite included) still measured exactly once
+    for component in ("coverage", "gate", "expectations"):
+        assert set(jobs_by(result.run_dir, component).values()) == {1}, component
     assert result.run_dir.parent == (tmp_path / "reports" / "phase3").resolve()
     assert result.run_dir.name.startswith("phase3-") and (result.run_dir / "junit.xml").exists()
     data = json.loads((result.run_dir / "results.json").read_text())

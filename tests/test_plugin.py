@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pytest
+import sqlglot  # noqa: F401 - loaded before pytester's in-process runs, which unload what they import
 
 from tests.fixtures.builders import ROOT
 from tests.fixtures.worlds import GATE_END as END

@@ -19,12 +19,14 @@ import re
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-
-import sqlglot
-from sqlglot import ErrorLevel, exp
-from sqlglot.errors import ParseError, SqlglotError
+from typing import TYPE_CHECKING
 
 from phasegate.errors import WarehouseError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+# sqlglot is imported only to translate (a translation found on disk needs none of it).
 
 # FORMAT_DATE('%e') is rewritten by sqlglot's parser to '%-d', which loses BigQuery's leading
 # space; the pattern is gone after parsing, so it is detected on the text.
@@ -36,6 +38,8 @@ class TranslationError(WarehouseError):
 
 
 def _fix_drift(node: exp.Expression) -> exp.Expression:
+    from sqlglot import exp
+
     # BigQuery: DAYOFWEEK 1 = Sunday .. 7 = Saturday; DuckDB: 0 = Sunday.
     if isinstance(node, exp.Extract) and node.name.upper() == "DAYOFWEEK":
         return exp.paren(exp.Add(this=node.copy(), expression=exp.Literal.number(1)), copy=False)
@@ -60,6 +64,8 @@ def _fix_drift(node: exp.Expression) -> exp.Expression:
 
 
 def _is_coalesced(node: exp.Expression) -> bool:
+    from sqlglot import exp
+
     return isinstance(node.parent, exp.Coalesce) and node.parent.this is node
 
 
@@ -68,8 +74,10 @@ CACHE_ENV = "PHASEGATE_CACHE_DIR"
 
 @lru_cache(maxsize=1)
 def _translator_key() -> str:
+    from importlib.metadata import version
+
     source = Path(__file__).read_bytes()
-    return hashlib.sha256(sqlglot.__version__.encode() + b"\0" + source).hexdigest()[:16]
+    return hashlib.sha256(version("sqlglot").encode() + b"\0" + source).hexdigest()[:16]
 
 
 def cache_dir() -> Path | None:
@@ -108,6 +116,10 @@ def to_duckdb(sql: str) -> str:
 
 
 def _translate(sql: str) -> str:
+    import sqlglot
+    from sqlglot import ErrorLevel
+    from sqlglot.errors import ParseError, SqlglotError
+
     if _FORMAT_E.search(sql):
         raise TranslationError("FORMAT_DATE('%e') has no faithful DuckDB equivalent; use '%d'")
     try:
@@ -128,6 +140,9 @@ def _translate(sql: str) -> str:
 
 def parse_bigquery(sql: str) -> list[exp.Expression]:
     """Parse BigQuery SQL (used to validate processors and to find the tables they read)."""
+    import sqlglot
+    from sqlglot.errors import ParseError
+
     try:
         return [s for s in sqlglot.parse(sql, read="bigquery") if s is not None]
     except ParseError as exc:
@@ -136,6 +151,8 @@ def parse_bigquery(sql: str) -> list[exp.Expression]:
 
 def referenced_tables(sql: str) -> set[str]:
     """`dataset.table` names a query reads (CTE names excluded)."""
+    from sqlglot import exp
+
     names: set[str] = set()
     for statement in parse_bigquery(sql):
         ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
