@@ -37,9 +37,10 @@ from phasegate.warehouse.duckdb import DuckDBWarehouse
 
 
 class FakeJob:
-    def __init__(self, rows=(), total_bytes_processed=0, schema=()):
+    def __init__(self, rows=(), total_bytes_processed=0, schema=(), total_bytes_billed=None):
         self._rows = [bigquery.Row(tuple(r.values()), {k: i for i, k in enumerate(r)}) for r in rows]
         self.total_bytes_processed = total_bytes_processed
+        self.total_bytes_billed = total_bytes_billed
         self.schema = list(schema)
 
     def result(self, **_):
@@ -132,6 +133,23 @@ def test_dry_run_bytes_config():
     assert config.dry_run is True and config.use_query_cache is False
     assert config.labels["component"] == "dry_run"
     assert wh.query_count == 0  # a dry run is not a query
+
+
+def test_the_ledger_records_each_jobs_bytes_processed_and_billed():
+    from google.api_core.exceptions import BadRequest
+
+    wh, client = fake_wh(job=FakeJob(total_bytes_processed=12_345, total_bytes_billed=10_485_760))
+    with wh.ledger.scope(chunk="c1"):
+        wh.query("SELECT 1", labels={"component": "coverage", "table": "t"})
+    wh.dry_run_bytes("SELECT 1")  # an estimate, not a job
+    client.query.side_effect = BadRequest("Syntax error")
+    with pytest.raises(WarehouseError):
+        wh.query("SELECT nope", labels={"component": "gate", "table": "t"})
+    jobs = wh.ledger.jobs()
+    assert [(j.labels["component"], j.bytes_processed, j.bytes_billed) for j in jobs] == [
+        ("coverage", 12_345, 10_485_760), ("gate", None, 0)]  # BigQuery bills no failed query
+    assert jobs[0].tags == {"chunk": "c1"} and wh.ledger.totals(chunk="c1")["bytes_billed"] == 10_485_760
+    assert wh.ledger.totals()["bytes_processed"] is None  # one unknown makes the total unknown, never 0
 
 
 def test_retry_policies_transient_yes_4xx_no():

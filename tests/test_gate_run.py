@@ -66,6 +66,7 @@ def test_default_gate_is_one_process_with_compiled_expectations_in_three_stateme
     assert not jobs_by(result.run_dir, "expectations_ge")
     assert cost["run"]["jobs"] == 15 and cost["run"]["bytes_billed"] == 0 and cost["run"]["bytes_processed"] is None
     assert "cost: 15 warehouse statements (3.0 per table)" in result.text and "nothing billed" in result.text
+    assert "15 warehouse statements" in (result.run_dir / "report.html").read_text()  # summed in the report
 
 
 def test_a_broken_value_fails_its_compiled_expectation(copy, tmp_path):

@@ -74,3 +74,26 @@ def test_absolute_url_keeps_the_callers_meaning(tmp_path, monkeypatch):
     assert absolute_url("duckdb:////data/w.duckdb") == "duckdb:////data/w.duckdb"
     assert absolute_url("duckdb:///:memory:") == "duckdb:///:memory:"
     assert absolute_url("bigquery://nba-props-platform") == "bigquery://nba-props-platform"
+
+
+def test_the_ledger_records_every_job_nothing_billed_bytes_unknown(tmp_path):
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    try:
+        params = {"start_date": dt.date(2024, 1, 1), "end_date": dt.date(2024, 1, 3)}
+        wh.create_table_from_query("ds", "t", ROWS, params)
+        with wh.ledger.scope(chunk="t:2024-01-01"):
+            wh.replace_range("ds", "t", "game_date", params["start_date"], params["end_date"], ROWS)
+        wh.query("SELECT COUNT(*) AS n FROM ds.t", labels={"component": "coverage", "table": "t"})
+        wh.columns("ds", "t")
+        with pytest.raises(WarehouseError):
+            wh.query("SELECT no_such_column FROM ds.t", labels={"component": "coverage", "table": "t"})
+        jobs = wh.ledger.jobs()
+        assert [(j.kind, j.labels.get("component")) for j in jobs if j.kind != "metadata"] == [
+            ("query", "create_table"), ("query", "replace_range"), ("query", "coverage"), ("query", "coverage")]
+        assert all(j.bytes_billed == 0 and j.bytes_processed is None for j in jobs)
+        assert [j.labels["component"] for j in wh.ledger.jobs(chunk="t:2024-01-01")] == ["replace_range"]
+        totals = wh.ledger.totals()
+        assert totals["jobs"] == 4 and totals["bytes_billed"] == 0 and totals["bytes_processed"] is None
+        assert "nothing billed" in wh.ledger.describe_bytes(0, billed=True)
+    finally:
+        wh.close()

@@ -68,3 +68,20 @@ def cost_of(jobs: list[Job], *, engine: str | None = None) -> dict[str, Any]:
 def statements_of(jobs: list[Job]) -> int:
     """Warehouse statements (query jobs) among the jobs; metadata lookups are not statements."""
     return sum(1 for j in jobs if j.kind != METADATA)
+
+
+def cost_line(cost: dict[str, Any]) -> str:
+    """One line for people: statements sent and bytes, saying why a byte total is 0 or unknown."""
+    from phasegate.warehouse.cost import format_bytes
+
+    run = cost.get("run") or {}
+    tables = len(cost.get("by_table") or {})
+    per_table = f" ({run.get('jobs', 0) / tables:.1f} per table)" if tables else ""
+    processed, billed = run.get("bytes_processed"), run.get("bytes_billed")
+    if processed is None and billed == 0:
+        bytes_text = "nothing billed (DuckDB reads a local file; bytes processed are not reported)"
+    else:
+        bytes_text = (f"bytes processed {format_bytes(processed) if processed is not None else 'unknown'}, "
+                      f"billed {format_bytes(billed) if billed is not None else 'unknown'}")
+    return (f"cost: {run.get('jobs', 0)} warehouse statements{per_table}, {run.get('metadata_calls', 0)} metadata "
+            f"lookups; {bytes_text}")

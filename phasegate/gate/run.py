@@ -101,23 +101,6 @@ def _why_line(provenance: dict[str, Any], shown: int = 2) -> str:
     return "; ".join(parts) + (f"; +{more} other reason(s) in the report" if more > 0 else "")
 
 
-def cost_line(cost: dict[str, Any]) -> str:
-    """One line for people: statements sent and bytes, saying why a byte total is 0 or unknown."""
-    from phasegate.warehouse.cost import format_bytes
-
-    run = cost.get("run") or {}
-    tables = len(cost.get("by_table") or {})
-    per_table = f" ({run.get('jobs', 0) / tables:.1f} per table)" if tables else ""
-    processed, billed = run.get("bytes_processed"), run.get("bytes_billed")
-    if processed is None and billed == 0:
-        bytes_text = "nothing billed (DuckDB reads a local file; bytes processed are not reported)"
-    else:
-        bytes_text = (f"bytes processed {format_bytes(processed) if processed is not None else 'unknown'}, "
-                      f"billed {format_bytes(billed) if billed is not None else 'unknown'}")
-    return (f"cost: {run.get('jobs', 0)} warehouse statements{per_table}, {run.get('metadata_calls', 0)} metadata "
-            f"lookups; {bytes_text}")
-
-
 def _phase_window(phase: str, catalog_path: str | Path | None, start: str | dt.date | None,
                   end: str | dt.date | None) -> tuple[Catalog, dt.date, dt.date]:
     """The catalog (with `phase` in it) and the window (default: the catalog's); usage errors raise."""
@@ -285,6 +268,8 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
         errors = [c for c in results.checks if c.outcome == "error"]
         text += f"\n  could not validate: {_one_line(errors[0].message) if errors else 'pytest failed'}"
     if results.cost:
+        from phasegate.gate.ledger import cost_line
+
         text += "\n" + cost_line(results.cost)
     text += f"\nreport: {run_dir}"
 

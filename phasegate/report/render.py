@@ -313,10 +313,12 @@ def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Pat
 def render_report(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Path | None = None,
                   signoffs: list[dict[str, Any]] | None = None,
                   backfills: list[dict[str, Any]] | None = None) -> str:
+    from phasegate.gate.ledger import cost_line
     from phasegate.warehouse.cost import format_bytes
 
     view = build_view(results, catalog=catalog, run_dir=run_dir, signoffs=signoffs, backfills=backfills)
     view["estimated_bytes_text"] = format_bytes(results.get("estimated_bytes"))
+    view["cost_text"] = cost_line(results["cost"]).removeprefix("cost: ") if results.get("cost") else None
     return _env().get_template("report.html.j2").render(**view)
 
 
