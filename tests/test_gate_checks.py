@@ -147,9 +147,17 @@ def test_missing_dates_are_folded_into_ranges(broken):
                  "WHERE game_date BETWEEN DATE '2023-11-10' AND DATE '2023-11-20'")
     v = judge(ctx, "date_coverage", "upcoming_team_game_context")
     assert not v.passed
-    assert "below 95%" in v.message and "2023-11-10..2023-11-20" in v.message
+    assert "below 100%" in v.message and "2023-11-10..2023-11-20" in v.message
     present, expected = v.measured.split(" ")[0].split("/")
     assert int(present) < int(expected)
+
+
+def test_one_missing_date_of_a_derived_table_is_no_go(broken):
+    # coverage_threshold = 1.0: a derived table missing a date its inputs have is a failed backfill, never
+    # "95% is enough" (a documented, approved exception is the way to accept a gap)
+    ctx = broken("DELETE FROM nba_analytics.team_defense_game_summary WHERE game_date = DATE '2023-11-15'")
+    v = judge(ctx, "date_coverage", "team_defense_game_summary")
+    assert not v.passed and "2023-11-15" in v.message
 
 
 def test_null_usage_rate(broken):

@@ -82,7 +82,7 @@ def test_clean_run_passes_and_writes_results_json(project, world, tmp_path):
     assert cov["expected_dates"] == cov["covered_dates"] > 20 and cov["days"]["2023-10-24"] == "bootstrap"
     assert data["tables"]["player_game_summary"]["fingerprint"]["rows"] > 1000
     case = next(c for c in data["checks"] if c["name"] == "test_date_coverage[team_defense_game_summary]")
-    assert case["family"] == "date_coverage" and case["outcome"] == "passed" and case["threshold"] == ">= 95%"
+    assert case["family"] == "date_coverage" and case["outcome"] == "passed" and case["threshold"] == ">= 100%"
     assert data["summary"]["total"] == len(data["checks"]) == data["summary"]["passed"]
 
 

@@ -42,7 +42,8 @@ class Settings(_Strict):
     bootstrap_days: int = Field(14, ge=0, le=120)
     default_start_date: dt.date
     default_end_date: dt.date
-    coverage_threshold: float = Field(0.95, ge=0.0, le=1.0)
+    # A derived table's missing date is a failed backfill: every expected date, unless excepted.
+    coverage_threshold: float = Field(1.0, ge=0.0, le=1.0)
     # Folders, relative to the catalog's own folder unless absolute (see Catalog.*_dir).
     state_dir: str = ".phasegate"
     reports_dir: str = "reports"
@@ -112,8 +113,8 @@ class Table(_Strict):
     optional_upstream: tuple[str, ...] = ()
     # A path to a BigQuery SQL SELECT, or a command template; None for raw (scraped) tables.
     processor: str | tuple[str, ...] | None = None
-    date_coverage: float = Field(0.95, ge=0.0, le=1.0)
-    game_coverage: float = Field(0.95, ge=0.0, le=1.0)
+    date_coverage: float = Field(1.0, ge=0.0, le=1.0)
+    game_coverage: float = Field(1.0, ge=0.0, le=1.0)
     measure_coverage: bool = True
     bootstrap: BootstrapPolicy = "include"
     rows_per_game: tuple[int, int] | None = None
