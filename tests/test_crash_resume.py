@@ -34,7 +34,7 @@ SLOW_SQL = {
 
 def command(world) -> list[str]:
     return [sys.executable, "-m", "phasegate", "backfill", "phase3", "--yes", "--no-gate", "--chunk-days", "2",
-            "--workers", "2", "--warehouse", world.url, "--catalog", str(world.root / "pipeline.toml")]
+            "--tables-parallel", "2", "--warehouse", world.url, "--catalog", str(world.root / "pipeline.toml")]
 
 
 def chunk_events(runs_dir: Path) -> int:

@@ -154,7 +154,7 @@ def test_cli_status_and_gate_exit_codes(copy, tmp_path):
     window = ["--start-date", START.isoformat(), "--end-date", END.isoformat()]
     status = subprocess.run([pg, "status", "phase3", "--warehouse", url, "--json", *window],
                             capture_output=True, text=True, cwd=ROOT, check=False)
-    assert status.returncode == 0, status.stderr
+    assert status.returncode == 1, status.stderr  # incomplete: exit 1
     facts = json.loads(status.stdout)["tables"]["upcoming_team_game_context"]
     assert facts["covered_dates"] < facts["expected_dates"] and not facts["ok"]
     assert facts["missing_ranges"].startswith("2023-11-25..")
@@ -212,7 +212,8 @@ def test_status_agrees_with_the_gate_on_rows_without_a_game(copy):
                "WHERE game_date = DATE '2023-11-22' LIMIT 2")
     window = ["--start-date", START.isoformat(), "--end-date", END.isoformat()]
     result = CliRunner().invoke(app, ["status", "phase3", "--warehouse", url, "--json", *window])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # a table is incomplete: status says so in its exit code
+    assert json.loads(result.output)["complete"] is False
     tables = json.loads(result.output)["tables"]
     assert not tables["team_offense_game_summary"]["ok"]
     assert tables["player_game_summary"]["ok"]

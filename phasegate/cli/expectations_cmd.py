@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from phasegate.cli import app
+from phasegate.cli import PhasegateTyper, app
 from phasegate.cli.options import (
     CatalogOpt,
     EndOpt,
@@ -17,7 +17,7 @@ from phasegate.cli.options import (
 from phasegate.model.catalog import load_catalog
 from phasegate.model.window import resolve_window
 
-expectations_app = typer.Typer(help="Great Expectations suites per table (expectations/PHASE/TABLE.json).",
+expectations_app = PhasegateTyper(help="Great Expectations suites per table (expectations/PHASE/TABLE.json).",
                                no_args_is_help=True)
 app.add_typer(expectations_app, name="expectations")
 

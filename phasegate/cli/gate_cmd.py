@@ -14,6 +14,7 @@ from phasegate.cli.options import (
     EndOpt,
     ExceptionsOpt,
     JsonOpt,
+    PytestWorkersOpt,
     StartOpt,
     WarehouseOpt,
 )
@@ -23,15 +24,13 @@ from phasegate.model.window import resolve_window
 
 @app.command("gate")
 def gate_command(
-    phase: Annotated[str, typer.Argument(help="The phase to validate, e.g. phase3.")],
+    phase: Annotated[str, typer.Argument(metavar="PHASE", help="The phase to validate, e.g. phase3.")],
     warehouse: WarehouseOpt = None,
     start_date: StartOpt = None,
     end_date: EndOpt = None,
     catalog: CatalogOpt = None,
     exceptions: ExceptionsOpt = None,
-    workers: Annotated[int | None, typer.Option(
-        "--workers", "-n", help="pytest-xdist processes (default: one process; on BigQuery its queries run in "
-                                "parallel threads).")] = None,
+    pytest_workers: PytestWorkersOpt = None,
     expectations_engine: Annotated[str | None, typer.Option(
         "--expectations-engine", help="compiled (default): each table's suite as one SQL statement, Great "
                                       "Expectations for rules with no compiled form; ge: GE's own execution.")] = None,
@@ -41,21 +40,46 @@ def gate_command(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print every statement the gate sends and, on BigQuery, the bytes they scan; run nothing.")]
     = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run the gate of a phase (pytest checks/PHASE): exit 0 GO, 1 NO-GO, 3 could not validate."""
     from phasegate.gate.run import estimate_gate, run_gate
 
     if dry_run:
-        typer.echo(_dry_run_text(phase, estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog,
-                                                      start=start_date, end=end_date,
-                                                      expectations_engine="ge" if data_docs else expectations_engine)))
+        estimate = estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
+                                 end=end_date, expectations_engine="ge" if data_docs else expectations_engine)
+        if as_json:
+            statements = estimate.statements
+            typer.echo(json.dumps({"phase": phase, "verdict": "DRY-RUN", "statements": estimate.queries,
+                                   "tables": sorted({table for table, _, _ in statements.queries}),
+                                   "ge_rules": statements.ge_rules, "missing_tables": statements.missing_tables,
+                                   "estimated_bytes": estimate.estimated_bytes}, indent=2))
+            return
+        typer.echo(_dry_run_text(phase, estimate))
         return
 
     result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
-                      end=end_date, exceptions_path=exceptions, workers=workers,
+                      end=end_date, exceptions_path=exceptions, workers=pytest_workers,
                       expectations_engine=expectations_engine, data_docs=data_docs)
-    typer.echo(result.text)
+    if as_json:
+        typer.echo(json.dumps(gate_json(result), indent=2, default=str))
+    else:
+        from phasegate.cli.terminal import print_verdict_text
+
+        print_verdict_text(result.text, result.verdict)
     sys.exit(result.exit_code)
+
+
+def gate_json(result) -> dict:
+    """What `gate --json` prints: the verdict, why, and where the evidence is."""
+    doc = result.results.to_json() if result.results is not None else {}
+    return {
+        "phase": result.phase, "verdict": str(result.verdict), "exit_code": result.exit_code,
+        "run_id": doc.get("run_id"), "run_dir": str(result.run_dir), "window": doc.get("window"),
+        "warehouse": doc.get("warehouse"), "summary": doc.get("summary"),
+        "failing_tables": result.failing_tables, "error": doc.get("error"),
+        "report": str(result.run_dir / "report.html"),
+    }
 
 
 def _dry_run_text(phase: str, estimate) -> str:
@@ -84,7 +108,7 @@ def _coverage_ok(cov, te) -> bool:
 
 @app.command("status")
 def status_command(
-    phase: Annotated[str, typer.Argument(help="The phase, e.g. phase3.")],
+    phase: Annotated[str, typer.Argument(metavar="PHASE", help="The phase, e.g. phase3.")],
     warehouse: WarehouseOpt = None,
     start_date: StartOpt = None,
     end_date: EndOpt = None,
@@ -92,7 +116,7 @@ def status_command(
     exceptions: ExceptionsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Coverage of each table of a phase now (one query per table, no pytest)."""
+    """Coverage of each table of a phase now (one query per table, no pytest): exit 1 if one is incomplete."""
     from phasegate.measure.coverage import coverage_json, game_measured, measure_coverage, missing_ranges
     from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import open_warehouse
@@ -120,16 +144,20 @@ def status_command(
             facts["ok"] = _coverage_ok(cov, te)
             facts["invalid_exceptions"] = te.invalid_messages()
             out["tables"][table.name] = facts
+        out["complete"] = all(t["ok"] for t in out["tables"].values())
         typer.echo(json.dumps(out, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table as RichTable
+        raise typer.Exit(0 if out["complete"] else 1)
+    from phasegate.cli.terminal import console, make_table
 
-    view = RichTable(title=f"{phase} coverage {start} .. {end}")
-    for col in ("table", "dates", "%", "games", "partial", "missing dates", "status"):
-        view.add_column(col, overflow="fold")
+    view = make_table(f"{phase} coverage {start} .. {end}",
+                      ("table", "dates", "%", "games", "partial", "missing dates", "status"),
+                      names={"table": [t.name for t, _, _ in rows]}, right=("dates", "%", "games", "partial"))
+    complete = True
     for table, cov, te in rows:
+        ok = _coverage_ok(cov, te)
+        complete &= ok
         view.add_row(table.name, f"{len(cov.covered_dates)}/{len(cov.expected)}", f"{cov.date_ratio:.1%}",
                      game_measured(cov), str(len(cov.partial_dates)), missing_ranges(cov, limit=6) or "-",
-                     "ok" if _coverage_ok(cov, te) else "[bold red]INCOMPLETE[/]")
-    Console(width=200).print(view)
+                     "ok" if ok else "[bold red]INCOMPLETE[/]")
+    console().print(view)
+    raise typer.Exit(0 if complete else 1)

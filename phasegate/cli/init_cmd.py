@@ -16,9 +16,11 @@ from phasegate.model.catalog import load_catalog
 
 @app.command("init")
 def init_command(
+    phase: Annotated[str | None, typer.Argument(metavar="PHASE", help="Only this phase (default: every phase).",
+                                                show_default=False)] = None,
     warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None,
-    phase: Annotated[str | None, typer.Option(help="Only this phase (default: every phase).")] = None,
+    phase_option: Annotated[str | None, typer.Option("--phase", hidden=True)] = None,
 ) -> None:
     """Create the catalog's datasets and the processor-built tables (idempotent).
 
@@ -30,6 +32,7 @@ def init_command(
     from phasegate.warehouse import open_warehouse
 
     cat = load_catalog(catalog)
+    phase = phase or phase_option
     wh = open_warehouse(warehouse)
     try:
         steps = init_warehouse(wh, cat, phase)

@@ -13,16 +13,27 @@ from phasegate.errors import UsageError
 from phasegate.model.window import parse_date
 
 WarehouseOpt = Annotated[str | None, typer.Option(
-    "--warehouse", "-w", help="duckdb:///file.duckdb or bigquery://PROJECT (env PHASEGATE_WAREHOUSE).",
-    show_default=False)]
+    "--warehouse", "-w", metavar="URL", help="duckdb:///file.duckdb or bigquery://PROJECT (default duckdb:///warehouse.duckdb).",
+    envvar="PHASEGATE_WAREHOUSE", show_envvar=True, show_default=False)]
 CatalogOpt = Annotated[str | None, typer.Option(
-    "--catalog", help="Path to the catalog (env PHASEGATE_CATALOG; default ./pipeline.toml).",
-    envvar="PHASEGATE_CATALOG", show_default=False)]
-StartOpt = Annotated[str | None, typer.Option("--start-date", help="First date (YYYY-MM-DD); default from the catalog.")]
-EndOpt = Annotated[str | None, typer.Option("--end-date", help="Last date (YYYY-MM-DD); default from the catalog.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+    "--catalog", metavar="PATH", help="Path to the catalog (default ./pipeline.toml).",
+    envvar="PHASEGATE_CATALOG", show_envvar=True, show_default=False)]
+StartOpt = Annotated[str | None, typer.Option(
+    "--start-date", metavar="DATE", help="First date: YYYY-MM-DD, season (the current season's opening night), today, yesterday "
+    "or -Nd (N days ago); default from the catalog.", show_default=False)]
+EndOpt = Annotated[str | None, typer.Option(
+    "--end-date", metavar="DATE", help="Last date: YYYY-MM-DD, season, today, yesterday or -Nd; default the latest date with a "
+    "final counted game, never after today (the league's timezone).", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 ExceptionsOpt = Annotated[str | None, typer.Option(
-    "--exceptions", help="Documented exceptions (default exceptions.toml next to the catalog).")]
+    "--exceptions", metavar="PATH", help="Documented exceptions (default exceptions.toml next to the catalog).", show_default=False)]
+PhaseArg = Annotated[str, typer.Argument(metavar="PHASE", help="The phase, e.g. phase3.", show_default=False)]
+PytestWorkersOpt = Annotated[int | None, typer.Option(
+    "--pytest-workers", "-n", metavar="N", min=0, max=64, show_default=False,
+    help="pytest-xdist processes of the gate (default: one process; on BigQuery its queries run in parallel "
+         "threads).")]
+TablesParallelOpt = Annotated[int, typer.Option(
+    "--tables-parallel", "-j", metavar="N", min=1, max=64, help="Tables written at once (capped by the warehouse).")]
 
 
 # A --dates value naming more days than this is a mistake (ten years of calendar days).

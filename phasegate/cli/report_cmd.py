@@ -16,8 +16,10 @@ from phasegate.model.catalog import load_catalog
 
 @app.command("report")
 def report_command(
-    run_id: Annotated[str | None, typer.Argument(help="Run id (default: the latest run).", show_default=False)] = None,
-    phase: Annotated[str | None, typer.Option(help="Latest run of this phase.")] = None,
+    target: Annotated[str | None, typer.Argument(
+        metavar="PHASE|RUN_ID", help="A phase (its latest run) or a run id (default: the latest run).",
+        show_default=False)] = None,
+    phase: Annotated[str | None, typer.Option("--phase", hidden=True)] = None,
     catalog: CatalogOpt = None,
 ) -> None:
     """Re-render a gate run's report.html from its results.json (and the reports index)."""
@@ -28,6 +30,9 @@ def report_command(
 
     cat = load_catalog(catalog)
     root = cat.reports_dir
+    run_id = target
+    if target is not None and target in cat.phases:
+        phase, run_id = target, None
     if phase:
         cat.phase(phase)
     run_dir = find_run_dir(root, run_id) if run_id else latest_run_dir(root, phase)

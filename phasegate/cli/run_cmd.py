@@ -2,9 +2,9 @@
 
     phasegate backfill phase3 --yes                     only what the gate calls missing
     phasegate backfill phase3 --table X --dates A..B    narrow (dependencies still expand it)
-    phasegate backfill phase3 --dry-run                 print the plan, write nothing
+    phasegate backfill phase3 --dry-run [--json]        print the plan, write nothing
     phasegate run phase4 --yes                          gate phase3, backfill phase4, gate phase4
-    phasegate runs [--phase P]                          recent runs and outcomes
+    phasegate runs [PHASE]                              recent runs and outcomes
     phasegate runs show RUN                             one run's plan, chunks and verdict
 """
 
@@ -17,13 +17,15 @@ from typing import Annotated
 
 import typer
 
-from phasegate.cli import app
+from phasegate.cli import PhasegateGroup, PhasegateTyper, app
 from phasegate.cli.options import (
     CatalogOpt,
     EndOpt,
     ExceptionsOpt,
     JsonOpt,
+    PytestWorkersOpt,
     StartOpt,
+    TablesParallelOpt,
     WarehouseOpt,
 )
 from phasegate.model.catalog import load_catalog
@@ -32,42 +34,49 @@ TableOpt = Annotated[list[str] | None, typer.Option("--table", "-t", help="Only 
 DatesOpt = Annotated[str | None, typer.Option(
     "--dates", help="Only these dates: D,D,... or ranges A..B (comma-separated).")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Every game date, not only missing/partial ones.")]
-WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="Tables processed in parallel.")]
-ChunkOpt = Annotated[int, typer.Option("--chunk-days", help="At most this many game dates per processor call.")]
+ChunkOpt = Annotated[int, typer.Option("--chunk-days", min=1, max=3660,
+                                       help="At most this many game dates per processor call.")]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan and exit; write nothing.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal).")]
 NoGateOpt = Annotated[bool, typer.Option("--no-gate", help="Do not run the phase's gate at the end.")]
-RetriesOpt = Annotated[int, typer.Option("--retries", help="Retries of a chunk after a transient error.")]
-BackoffOpt = Annotated[float, typer.Option("--backoff", help="First retry delay in seconds (doubles each time).")]
+RetriesOpt = Annotated[int, typer.Option("--retries", min=0, max=20, help="Retries of a chunk after a transient error.")]
+BackoffOpt = Annotated[float, typer.Option("--backoff", min=0.0, max=3600.0,
+                                           help="First retry delay in seconds (doubles each time).")]
 
 
 def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str | None, end_date: str | None,
-             table: list[str] | None, dates: str | None, all_dates: bool, workers: int, chunk_days: int,
-             dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float):
+             table: list[str] | None, dates: str | None, all_dates: bool, tables_parallel: int, chunk_days: int,
+             dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float,
+             pytest_workers: int | None):
     from phasegate.cli.options import command_line, parse_dates
     from phasegate.errors import UsageError
     from phasegate.model.window import parse_date
     from phasegate.runner.orchestrate import Options
 
-    if workers < 1:
-        raise UsageError("--workers must be at least 1")
+    if tables_parallel < 1:
+        raise UsageError("--tables-parallel must be at least 1")
     if chunk_days < 1:
         raise UsageError("--chunk-days must be at least 1")
-    if retries < 0 or backoff < 0:
-        raise UsageError("--retries and --backoff must be >= 0")
+    if retries < 0 or not 0 <= backoff < float("inf"):
+        raise UsageError("--retries and --backoff must be >= 0 (and --backoff finite)")
     return Options(
         phase=phase, warehouse_url=warehouse, catalog_path=catalog,
         start=parse_date(start_date, "--start-date") if start_date else None,
         end=parse_date(end_date, "--end-date") if end_date else None,
         tables=list(table) if table else None, dates=parse_dates(dates) if dates else None,
-        all_dates=all_dates, workers=workers, chunk_days=chunk_days, dry_run=dry_run, yes=yes, gate=not no_gate,
-        exceptions_path=exceptions, interactive=sys.stdin.isatty() and sys.stdout.isatty(), retries=retries,
-        backoff_s=backoff, command=command_line(),
+        all_dates=all_dates, workers=tables_parallel, chunk_days=chunk_days, dry_run=dry_run, yes=yes,
+        gate=not no_gate, exceptions_path=exceptions, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
+        retries=retries, backoff_s=backoff, command=command_line(), gate_workers=pytest_workers,
     )
 
 
 def _confirm(plan) -> bool:
-    return typer.confirm(f"Run {plan.total_chunks} chunk(s) over {plan.total_dates} table-dates?", default=False)
+    """Ask on the terminal; no answer (end of input) is no."""
+    try:
+        return typer.confirm(f"Run {plan.total_chunks} chunk(s) over {plan.total_dates} table-dates?",
+                             default=False)
+    except typer.Abort:
+        return False
 
 
 def _sigterm_as_interrupt() -> None:
@@ -79,29 +88,39 @@ def _sigterm_as_interrupt() -> None:
         pass
 
 
-def _go(kind: str, opts) -> None:
+def _go(kind: str, opts, as_json: bool = False) -> None:
     from phasegate.cli.progress import make_progress
     from phasegate.runner.orchestrate import backfill, run_phase
 
+    if as_json and not opts.dry_run:
+        from phasegate.errors import UsageError
+
+        raise UsageError("--json prints the plan: use it with --dry-run")
     _sigterm_as_interrupt()
     progress = None if opts.dry_run else make_progress()
     fn = backfill if kind == "backfill" else run_phase
+    lines: list[str] = []
+    out = lines.append if as_json else typer.echo
     try:
-        outcome = fn(opts, out=typer.echo, progress=progress, confirm=_confirm)
+        outcome = fn(opts, out=out, progress=progress, confirm=_confirm)
     finally:
         if progress is not None:
             progress.close()
+    if as_json:
+        plan = outcome.plan.to_json() if outcome.plan is not None else None
+        typer.echo(json.dumps({"phase": opts.phase, "verdict": str(outcome.verdict), "exit_code": outcome.exit_code,
+                               "plan": plan, "messages": [line for line in lines if line]}, indent=2, default=str))
     raise typer.Exit(outcome.exit_code)
 
 
 @app.command("backfill")
 def backfill_command(
-    phase: Annotated[str, typer.Argument(help="The phase to backfill (e.g. phase3).")],
+    phase: Annotated[str, typer.Argument(metavar="PHASE", help="The phase to backfill (e.g. phase3).")],
     table: TableOpt = None, start_date: StartOpt = None, end_date: EndOpt = None, dates: DatesOpt = None,
-    all_dates: AllOpt = False, workers: WorkersOpt = 4, chunk_days: ChunkOpt = 30, dry_run: DryRunOpt = False,
-    yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
+    all_dates: AllOpt = False, tables_parallel: TablesParallelOpt = 4, chunk_days: ChunkOpt = 30,
+    dry_run: DryRunOpt = False, yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
-    backoff: BackoffOpt = 2.0,
+    backoff: BackoffOpt = 2.0, pytest_workers: PytestWorkersOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Rebuild only what is missing (missing and partial dates), in dependency order, then gate.
 
@@ -109,47 +128,59 @@ def backfill_command(
     3 could not validate.
     """
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
-                    table=table, dates=dates, all_dates=all_dates, workers=workers, chunk_days=chunk_days,
-                    dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions, retries=retries,
-                    backoff=backoff)
-    _go("backfill", opts)
+                    table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
+                    chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
+                    retries=retries, backoff=backoff, pytest_workers=pytest_workers)
+    _go("backfill", opts, as_json)
 
 
 @app.command("run")
 def run_command(
-    phase: Annotated[str, typer.Argument(help="The phase to run (e.g. phase4).")],
+    phase: Annotated[str, typer.Argument(metavar="PHASE", help="The phase to run (e.g. phase4).")],
     table: TableOpt = None, start_date: StartOpt = None, end_date: EndOpt = None, dates: DatesOpt = None,
-    all_dates: AllOpt = False, workers: WorkersOpt = 4, chunk_days: ChunkOpt = 30, dry_run: DryRunOpt = False,
-    yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
+    all_dates: AllOpt = False, tables_parallel: TablesParallelOpt = 4, chunk_days: ChunkOpt = 30,
+    dry_run: DryRunOpt = False, yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
-    backoff: BackoffOpt = 2.0,
+    backoff: BackoffOpt = 2.0, pytest_workers: PytestWorkersOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """Gate the upstream phase (NO-GO stops here, nothing written), backfill PHASE, gate PHASE."""
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
-                    table=table, dates=dates, all_dates=all_dates, workers=workers, chunk_days=chunk_days,
-                    dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions, retries=retries,
-                    backoff=backoff)
-    _go("run", opts)
+                    table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
+                    chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
+                    retries=retries, backoff=backoff, pytest_workers=pytest_workers)
+    _go("run", opts, as_json)
 
 
-runs_app = typer.Typer(help="Recent backfill runs and their outcomes.", invoke_without_command=True,
-                       no_args_is_help=False)
+class RunsGroup(PhasegateGroup):
+    """`phasegate runs [PHASE]` and `phasegate runs show RUN`: a leading word that is not a subcommand is the phase."""
+
+    def parse_args(self, ctx, args: list[str]) -> list[str]:
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["--phase", args[0], *args[1:]]
+        return super().parse_args(ctx, args)
+
+
+runs_app = PhasegateTyper(help="Recent backfill runs and their outcomes: `runs [PHASE]`, `runs show RUN`.",
+                          invoke_without_command=True, no_args_is_help=False, cls=RunsGroup,
+                          subcommand_metavar="[PHASE] | show RUN")
 app.add_typer(runs_app, name="runs")
 
 
 @runs_app.callback()
-def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(help="Only this phase.")] = None,
-                 limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+def runs_command(ctx: typer.Context,
+                 phase: Annotated[str | None, typer.Option("--phase", help="Only this phase (or give it first).",
+                                                           show_default=False)] = None,
+                 limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many runs.")] = 20,
                  catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
     """List recent runs (newest first): status, tables, dates done/failed, rows, gate."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.console import Console
-    from rich.table import Table as RichTable
-
+    from phasegate.cli.terminal import console, make_table, style_of
     from phasegate.runner.runlog import recent_runs
 
     cat = load_catalog(catalog)
+    if phase is not None:
+        cat.phase(phase)
     runs = recent_runs(cat.state_dir, phase=phase, limit=limit)
     if as_json:
         print(json.dumps(runs, indent=2, default=str))
@@ -157,27 +188,25 @@ def runs_command(ctx: typer.Context, phase: Annotated[str | None, typer.Option(h
     if not runs:
         typer.echo(f"no runs yet under {cat.state_dir / 'runs'}")
         return
-    out = RichTable(title="Recent runs")
-    out.add_column("run", no_wrap=True)
-    for col in ("kind", "status", "started", "duration", "dates done/planned", "unbuildable", "failed",
-                "not attempted", "rows", "gate"):
-        out.add_column(col, overflow="fold")
+    out = make_table("Recent runs", ("run", "kind", "status", "started", "duration", "dates done/planned",
+                                     "unbuildable", "failed", "not attempted", "rows", "gate"),
+                     names={"run": [r["run_id"] for r in runs]},
+                     right=("duration", "unbuildable", "failed", "not attempted", "rows"))
     for r in runs:
         def total(key: str, r=r) -> int:
             return sum(t.get(key, 0) for t in r["tables"].values())
 
-        style = {"GO": "green", "NO-GO": "red", "ERROR": "red", "INTERRUPTED": "yellow", "running": "cyan"}.get(
-            r["status"], "")
+        style = style_of(r["status"]) or {"running": "cyan"}.get(str(r["status"]), "")
         status = str(r["status"]) + (" (killed)" if r.get("killed") else "")
         out.add_row(r["run_id"], r.get("kind") or "", f"[{style}]{status}[/]" if style else status,
                     (r.get("started_at") or "")[:19], f"{r['duration_s']}s" if r.get("duration_s") is not None else "",
                     f"{total('done')}/{total('planned')}", str(total("unbuildable")), str(total("failed")),
                     str(total("skipped")), f"{r['rows_written']:,}", r.get("gate_verdict") or "")
-    Console(width=max(160, Console().width)).print(out)
+    console().print(out)
 
 
 @runs_app.command("show")
-def runs_show(run: Annotated[str, typer.Argument(help="A run id (or a unique prefix).")],
+def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (or a unique prefix).")],
               catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
     """One run: the command, the plan, every chunk attempt, the gate and the verdict."""
     from phasegate.runner.runlog import find_run, read_events, summarize

@@ -204,7 +204,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
 
     catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
     if workers is not None and workers < 0:
-        raise UsageError("--workers must be >= 0")
+        raise UsageError("--pytest-workers must be >= 0")
     engine = check_engine(expectations_engine, data_docs=data_docs)
     exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)
     url = absolute_url(resolve_url(warehouse_url))  # pytest runs from the repository, not the caller's folder

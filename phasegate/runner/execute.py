@@ -168,7 +168,7 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
     progress = progress or NullProgress()
     exclusions = exclusions or {}
     if workers < 1:
-        raise UsageError("--workers must be at least 1")
+        raise UsageError("--tables-parallel must be at least 1")
     started = time.monotonic()
     outcomes = {name: TableOutcome(name, sorted({*tp.dates, *tp.unbuildable})) for name, tp in plan.tables.items()}
     execution = Execution(outcomes, 0.0)
