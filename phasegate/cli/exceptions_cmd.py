@@ -14,17 +14,17 @@ from typing import Annotated
 
 import typer
 
-from phasegate.cli import app
+from phasegate.cli import PhasegateTyper, app
 from phasegate.cli.options import CatalogOpt, EndOpt, ExceptionsOpt, StartOpt, WarehouseOpt
 
-exceptions_app = typer.Typer(help="Documented exceptions (exceptions.toml): approved, known gaps.",
-                             no_args_is_help=True)
+exceptions_app = PhasegateTyper(help="Documented exceptions (exceptions.toml): approved, known gaps.",
+                                no_args_is_help=True)
 app.add_typer(exceptions_app, name="exceptions")
 
 
 @exceptions_app.command("suggest")
 def suggest_command(
-    phase: Annotated[str, typer.Argument(help="The phase whose gaps to look at (e.g. phase3).")],
+    phase: Annotated[str, typer.Argument(metavar="PHASE", help="The phase whose gaps to look at (e.g. phase3).")],
     start_date: StartOpt = None, end_date: EndOpt = None, warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None,
     write: Annotated[bool, typer.Option("--write", help="Append the entries to the exceptions file.")] = False,
