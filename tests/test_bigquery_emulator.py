@@ -226,7 +226,7 @@ def test_runner_backfill_matches_duckdb(pair, tmp_path):
         lines: list[str] = []
         outcomes[wh.dialect] = backfill(Options(phase="phase3", warehouse_url=wh.url, catalog_path=private.path,
                                                 start=WINDOW[0], end=WINDOW[1], tables=list(RUNNER_TABLES),
-                                                yes=True, gate=False, workers=2, retries=0),
+                                                yes=True, gate=False, workers=2, retries=0, chunk_days=5),
                                         out=lines.append)
     on_bq, on_duck = outcomes["bigquery"], outcomes["duckdb"]
     assert (on_bq.verdict, on_bq.exit_code) == (on_duck.verdict, on_duck.exit_code) == ("GO", 0)
@@ -236,6 +236,9 @@ def test_runner_backfill_matches_duckdb(pair, tmp_path):
                 for name, t in outcome.plan.to_json()["tables"].items()}
 
     assert plan_of(on_bq) == plan_of(on_duck)
+    # several chunks per table, staged side by side on BigQuery (swapped one at a time), none left behind
+    assert len(on_bq.plan.tables["team_defense_game_summary"].chunks) >= 3
+    assert open_warehouse(bq.url).tables("_phasegate_staging") == []
     assert plan_of(on_bq)["team_offense_game_summary"]["dates"] < plan_of(on_bq)["team_defense_game_summary"]["dates"]
     bq2, duck2 = open_warehouse(bq.url), DuckDBWarehouse(duck.path)
     try:

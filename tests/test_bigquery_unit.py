@@ -216,34 +216,94 @@ def test_create_table_partitioned_and_clustered_from_dry_run_schema():
     assert client.create_table.call_args.kwargs["exists_ok"] is True
 
 
-def test_replace_range_is_one_transaction_with_a_guard():
-    sql = replace_range_sql("nba_analytics.t", "game_date", ["game_id", "game_date", "pts"], "SELECT 1;\n")
-    statements = [s.strip().split("\n")[0] for s in sql.split(";\n")]
-    assert statements[0].startswith("DECLARE") and statements[1] == "BEGIN TRANSACTION"
-    assert statements[2].startswith("CREATE OR REPLACE TEMP TABLE _phasegate_chunk AS")
-    assert statements[3] == "DELETE FROM nba_analytics.t WHERE `game_date` BETWEEN @start_date AND @end_date"
-    assert statements[4] == "INSERT INTO nba_analytics.t (`game_id`, `game_date`, `pts`)"
-    assert "COMMIT TRANSACTION" in statements
-    assert "IF(q.`game_date` BETWEEN @start_date AND @end_date, q.`game_date`, ERROR(@phasegate_guard))" in sql
-    assert "SELECT 1;" not in sql  # the processor's own semicolon is dropped inside the subquery
+def test_replace_range_stages_then_swaps_in_one_transaction_with_a_guard():
+    stage_sql, swap_sql = replace_range_sql("nba_analytics.t", "game_date", ["game_id", "game_date", "pts"],
+                                            "SELECT 1;\n", stage="_phasegate_staging.nba_analytics__t_ab12")
+    assert stage_sql.startswith("CREATE TABLE _phasegate_staging.nba_analytics__t_ab12\nOPTIONS (expiration_timestamp")
+    assert "IF(q.`game_date` BETWEEN @start_date AND @end_date, q.`game_date`, ERROR(@phasegate_guard))" in stage_sql
+    assert "SELECT 1;" not in stage_sql  # the processor's own semicolon is dropped inside the subquery
+    assert "nba_analytics.t" not in stage_sql.replace("nba_analytics__t", "")  # staging never touches the table
+    statements = [s.strip().split("\n")[0] for s in swap_sql.split(";\n")]
+    assert statements[0] == "BEGIN TRANSACTION"
+    assert statements[1] == "DELETE FROM nba_analytics.t WHERE `game_date` BETWEEN @start_date AND @end_date"
+    assert statements[2] == "INSERT INTO nba_analytics.t (`game_id`, `game_date`, `pts`)"
+    assert statements[3] == "COMMIT TRANSACTION"
+    assert statements[4].startswith("SELECT COUNT(*) AS rows_written FROM _phasegate_staging.nba_analytics__t_ab12")
 
 
-def test_replace_range_sends_one_job_with_labels_and_reads_the_count():
-    wh, client = fake_wh(job=FakeJob(rows=[{"rows_written": 42}]))
+def fake_table(client):
     client.get_table.return_value = bigquery.Table("proj-1.nba_analytics.t", schema=[
         bigquery.SchemaField("game_date", "DATE"), bigquery.SchemaField("x", "INT64")])
+
+
+def test_replace_range_sends_stage_swap_and_drop_with_labels_and_reads_the_count():
+    wh, client = fake_wh(job=FakeJob(rows=[{"rows_written": 42}]))
+    fake_table(client)
     written = wh.replace_range("nba_analytics", "t", "game_date", dt.date(2024, 1, 1), dt.date(2024, 1, 5),
                                "SELECT game_date, x FROM s WHERE game_date BETWEEN @start_date AND @end_date "
                                "AND y IN UNNEST(@season_types)", {"season_types": ["Playoffs"]},
                                labels={"run_id": "r1", "phase": "phase3"})
-    assert written == 42 and client.query.call_count == 1
-    config = sent_config(client)
-    assert {p.name for p in config.query_parameters} == {"start_date", "end_date", "season_types", "phasegate_guard"}
-    assert config.labels["table"] == "t" and config.labels["run_id"] == "r1"
-    client.query.side_effect = api.BadRequest("x", errors=[{"reason": "invalidQuery", "message":
-                                                            "phasegate-range-guard: the processor returned a row"}])
+    sent = [c.args[0] for c in client.query.call_args_list]
+    assert written == 42 and len(sent) == 3
+    assert sent[0].startswith("CREATE TABLE _phasegate_staging.nba_analytics__t_")
+    assert sent[1].startswith("BEGIN TRANSACTION") and sent[2].startswith("DROP TABLE IF EXISTS _phasegate_staging.")
+    assert client.create_dataset.call_args.args[0].dataset_id == "_phasegate_staging"
+    for call, component, params in ((0, "replace_range_stage", {"season_types", "phasegate_guard"}),
+                                    (1, "replace_range", set())):
+        config = sent_config(client, call)
+        assert {p.name for p in config.query_parameters} == {"start_date", "end_date", *params}
+        assert config.labels["table"] == "t" and config.labels["run_id"] == "r1"
+        assert config.labels["component"] == component
+    client.query.reset_mock()
+    client.query.side_effect = [api.BadRequest("x", errors=[{"reason": "invalidQuery", "message":
+                                                             "phasegate-range-guard: the processor returned a row"}]),
+                                FakeJob()]
     with pytest.raises(WarehouseError, match=r"outside 2024-01-01..2024-01-05 .*nothing written"):
         wh.replace_range("nba_analytics", "t", "game_date", dt.date(2024, 1, 1), dt.date(2024, 1, 5), "SELECT 1")
+    sent = [c.args[0] for c in client.query.call_args_list]
+    assert len(sent) == 2 and sent[1].startswith("DROP TABLE IF EXISTS")  # no swap; the stage is dropped
+
+
+def test_chunks_of_one_table_stage_side_by_side_and_swap_one_at_a_time():
+    import threading
+    import time
+
+    running = {"stage": 0, "swap": 0}
+    most = {"stage": 0, "swap": 0}
+    lock = threading.Lock()
+
+    class SlowJob(FakeJob):
+        def __init__(self, kind):
+            super().__init__(rows=[{"rows_written": 1}] if kind == "swap" else ())
+            self.kind = kind
+
+        def result(self, **_):
+            if self.kind:
+                with lock:
+                    running[self.kind] += 1
+                    most[self.kind] = max(most[self.kind], running[self.kind])
+                time.sleep(0.05)
+                with lock:
+                    running[self.kind] -= 1
+            return self._rows
+
+    def query(sql, **_):
+        return SlowJob("stage" if sql.startswith("CREATE TABLE") else "swap" if "TRANSACTION" in sql else None)
+
+    wh, client = fake_wh()
+    fake_table(client)
+    client.query.side_effect = query
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=7 * i) for i in range(4)]
+    threads = [threading.Thread(target=wh.replace_range, args=("nba_analytics", "t", "game_date", day,
+                                                               day + dt.timedelta(days=6), "SELECT 1"))
+               for day in days]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most["stage"] >= 2 and most["swap"] == 1
+    assert wh.capabilities.chunk_workers == 4 and DuckDBWarehouse(":memory:").capabilities.chunk_workers == 1
+    assert BigQueryWarehouse.capabilities_for("bigquery://p?chunk_workers=2").chunk_workers == 2
 
 
 def test_load_schema_from_arrow():

@@ -471,3 +471,92 @@ def test_a_run_holds_its_upstream_tables_so_no_backfill_rewrites_them_meanwhile(
     assert done.exit_code == 0
     assert seen and "is locked by run phase4-" in seen[0]
     assert not list((world.root / ".phasegate" / "locks").glob("*.lock"))  # all released after the run
+
+
+class Staged(Recorder):
+    """A processor in two steps, like BigQuery's staged replace: the rows are computed (a sleep,
+    side by side) and then swapped in one at a time; records how many were computing at once."""
+
+    def __init__(self, fail=None, delay: float = 0.05):
+        super().__init__(fail=fail, delay=0.0)
+        self.stage_delay = delay
+        self.swap = threading.Lock()
+        self.computing = 0
+        self.most = 0
+
+    def __call__(self, wh, catalog, table, start, end, *, labels=None):
+        with self.lock:
+            self.computing += 1
+            self.most = max(self.most, self.computing)
+        try:
+            time.sleep(self.stage_delay)
+        finally:
+            with self.lock:
+                self.computing -= 1
+        with self.swap:
+            return super().__call__(wh, catalog, table, start, end, labels=labels)
+
+
+def parallel_chunks(monkeypatch, n=3):
+    import phasegate.runner.orchestrate as orchestrate
+
+    monkeypatch.setattr(orchestrate, "_chunk_workers", lambda wh, catalog, plan: {t: n for t in plan.tables})
+
+
+def test_chunks_of_one_table_run_side_by_side_where_allowed_and_every_date_is_accounted_for(world, monkeypatch):
+    bad = d("2023-11-10")
+
+    def broken(table, start, end, n):
+        if table == "team_summary" and start <= bad <= end:
+            raise WarehouseError("query failed: Conversion Error: Could not convert string 'n/a' to INT32")
+
+    parallel_chunks(monkeypatch, 3)
+    proc = Staged(fail=broken)
+    outcome, text = run(world, proc, tables=["team_summary"], gate=False, workers=1)
+    summary = outcome.execution.tables["team_summary"]
+    assert len(outcome.plan.tables["team_summary"].chunks) >= 4
+    assert 2 <= proc.most <= 3  # several chunks of the one table computed at once, never more than allowed
+    # the accounting is per date whatever ran at once: the bad date narrowed down, every other one written
+    assert summary.failed.keys() == {bad}
+    assert summary.done == set(summary.planned) - {bad} and not summary.skipped
+    assert outcome.verdict == "NO-GO" and outcome.exit_code == 1
+    dates_events = [e for e in read_events(outcome.log_path) if e["event"] == "dates" and e["table"] == "team_summary"]
+    assert sum(e["count"] for e in dates_events) == len(summary.planned)
+    # without the capability (DuckDB: one writer) the same table's chunks run one after the other
+    delete(world, "team_summary", "game_date BETWEEN DATE '2023-11-07' AND DATE '2023-11-30'")
+    monkeypatch.undo()
+    serial = Staged()
+    outcome, text = run(world, serial, tables=["team_summary"], gate=False, workers=1)
+    assert outcome.exit_code == 0, text
+    assert serial.most == 1
+
+
+def test_an_interrupt_with_chunks_side_by_side_finishes_those_in_flight_and_starts_no_other(world, monkeypatch):
+    import phasegate.runner.dag as dag_module
+
+    parallel_chunks(monkeypatch, 2)
+    started = threading.Event()
+    real_wait = dag_module.wait
+    fired = []
+
+    def wait(fs, timeout=None, return_when="ALL_COMPLETED"):
+        if not fired and started.wait(10):  # Ctrl-C while the first chunks are being computed
+            fired.append(True)
+            raise KeyboardInterrupt
+        return real_wait(fs, timeout=timeout, return_when=return_when)
+
+    class Starting(Staged):
+        def __call__(self, *a, **k):
+            started.set()
+            return super().__call__(*a, **k)
+
+    monkeypatch.setattr(dag_module, "wait", wait)
+    proc = Starting(delay=0.3)
+    outcome, text = run(world, proc, tables=["team_summary"], gate=False, workers=1)
+    assert outcome.verdict == "INTERRUPTED" and outcome.exit_code == 130, text
+    t = outcome.execution.tables["team_summary"]
+    assert 1 <= len(proc.calls) <= 2  # the chunks in flight finished; no other started
+    assert t.done and t.skipped and not t.failed
+    assert t.done | set(t.skipped) == set(t.planned)
+    done_chunks = [e for e in read_events(outcome.log_path) if e["event"] == "chunk" and e["status"] == "ok"]
+    assert len(done_chunks) == len(proc.calls) and {e["table"] for e in done_chunks} == {"team_summary"}

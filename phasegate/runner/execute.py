@@ -2,9 +2,12 @@
 
 * Tables run on a bounded thread pool in the catalog's dependency order (`phasegate.runner.dag`):
   a table starts when its upstream tables in the plan have finished; independent tables run
-  side by side. A table's own chunks run one after the other (BigQuery serializes DML on one
-  table; DuckDB would conflict), so parallelism is across tables. `build_chunk` settles one
-  chunk on its own (thread-safe on the table's outcome), so chunks could run side by side.
+  side by side. A table's own chunks run `chunk_workers[table]` at a time where the warehouse
+  allows it (`Capabilities.chunk_workers`: BigQuery stages chunks of disjoint dates side by
+  side and swaps them in one at a time; DuckDB has one writer) and the processor does not read
+  its own table; otherwise one after the other. Each chunk settles its own dates (thread-safe
+  on the table's outcome); a chunk starts only when a slot is free, after the decision that
+  the ones before it allowed (interrupt, abandon, failures in a row).
 * Each chunk is one processor call: an atomic replace of its date range. Transient errors are
   retried (`phasegate.runner.retry`); SQL and data errors are not.
 * After each chunk one coverage query checks, date by date, that every expected game is now
@@ -31,6 +34,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,8 +162,11 @@ def split(chunk: Chunk) -> list[Chunk]:
 def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Processor | None = None,
                  workers: int = DEFAULT_WORKERS, policy: RetryPolicy | None = None, runlog: Any = None,
                  progress: Progress | None = None, exclusions: Exclusions | None = None, verify: bool = True,
-                 labels: Mapping[str, str] | None = None, explain: Explain | None = None) -> Execution:
+                 labels: Mapping[str, str] | None = None, explain: Explain | None = None,
+                 chunk_workers: Mapping[str, int] | None = None) -> Execution:
     """Run every chunk of the plan; never raises for a chunk's failure (every date is accounted for).
+
+    `chunk_workers`: per table, how many of its chunks may run at once (default 1; see module doc).
 
     Ctrl-C / SIGTERM: the chunks in flight finish, the execution returns `interrupted`."""
     processor = processor or _default_processor()
@@ -167,6 +174,7 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
     runlog = runlog or NullRunLog()
     progress = progress or NullProgress()
     exclusions = exclusions or {}
+    chunk_workers = chunk_workers or {}
     if workers < 1:
         raise UsageError("--tables-parallel must be at least 1")
     started = time.monotonic()
@@ -311,6 +319,56 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
         for half, a in zip(halves, attempts, strict=False):
             resolve(out, half, a, state)
 
+    def may_start(out: TableOutcome, chunk: Chunk, state: dict[str, Any]) -> bool:
+        """Whether the next chunk starts; if not, its dates are settled as not attempted, saying why."""
+        if cancel.is_set():
+            settle(out, "skipped", chunk.dates, "run interrupted")
+        elif state["abandon"]:
+            settle(out, "skipped", chunk.dates, f"not attempted: {state['abandon']}")
+        elif state["failures_in_row"] >= MAX_CONSECUTIVE_FAILURES:
+            settle(out, "skipped", chunk.dates, f"not attempted: {state['failures_in_row']} chunks failed in a row")
+        else:
+            return True
+        return False
+
+    def run_one(out: TableOutcome, chunk: Chunk, state: dict[str, Any]) -> None:
+        build_chunk(out, chunk, state)
+        # judged on the chunk's own dates: right whether or not other chunks of the table run meanwhile
+        built = any(d in out.done for d in chunk.dates)
+        failed = any(d in out.failed for d in chunk.dates)
+        with counters_lock:
+            if built and not failed:
+                execution.chunks_ok += 1
+            else:
+                execution.chunks_failed += 1
+            state["failures_in_row"] = 0 if built else state["failures_in_row"] + failed
+
+    def run_chunks(out: TableOutcome, chunks: list[Chunk], state: dict[str, Any], parallel: int) -> None:
+        """A table's chunks in order, `parallel` at a time (each settles its own dates; 1: one after the other)."""
+        if parallel <= 1:
+            for chunk in chunks:
+                if may_start(out, chunk, state):
+                    run_one(out, chunk, state)
+            return
+        slots = threading.Semaphore(parallel)
+
+        def in_slot(chunk: Chunk) -> None:
+            try:
+                run_one(out, chunk, state)
+            finally:
+                slots.release()
+
+        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"phasegate-{out.table}") as pool:
+            futures = []
+            for chunk in chunks:
+                slots.acquire()  # the decision to start waits for a free slot: it sees the chunks before it
+                if may_start(out, chunk, state):
+                    futures.append(pool.submit(in_slot, chunk))
+                else:
+                    slots.release()
+            for future in futures:
+                future.result()  # a bug in the runner surfaces as the table's error (apply_to_dag)
+
     def run_table(name: str) -> None:
         tp = plan.tables[name]
         out = outcomes[name]
@@ -338,27 +396,8 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
         if upstream_not_built:
             progress.advance(name, 0)
             progress.note(f"{name}: {len(upstream_not_built)} date(s) left alone because their upstream was not built")
-        state: dict[str, Any] = {"abandon": None}
-        failures_in_row = 0
-        for chunk in chunks:
-            if cancel.is_set():
-                settle(out, "skipped", chunk.dates, "run interrupted")
-                continue
-            if state["abandon"]:
-                settle(out, "skipped", chunk.dates, f"not attempted: {state['abandon']}")
-                continue
-            if failures_in_row >= MAX_CONSECUTIVE_FAILURES:
-                settle(out, "skipped", chunk.dates, f"not attempted: {failures_in_row} chunks failed in a row")
-                continue
-            done_before, failed_before = len(out.done), len(out.failed)
-            build_chunk(out, chunk, state)
-            built = len(out.done) > done_before
-            with counters_lock:
-                if built and len(out.failed) == failed_before:
-                    execution.chunks_ok += 1
-                else:
-                    execution.chunks_failed += 1
-            failures_in_row = 0 if built else failures_in_row + (len(out.failed) > failed_before)
+        state: dict[str, Any] = {"abandon": None, "failures_in_row": 0}
+        run_chunks(out, chunks, state, max(1, int(chunk_workers.get(name, 1))))
         out.seconds = round(time.monotonic() - t0, 3)
         counts = out.counts()
         runlog.write("table", table=name, **counts, rows=out.rows, seconds=out.seconds,

@@ -210,7 +210,8 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
             workers = min(opts.workers, wh.capabilities.max_workers)
             execution = execute_plan(plan, wh, catalog, processor=processor, workers=workers, policy=policy,
                                      runlog=runlog, progress=progress, exclusions=exclusions,
-                                     labels={"phase": opts.phase}, explain=_explainer(wh, catalog, exclusions))
+                                     labels={"phase": opts.phase}, explain=_explainer(wh, catalog, exclusions),
+                                     chunk_workers=_chunk_workers(wh, catalog, plan))
             if progress is not None:
                 progress.close()
     finally:
@@ -262,6 +263,17 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     out(f"{opts.phase}: {verdict} (run {runlog.run_id}, log {runlog.path})")
     return RunOutcome(opts.phase, runlog.run_id, verdict, code, plan=plan, execution=execution, gate=gate,
                       retry=retry, log_path=runlog.path, messages=messages)
+
+
+def _chunk_workers(wh: Any, catalog: Catalog, plan: Plan) -> dict[str, int]:
+    """Per table, its chunks built at once: the warehouse's bound where its chunks are independent."""
+    from phasegate.runner.processors import chunks_independent
+
+    bound = wh.capabilities.chunk_workers
+    if bound <= 1:
+        return {}
+    return {name: bound for name, tp in plan.tables.items()
+            if len(tp.chunks) > 1 and chunks_independent(catalog, catalog.table(name))}
 
 
 def _explainer(wh: Any, catalog: Catalog, exclusions: Exclusions):

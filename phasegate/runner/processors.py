@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -93,6 +94,18 @@ def processor_sql(catalog: Catalog, table: Table) -> str:
     source = str(path)
     return with_calendar(catalog, with_shared(path.read_text(), catalog.processor_shared_dir(), source=source, root=catalog.root),
                          source=source)
+
+
+def chunks_independent(catalog: Catalog, table: Table) -> bool:
+    """Whether chunks of disjoint dates of this table may be built side by side.
+
+    Only for a SQL processor that does not read its own table (one that does, e.g. a rolling
+    window over its own history, needs the chunks before it written first). A command
+    processor is the job's own business: its chunks run one after the other."""
+    if table.processor is None or table.is_command_processor:
+        return False
+    code = "\n".join(line.split("--", 1)[0] for line in processor_sql(catalog, table).splitlines())
+    return re.search(rf"(?<![\w.]){re.escape(table.dataset)}\s*\.\s*{re.escape(table.name)}(?!\w)", code) is None
 
 
 def run_processor(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date, end: dt.date, *,

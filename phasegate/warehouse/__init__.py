@@ -43,6 +43,9 @@ class Capabilities:
     bills_bytes          jobs are billed by bytes and report them (`Warehouse.ledger`); False: nothing billed
     gate_workers         concurrent read queries worth running (BigQuery: latency-bound jobs, in threads;
                          DuckDB: 1, a local engine already uses every core for one query)
+    chunk_workers        chunks of ONE table a backfill builds at once (BigQuery: each chunk stages its
+                         rows on its own, the swaps into the table run one at a time, as BigQuery
+                         cancels concurrent transactions on one table; DuckDB: 1, one writer)
     """
 
     dialect: str
@@ -54,6 +57,7 @@ class Capabilities:
     local_file: str | None = None
     bills_bytes: bool = False
     gate_workers: int = 1
+    chunk_workers: int = 1
 
 
 @runtime_checkable

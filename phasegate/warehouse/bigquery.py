@@ -1,6 +1,6 @@
 """BigQuery adapter: production. The engine's BigQuery SQL runs here as written.
 
-    bigquery://PROJECT[?location=US&maximum_bytes_billed=N&max_run_bytes=N&max_workers=N]
+    bigquery://PROJECT[?location=US&maximum_bytes_billed=N&max_run_bytes=N&max_workers=N&chunk_workers=N]
     bigquery://PROJECT?api_endpoint=http://127.0.0.1:PORT      (an emulator; anonymous credentials)
 
 Credentials come from Application Default Credentials, as every Google client does, except
@@ -12,9 +12,11 @@ What this adapter guarantees:
   from the Python value); identifiers come only from the validated catalog;
 * every job carries labels (app, command, run id, phase, table, component — sanitized to
   BigQuery's label rules) and `maximum_bytes_billed` (50 GB by default; 0 turns it off);
-* `replace_range` is ONE multi-statement transaction (BEGIN; DELETE range; INSERT SELECT;
-  COMMIT) whose INSERT refuses rows outside the range (`ERROR()`), so a bad processor
-  rolls the whole chunk back — the same guard as DuckDB;
+* `replace_range` stages the processor's rows (a table of their own, refusing rows outside
+  the range with `ERROR()`), then swaps them in with ONE multi-statement transaction (BEGIN;
+  DELETE range; INSERT staged; COMMIT), so a bad processor writes nothing — the same guard
+  as DuckDB. Chunks of one table stage concurrently; their swaps run one at a time per table
+  (`Capabilities.chunk_workers`, see replace_range_sql);
 * transient failures are retried with the client's own policies (`DEFAULT_RETRY` for API
   calls, `DEFAULT_JOB_RETRY` for jobs); 4xx errors (bad SQL, missing table, access) are not;
 * any failure becomes a `WarehouseError` with a one-line message (exit code 3).
@@ -26,6 +28,7 @@ import datetime as dt
 import decimal
 import io
 import re
+import secrets
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,11 +47,19 @@ DEFAULT_MAXIMUM_BYTES_BILLED = 50 * 10**9  # 50 GB per job
 # writes several tables at once. 4 parallel writers (one per table at a time, see
 # replace_range) stays well below the limits while keeping the slots busy.
 DEFAULT_MAX_WORKERS = 4
+# Chunks of one table staged at once (each a CREATE TABLE AS SELECT into the staging dataset,
+# no DML on the table); their swaps are serialized per table. Bounded well below the
+# interactive concurrency and the per-table DML queue (20 PENDING mutating statements).
+DEFAULT_CHUNK_WORKERS = 4
 # Concurrent jobs of one process (queries of the gate run in parallel; interactive limit ~100).
 MAX_CONCURRENT_JOBS = 16
 # The gate's read queries (a few per table) run side by side: each waits seconds on job latency.
 GATE_WORKERS = 8
-CHUNK_TABLE = "_phasegate_chunk"
+# A chunk's rows are staged in `_phasegate_staging.<dataset>__<table>_<hex>` (see replace_range_sql):
+# a dataset of its own (hidden in BigQuery's console by its leading underscore), never in the
+# phase's datasets, whose tables the gate requires to be exactly the catalogued ones.
+STAGING_DATASET = "_phasegate_staging"
+STAGE_EXPIRATION_HOURS = 24
 GUARD_MESSAGE = "phasegate-range-guard: the processor returned a row outside the replaced range"
 
 _PARAM_REF = re.compile(r"(?<![@\w])@([A-Za-z_][A-Za-z0-9_]*)")
@@ -56,7 +67,8 @@ _PARAM_REF = re.compile(r"(?<![@\w])@([A-Za-z_][A-Za-z0-9_]*)")
 _NOT_CODE = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`]*`|--[^\n]*|#[^\n]*|/\*.*?\*/", re.DOTALL)
 _LABEL_KEY = re.compile(r"[^a-z0-9_-]")
 _LEGACY_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
-_OPTIONS = {"location", "maximum_bytes_billed", "max_run_bytes", "max_workers", "api_endpoint", "timeout"}
+_OPTIONS = {"location", "maximum_bytes_billed", "max_run_bytes", "max_workers", "chunk_workers", "api_endpoint",
+            "timeout"}
 
 
 def _first_line(text: str) -> str:
@@ -256,7 +268,7 @@ class BigQueryWarehouse:
     def __init__(self, project: str, *, location: str | None = None,
                  maximum_bytes_billed: int | None = DEFAULT_MAXIMUM_BYTES_BILLED,
                  max_run_bytes: int | None = None, max_workers: int = DEFAULT_MAX_WORKERS,
-                 api_endpoint: str | None = None, timeout: float | None = None,
+                 chunk_workers: int = DEFAULT_CHUNK_WORKERS, api_endpoint: str | None = None, timeout: float | None = None,
                  labels: Mapping[str, str] | None = None, client: Any = None) -> None:
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:\-]*", project or ""):
             raise UsageError(f"warehouse project {project!r} is not a BigQuery project id")
@@ -266,6 +278,7 @@ class BigQueryWarehouse:
         # The per-run cap (phasegate.warehouse.cost.check_run_budget): defaults to the per-job cap.
         self.max_run_bytes = max_run_bytes if max_run_bytes is not None else self.maximum_bytes_billed
         self.max_workers = max(1, int(max_workers))
+        self.chunk_workers = max(1, int(chunk_workers))
         self.api_endpoint = api_endpoint
         self.timeout = timeout
         query = {k: v for k, v in (("location", location), ("api_endpoint", api_endpoint)) if v}
@@ -278,6 +291,8 @@ class BigQueryWarehouse:
         self._lock = threading.Lock()
         self._jobs = threading.BoundedSemaphore(MAX_CONCURRENT_JOBS)
         self._table_locks: dict[str, threading.Lock] = {}
+        self._staging_ready = False
+        self._staging_lock = threading.Lock()
         self._client = client if client is not None else self._make_client()
 
     @classmethod
@@ -289,17 +304,18 @@ class BigQueryWarehouse:
             job_cap = int(raw.get("maximum_bytes_billed", DEFAULT_MAXIMUM_BYTES_BILLED)) or None
             run_cap = int(raw["max_run_bytes"]) if "max_run_bytes" in raw else job_cap
             workers = max(1, int(raw.get("max_workers", DEFAULT_MAX_WORKERS)))
+            chunk_workers = max(1, int(raw.get("chunk_workers", DEFAULT_CHUNK_WORKERS)))
         except ValueError:
             raise UsageError(f"warehouse {url!r}: byte caps and max_workers must be integers") from None
         return Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
                             max_workers=workers, max_run_bytes=run_cap or None, bills_bytes=True,
-                            gate_workers=GATE_WORKERS)
+                            gate_workers=GATE_WORKERS, chunk_workers=chunk_workers)
 
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
                             max_workers=self.max_workers, max_run_bytes=self.max_run_bytes or None, bills_bytes=True,
-                            gate_workers=GATE_WORKERS)
+                            gate_workers=GATE_WORKERS, chunk_workers=self.chunk_workers)
 
     @contextmanager
     def detached(self) -> Iterator[None]:
@@ -317,7 +333,7 @@ class BigQueryWarehouse:
             raise UsageError(f"warehouse {url!r}: unknown option(s) {', '.join(sorted(unknown))} "
                              f"(known: {', '.join(sorted(_OPTIONS))})")
         kwargs: dict[str, Any] = {}
-        for name in ("maximum_bytes_billed", "max_run_bytes", "max_workers"):
+        for name in ("maximum_bytes_billed", "max_run_bytes", "max_workers", "chunk_workers"):
             if name in raw:
                 try:
                     kwargs[name] = int(raw[name])
@@ -560,27 +576,52 @@ class BigQueryWarehouse:
         columns = [f.name for f in existing.schema]
         if date_column not in columns:
             raise WarehouseError(f"replacing {target} {start}..{end} failed: {target} has no column {date_column!r}")
-        script = replace_range_sql(target, date_column, columns, select_sql)
+        stage = self._stage_name(dataset, table)
+        stage_sql, swap_sql = replace_range_sql(target, date_column, columns, select_sql, stage=stage)
         all_params = {**(params or {}), "start_date": start, "end_date": end, "phasegate_guard": GUARD_MESSAGE}
-        job_labels_ = {"component": "replace_range", "table": table, **(labels or {})}
-        # One writer per table: concurrent transactions on one table abort each other.
-        with self._table_lock(target):
+        what = f"replacing {target} {start}..{end} failed"
+        try:
+            # 1. the rows, into a staging table of their own: chunks of one table stage side by side
             try:
-                _, rows = self._run(script, all_params, job_labels_, f"replacing {target} {start}..{end} failed")
+                self._run(stage_sql, all_params, {"component": "replace_range_stage", "table": table,
+                                                  **(labels or {})}, what)
             except WarehouseError as exc:
                 if "phasegate-range-guard" in str(exc):
                     raise WarehouseError(f"processor for {target} returned row(s) outside {start}..{end} "
                                          "(or with no date); nothing written") from None
                 raise
-            with self._errors(f"replacing {target} {start}..{end}: reading the row count failed"):
-                result = [dict(r.items()) for r in rows]
-            written = result[0]["rows_written"] if result else None
-            if written is None:  # an engine that does not return a script's last result
-                written = self.query(f"SELECT COUNT(*) AS n FROM {target} WHERE {date_column} BETWEEN @start_date "
-                                     "AND @end_date", {"start_date": start, "end_date": end},
-                                     labels={"component": "replace_range_count", "table": table, **(labels or {})}
-                                     )[0]["n"]
+            # 2. the swap, one transaction, one at a time per table: transactions that mutate the same
+            # table cannot run concurrently on BigQuery (the later one is cancelled).
+            with self._table_lock(target):
+                _, rows = self._run(swap_sql, all_params, {"component": "replace_range", "table": table,
+                                                           **(labels or {})}, what)
+                with self._errors(f"replacing {target} {start}..{end}: reading the row count failed"):
+                    result = [dict(r.items()) for r in rows]
+                written = result[0]["rows_written"] if result else None
+                if written is None:  # an engine that does not return a script's last result
+                    written = self.query(f"SELECT COUNT(*) AS n FROM {target} WHERE {date_column} BETWEEN "
+                                         "@start_date AND @end_date", {"start_date": start, "end_date": end},
+                                         labels={"component": "replace_range_count", "table": table,
+                                                 **(labels or {})})[0]["n"]
+        finally:
+            self._drop_stage(stage, table)
         return int(written)
+
+    def _stage_name(self, dataset: str, table: str) -> str:
+        """A fresh staging table in the hidden staging dataset (created once per adapter)."""
+        with self._staging_lock:
+            if not self._staging_ready:
+                self.ensure_dataset(STAGING_DATASET)
+                self._staging_ready = True
+        return f"{STAGING_DATASET}.{dataset}__{table}_{secrets.token_hex(4)}"
+
+    def _drop_stage(self, stage: str, table: str) -> None:
+        """Drop a staging table (free); one left behind by a killed run expires on its own."""
+        try:
+            self._run(f"DROP TABLE IF EXISTS {stage}", None, {"component": "replace_range_drop", "table": table},
+                      f"dropping {stage}")
+        except WarehouseError:
+            pass
 
     def load_table(self, dataset: str, table: str, data: Any, *, replace: bool = True,
                    partition_column: str | None = None, cluster_by: Sequence[str] = ()) -> int:
@@ -651,33 +692,39 @@ def _strip(select_sql: str) -> str:
     return select_sql.strip().rstrip(";").rstrip()
 
 
-def replace_range_sql(target: str, date_column: str, columns: Sequence[str], select_sql: str) -> str:
-    """The one transaction that replaces a date range of `target` by a processor's rows.
+def replace_range_sql(target: str, date_column: str, columns: Sequence[str], select_sql: str, *,
+                      stage: str) -> tuple[str, str]:
+    """(stage, swap): the two jobs that replace a date range of `target` by a processor's rows.
 
-    The processor's rows are computed first (into a temporary table, before the DELETE, so a
-    processor that reads its own table sees the old rows, as on DuckDB); any row outside
-    @start_date..@end_date (or with no date) hits ERROR(), which aborts the script and rolls
-    everything back. The INSERT names the table's columns, so the SELECT's column order does
-    not matter. The DELETE filters the partition column alone, with parameters, so BigQuery
-    prunes to the range's partitions. The script's result (its last SELECT) is the number of
-    rows written; the temporary table is dropped inside the transaction.
+    The stage job computes the processor's rows into a staging table of their own (expiring
+    after a day, should a killed run leave it behind), before anything of `target` changes: a
+    processor that reads its own table sees the old rows, as on DuckDB, and any row outside
+    @start_date..@end_date (or with no date) hits ERROR(), so the stage fails and nothing is
+    written. Stages do not touch `target`, so the chunks of one table stage concurrently.
+
+    The swap job is ONE transaction: DELETE the range, INSERT the staged rows, COMMIT; its
+    result (the last SELECT) is the number of rows written. Transactions that mutate one table
+    conflict on BigQuery, so the adapter runs one swap per table at a time. The INSERT names the
+    table's columns, so the SELECT's column order does not matter; the DELETE filters the
+    partition column alone, with parameters, so BigQuery prunes to the range's partitions.
     """
     cols = [_quote(c) for c in columns]
     select_list = ",\n  ".join(
         f"IF(q.{c} BETWEEN @start_date AND @end_date, q.{c}, ERROR(@phasegate_guard)) AS {c}"
         if name == date_column else f"q.{c}"
         for name, c in zip(columns, cols, strict=True))
-    return (
-        "DECLARE rows_written INT64 DEFAULT 0;\n"
-        "BEGIN TRANSACTION;\n"
-        f"CREATE OR REPLACE TEMP TABLE {CHUNK_TABLE} AS\nSELECT\n  {select_list}\nFROM (\n{_strip(select_sql)}\n) AS q;\n"
-        f"DELETE FROM {target} WHERE {_quote(date_column)} BETWEEN @start_date AND @end_date;\n"
-        f"INSERT INTO {target} ({', '.join(cols)})\nSELECT {', '.join(cols)} FROM {CHUNK_TABLE};\n"
-        f"SET rows_written = (SELECT COUNT(*) FROM {CHUNK_TABLE});\n"
-        f"DROP TABLE {CHUNK_TABLE};\n"
-        "COMMIT TRANSACTION;\n"
-        "SELECT rows_written;"
+    stage_sql = (
+        f"CREATE TABLE {stage}\nOPTIONS (expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), "
+        f"INTERVAL {STAGE_EXPIRATION_HOURS} HOUR)) AS\nSELECT\n  {select_list}\nFROM (\n{_strip(select_sql)}\n) AS q"
     )
+    swap_sql = (
+        "BEGIN TRANSACTION;\n"
+        f"DELETE FROM {target} WHERE {_quote(date_column)} BETWEEN @start_date AND @end_date;\n"
+        f"INSERT INTO {target} ({', '.join(cols)})\nSELECT {', '.join(cols)} FROM {stage};\n"
+        "COMMIT TRANSACTION;\n"
+        f"SELECT COUNT(*) AS rows_written FROM {stage};"
+    )
+    return stage_sql, swap_sql
 
 
 # -- Great Expectations' SQLAlchemy engine on the same project ---------------------------------
