@@ -401,3 +401,34 @@ def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(m
                  reports_dir=tmp_path)
     assert not any(tmp_path.iterdir())  # refused before a run folder was made
     assert all(c.kwargs["job_config"].dry_run for client in opened for c in client.query.call_args_list)
+
+
+def test_a_chunks_cost_is_the_job_statistics_of_its_jobs_and_a_command_processors_is_unknown():
+    from types import SimpleNamespace
+
+    from phasegate.runner.cost import add_costs, describe, metered, run_cost
+
+    wh, client = fake_wh(job=FakeJob(rows=[{"rows_written": 3}], total_bytes_processed=1000,
+                                     total_bytes_billed=10 * 2**20))
+    fake_table(client)
+    sql_table = SimpleNamespace(name="t", is_command_processor=False)
+    record: dict = {}
+    with metered(wh, sql_table, record):
+        wh.replace_range("nba_analytics", "t", "game_date", dt.date(2024, 1, 1), dt.date(2024, 1, 5), "SELECT 1")
+    wh.query("SELECT 1")  # outside the chunk: not its cost
+    # stage, swap and drop: three jobs, BigQuery's own statistics summed
+    assert record["cost"] == {"jobs": 3, "bytes_processed": 3000, "bytes_billed": 30 * 2**20}
+    assert describe(record["cost"]) == "billed 30.0 MiB (processed 2.9 KiB), 3 jobs"
+    command_table = SimpleNamespace(name="t", is_command_processor=True)
+    with metered(wh, command_table, record):
+        pass
+    assert record["cost"]["bytes_billed"] is None and "not known" in record["cost"]["note"]
+    assert add_costs([{"jobs": 3, "bytes_processed": 3000, "bytes_billed": 5}, record["cost"]]) == {
+        "jobs": 3, "bytes_processed": None, "bytes_billed": None}  # an unknown is never counted as 0
+    # a failed job is billed nothing, and is still counted
+    client.query.side_effect = api.BadRequest("boom")
+    with metered(wh, sql_table, record), pytest.raises(WarehouseError):
+        wh.query("SELECT 1")
+    assert record["cost"]["jobs"] == 1 and record["cost"]["bytes_billed"] == 0
+    run = run_cost(wh)
+    assert run["engine"] == "bigquery" and run["bills_bytes"] is True and run["by_table"]["t"]["jobs"] >= 4

@@ -67,6 +67,16 @@ def test_default_gate_is_one_process_with_compiled_expectations_in_three_stateme
     assert cost["run"]["jobs"] == 15 and cost["run"]["bytes_billed"] == 0 and cost["run"]["bytes_processed"] is None
     assert "cost: 15 warehouse statements (3.0 per table)" in result.text and "nothing billed" in result.text
     assert "15 warehouse statements" in (result.run_dir / "report.html").read_text()  # summed in the report
+    # per family: every catalogued family, with the statements of the measurement that served it
+    from phasegate.model.families import FAMILIES
+
+    families = cost["by_family"]
+    assert set(families) == {f.name for f in FAMILIES}
+    assert families["date_coverage"]["jobs"] == families["game_coverage"]["jobs"] == 5  # one coverage query a table
+    assert "game_coverage" in families["date_coverage"]["shared_with"]
+    assert families["expectation"]["jobs"] == 5 and families["key_uniqueness"]["jobs"] == 5
+    assert families["schema"]["jobs"] == 0 and families["schema"]["bytes_billed"] == 0
+    assert "cost by family" in (result.run_dir / "report.html").read_text()
 
 
 def test_a_broken_value_fails_its_compiled_expectation(copy, tmp_path):

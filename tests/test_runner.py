@@ -560,3 +560,104 @@ def test_an_interrupt_with_chunks_side_by_side_finishes_those_in_flight_and_star
     assert t.done | set(t.skipped) == set(t.planned)
     done_chunks = [e for e in read_events(outcome.log_path) if e["event"] == "chunk" and e["status"] == "ok"]
     assert len(done_chunks) == len(proc.calls) and {e["table"] for e in done_chunks} == {"team_summary"}
+
+
+class Billing(Recorder):
+    """The real processor, plus what BigQuery would bill for it: one job with mocked job statistics."""
+
+    def __init__(self, billed: int, **kw):
+        super().__init__(**kw)
+        self.billed = billed
+
+    def __call__(self, wh, catalog, table, start, end, *, labels=None):
+        from phasegate.warehouse.ledger import QUERY
+
+        wh.ledger.record(QUERY, labels={"component": "processor", "table": table}, bytes_processed=self.billed,
+                         bytes_billed=self.billed)
+        return super().__call__(wh, catalog, table, start, end, labels=labels)
+
+
+def test_every_chunk_and_the_run_record_their_cost_and_duckdb_says_nothing_is_billed(world):
+    outcome, text = run(world, Recorder(), tables=["team_other"], gate=False)
+    assert outcome.exit_code == 0, text
+    events = read_events(outcome.log_path)
+    chunks = [e for e in events if e["event"] == "chunk"]
+    # each chunk: its processor's statements and its verification query; DuckDB bills 0, reports no bytes
+    assert chunks and all(c["cost"]["jobs"] >= 2 and c["cost"]["bytes_billed"] == 0
+                          and c["cost"]["bytes_processed"] is None for c in chunks)
+    cost = next(e for e in events if e["event"] == "cost")
+    assert cost["engine"] == "duckdb" and cost["run"]["jobs"] > sum(c["cost"]["jobs"] for c in chunks)  # + planning
+    summary = recent_runs(world.root / ".phasegate")[0]
+    assert summary["cost"]["chunks"] == {"jobs": sum(c["cost"]["jobs"] for c in chunks), "bytes_processed": None,
+                                         "bytes_billed": 0}
+    from phasegate.cli import app
+
+    shown = CliRunner().invoke(app, ["runs", "show", outcome.run_id, "--catalog", str(world.root / "pipeline.toml")])
+    assert shown.exit_code == 0, shown.output
+    assert "cost     chunks nothing billed (DuckDB reads a local file; bytes processed not reported)" in shown.output
+    listed = CliRunner().invoke(app, ["runs", "--catalog", str(world.root / "pipeline.toml")])
+    assert listed.exit_code == 0 and "billed" in listed.output
+
+
+def test_a_backfill_stops_at_its_byte_cap_mid_run_before_the_chunk_that_would_exceed_it(world, monkeypatch):
+    # Mocked BigQuery: each chunk's dry run says 100 B, each is billed 500 B (the verification and
+    # the processor's real scan cost more than the estimate). The plan (12 x 100 B) is within the
+    # 2000 B cap, so the run starts; it must stop before the chunk for which billed so far + that
+    # chunk's estimate exceed the cap, and say so, never after.
+    import dataclasses
+
+    import phasegate.runner.plan as plan_module
+    from phasegate.warehouse.duckdb import DuckDBWarehouse
+
+    def estimate(warehouse, catalog, table, chunks, per_chunk=None):
+        for c in chunks:
+            per_chunk[(c.start, c.end)] = 100
+        return 100 * len(chunks)
+
+    real = DuckDBWarehouse.capabilities_for
+    monkeypatch.setattr(DuckDBWarehouse, "capabilities_for", classmethod(
+        lambda cls, url: dataclasses.replace(real(url), bills_bytes=True, dry_run_bytes=True)))
+    monkeypatch.setattr(plan_module, "_estimate", estimate)
+    proc = Billing(500)
+    outcome, text = run(world, proc, tables=["team_other"], gate=False, max_bytes=2000,
+                        command="phasegate backfill phase3 --table team_other --max-bytes 2000 --yes")
+    t = outcome.execution.tables["team_other"]
+    chunks = outcome.plan.tables["team_other"].chunks
+    assert len(chunks) > 5 and outcome.plan.estimated_bytes == 100 * len(chunks) <= 2000
+    # 0+100, 500+100, 1000+100, 1500+100 fit; before the 5th, 2000 billed + 100 > 2000: stop
+    assert len(proc.calls) == 4
+    assert (outcome.verdict, outcome.exit_code) == ("CAPPED", 2)
+    done = {dd for c in chunks[:4] for dd in c.dates}
+    assert t.done == done and set(t.skipped) == set(t.planned) - done and not t.failed
+    assert all("byte cap of 2.0 KiB (2,000 bytes)" in why and "billed so far 2.0 KiB" in why for why in t.skipped.values()), t.skipped
+    assert "phase3: CAPPED: stopped before the next chunk: the run's byte cap of 2.0 KiB (2,000 bytes)" in text
+    assert "go on with a higher cap (--max-bytes N)" in text and "gate phase3" not in text
+    events = read_events(outcome.log_path)
+    assert next(e for e in events if e["event"] == "cost")["max_bytes"] == 2000
+    assert events[-1]["event"] == "verdict" and events[-1]["verdict"] == "CAPPED" and events[-1]["exit_code"] == 2
+    summary = recent_runs(world.root / ".phasegate")[0]
+    assert summary["status"] == "CAPPED" and summary["cost"]["chunks"]["bytes_billed"] == 4 * 500
+    assert summary["tables"]["team_other"]["skipped"] == len(t.skipped)
+    # a plan whose estimate is over the cap does not start at all
+    again = Billing(500)
+    with pytest.raises(Exception, match="over the cap"):
+        run(world, again, tables=["team_other"], gate=False, max_bytes=50)
+    assert again.calls == []
+
+
+def test_max_bytes_is_read_with_units_and_bad_values_are_one_line_exit_2(world, capsys):
+    from phasegate.cli import run as cli_run
+    from phasegate.cli.options import parse_bytes
+    from phasegate.errors import UsageError
+
+    assert parse_bytes("500GB") == 500 * 10**9 and parse_bytes("1.5TiB") == int(1.5 * 2**40)
+    assert parse_bytes("10000000000") == 10**10 and parse_bytes("2 gib") == 2 * 2**30
+    for bad in ("", "lots", "-5", "0", "5 XB", "1e9"):
+        with pytest.raises(UsageError):
+            parse_bytes(bad)
+    code = cli_run(["backfill", "phase3", "--max-bytes", "lots", "--yes",
+                    "--catalog", str(world.root / "pipeline.toml"), "-w", world.url])
+    err = capsys.readouterr().err
+    assert code == 2 and "--max-bytes 'lots' is not a number of bytes" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (world.root / ".phasegate" / "runs").exists() or not list((world.root / ".phasegate" / "runs").iterdir())

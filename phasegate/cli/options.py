@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shlex
 import sys
 from typing import Annotated
@@ -35,6 +36,11 @@ PytestWorkersOpt = Annotated[int | None, typer.Option(
 TablesParallelOpt = Annotated[int, typer.Option(
     "--tables-parallel", "-j", metavar="N", min=1, max=64, help="Tables written at once (capped by the warehouse).")]
 
+MaxBytesOpt = Annotated[str | None, typer.Option(
+    "--max-bytes", metavar="BYTES", show_default=False,
+    help="The run's byte cap, held before every chunk (e.g. 500GB, 1.5TiB, 10000000000; default the "
+         "warehouse's max_run_bytes). Reaching it stops the run: exit 2, the rest not attempted.")]
+
 
 # A --dates value naming more days than this is a mistake (ten years of calendar days).
 MAX_DATES = 3660
@@ -63,3 +69,20 @@ def command_line(argv: list[str] | None = None) -> str:
     """The command as typed, for the run log and the lock holder."""
     argv = sys.argv if argv is None else argv
     return " ".join(["phasegate", *[shlex.quote(a) for a in argv[1:]]])
+
+
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "pib": 2**50}
+_BYTES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_bytes(text: str, what: str = "--max-bytes") -> int:
+    """`500GB`, `1.5TiB`, `10000000000` -> bytes (decimal and binary units); UsageError otherwise."""
+    match = _BYTES.match(text or "")
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _BYTE_UNITS:
+        raise UsageError(f"{what} {text!r} is not a number of bytes (e.g. 500GB, 1.5TiB, 10000000000)")
+    value = int(float(match.group(1)) * _BYTE_UNITS[unit])
+    if value < 1 or value > 10**18:
+        raise UsageError(f"{what} {text!r} must be between 1 byte and 1 EB")
+    return value

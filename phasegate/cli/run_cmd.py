@@ -23,6 +23,7 @@ from phasegate.cli.options import (
     EndOpt,
     ExceptionsOpt,
     JsonOpt,
+    MaxBytesOpt,
     PytestWorkersOpt,
     StartOpt,
     TablesParallelOpt,
@@ -47,8 +48,8 @@ BackoffOpt = Annotated[float, typer.Option("--backoff", min=0.0, max=3600.0,
 def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str | None, end_date: str | None,
              table: list[str] | None, dates: str | None, all_dates: bool, tables_parallel: int, chunk_days: int,
              dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float,
-             pytest_workers: int | None):
-    from phasegate.cli.options import command_line, parse_dates
+             pytest_workers: int | None, max_bytes: str | None = None):
+    from phasegate.cli.options import command_line, parse_bytes, parse_dates
     from phasegate.errors import UsageError
     from phasegate.model.window import parse_date
     from phasegate.runner.orchestrate import Options
@@ -67,6 +68,7 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
         all_dates=all_dates, workers=tables_parallel, chunk_days=chunk_days, dry_run=dry_run, yes=yes,
         gate=not no_gate, exceptions_path=exceptions, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
         retries=retries, backoff_s=backoff, command=command_line(), gate_workers=pytest_workers,
+        max_bytes=parse_bytes(max_bytes) if max_bytes is not None else None,
     )
 
 
@@ -121,16 +123,17 @@ def backfill_command(
     dry_run: DryRunOpt = False, yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
     backoff: BackoffOpt = 2.0, pytest_workers: PytestWorkersOpt = None, as_json: JsonOpt = False,
+    max_bytes: MaxBytesOpt = None,
 ) -> None:
     """Rebuild only what is missing (missing and partial dates), in dependency order, then gate.
 
-    Exit 0 GO, 1 NO-GO (a chunk failed or the gate says NO-GO), 2 usage / refused / locked,
-    3 could not validate.
+    Exit 0 GO, 1 NO-GO (a chunk failed or the gate says NO-GO), 2 usage / refused / locked / stopped
+    at the byte cap (CAPPED), 3 could not validate.
     """
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
                     table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
                     chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
-                    retries=retries, backoff=backoff, pytest_workers=pytest_workers)
+                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes)
     _go("backfill", opts, as_json)
 
 
@@ -142,12 +145,13 @@ def run_command(
     dry_run: DryRunOpt = False, yes: YesOpt = False, no_gate: NoGateOpt = False, warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
     backoff: BackoffOpt = 2.0, pytest_workers: PytestWorkersOpt = None, as_json: JsonOpt = False,
+    max_bytes: MaxBytesOpt = None,
 ) -> None:
     """Gate the upstream phase (NO-GO stops here, nothing written), backfill PHASE, gate PHASE."""
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
                     table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
                     chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
-                    retries=retries, backoff=backoff, pytest_workers=pytest_workers)
+                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes)
     _go("run", opts, as_json)
 
 
@@ -189,7 +193,7 @@ def runs_command(ctx: typer.Context,
         typer.echo(f"no runs yet under {cat.state_dir / 'runs'}")
         return
     out = make_table("Recent runs", ("run", "kind", "status", "started", "duration", "dates done/planned",
-                                     "unbuildable", "failed", "not attempted", "rows", "gate"),
+                                     "unbuildable", "failed", "not attempted", "rows", "billed", "gate"),
                      names={"run": [r["run_id"] for r in runs]},
                      right=("duration", "unbuildable", "failed", "not attempted", "rows"))
     for r in runs:
@@ -201,7 +205,7 @@ def runs_command(ctx: typer.Context,
         out.add_row(r["run_id"], r.get("kind") or "", f"[{style}]{status}[/]" if style else status,
                     (r.get("started_at") or "")[:19], f"{r['duration_s']}s" if r.get("duration_s") is not None else "",
                     f"{total('done')}/{total('planned')}", str(total("unbuildable")), str(total("failed")),
-                    str(total("skipped")), f"{r['rows_written']:,}", r.get("gate_verdict") or "")
+                    str(total("skipped")), f"{r['rows_written']:,}", _billed(r.get("cost")), r.get("gate_verdict") or "")
     console().print(out)
 
 
@@ -224,6 +228,8 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
     typer.echo(f"  started  {s.get('started_at')}  finished {s.get('finished_at')}  duration {s.get('duration_s')}s"
                f"  pid {s.get('pid')} on {s.get('host')}")
     typer.echo(f"  log      {path}")
+    if s.get("cost"):
+        typer.echo(f"  cost     {_cost_text(s['cost'])}")
     for name, t in s["tables"].items():
         if t.get("planned"):
             typer.echo(f"  {name}: {t.get('done', 0)}/{t['planned']} dates written and verified, "
@@ -241,6 +247,8 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
             extra = f"{e.get('rows')} rows" if e.get("status") in ("ok", "partial") else (e.get("error") or "")
             if e.get("problems"):
                 extra += f"; {e['problems']}"
+            if isinstance(e.get("cost"), dict):
+                extra += f"  [{_bytes_text(e['cost'])}]"
             typer.echo(f"{at} chunk {e.get('table')} {e.get('start')}..{e.get('end')} ({e.get('dates')} dates) "
                        f"attempt {e.get('attempt')}: {e.get('status')} in {e.get('seconds')}s  {extra}")
         elif kind in ("gate", "upstream_gate"):
@@ -258,5 +266,37 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
             typer.echo(f"{at} verdict: {e.get('verdict')} (exit {e.get('exit_code')}) {e.get('message') or ''}")
             for cmd in e.get("retry") or []:
                 typer.echo(f"{'':12}   retry: {cmd}")
+        elif kind == "cost":
+            typer.echo(f"{at} cost of the run (planning, dry runs, chunks): {_bytes_text(e.get('run') or {})}")
         elif kind == "lock_takeover":
             typer.echo(f"{at} took over a stale lock on {e.get('table')}")
+
+
+def _bytes_text(cost: dict) -> str:
+    from phasegate.runner.cost import describe
+
+    return describe(cost)
+
+
+def _cost_text(cost: dict) -> str:
+    """The run's cost in one line: chunks summed, the whole backfill, the gate after it."""
+    from phasegate.warehouse.cost import format_bytes
+
+    parts = [f"chunks {_bytes_text(cost.get('chunks') or {})}"]
+    if cost.get("run"):
+        parts.append(f"whole backfill {_bytes_text(cost['run'])}")
+    if cost.get("gate"):
+        parts.append(f"gate {_bytes_text(cost['gate'])}")
+    if cost.get("max_bytes"):
+        parts.append(f"cap {format_bytes(cost['max_bytes'])}")
+    return "; ".join(parts)
+
+
+def _billed(cost: dict | None) -> str:
+    """Bytes billed by the backfill (its whole run, else its chunks): 0 on DuckDB, '?' when unknown."""
+    from phasegate.warehouse.cost import format_bytes
+
+    if not cost:
+        return ""
+    billed = (cost.get("run") or cost.get("chunks") or {}).get("bytes_billed")
+    return "?" if billed is None else format_bytes(billed)

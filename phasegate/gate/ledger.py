@@ -59,10 +59,52 @@ def cost_of(jobs: list[Job], *, engine: str | None = None) -> dict[str, Any]:
         "engine": engine,
         "run": totals(jobs),
         "by_measure": {m: {"families": families[m], **totals(js)} for m, js in sorted(by_measure.items())},
+        "by_family": by_family(by_measure),
         "by_table": {t: {"total": totals([j for js in ms.values() for j in js]),
                          **{m: totals(js) for m, js in sorted(ms.items())}}
                      for t, ms in sorted(by_table.items())},
     }
+
+
+def by_family(by_measure: dict[str, list[Job]]) -> dict[str, dict[str, Any]]:
+    """Per family, the jobs of the measurement that serves it (every catalogued family, 0 jobs if none ran).
+
+    A statement serves every family of its measurement (the one-pass checks statement: all SQL
+    families of its table), so a family's figures are those of the statements it needed, and
+    `shared_with` names the families the same statements served: adding families up counts a
+    shared statement more than once; the run total counts it once."""
+    out = {}
+    for family in FAMILIES:
+        shared = [f.name for f in FAMILIES if f.measure == family.measure and f.name != family.name]
+        out[family.name] = {"measure": family.measure, "shared_with": shared,
+                            **totals(by_measure.get(family.measure, []))}
+    return out
+
+
+def family_line(cost: dict[str, Any]) -> str:
+    """'date_coverage, game_coverage, bootstrap_rows: 5 statements, billed 1.2 GiB; ...' (one entry per
+    measurement, as its families share its statements)."""
+    from phasegate.warehouse.cost import format_bytes
+
+    groups: dict[str, list[str]] = {}
+    facts: dict[str, dict[str, Any]] = {}
+    for name, fam in (cost.get("by_family") or {}).items():
+        groups.setdefault(fam.get("measure", "?"), []).append(name)
+        facts[fam.get("measure", "?")] = fam
+    parts = []
+    for measure, names in groups.items():
+        fam = facts[measure]
+        billed = fam.get("bytes_billed")
+        processed = fam.get("bytes_processed")
+        if fam.get("jobs", 0) == 0:
+            bytes_text = "metadata only, free" if fam.get("metadata_calls") else "no statement"
+        elif billed == 0 and processed is None:
+            bytes_text = "nothing billed"
+        else:
+            bytes_text = (f"billed {format_bytes(billed) if billed is not None else 'unknown'}, processed "
+                          f"{format_bytes(processed) if processed is not None else 'unknown'}")
+        parts.append(f"{', '.join(names)}: {fam.get('jobs', 0)} statements, {bytes_text}")
+    return "; ".join(parts)
 
 
 def statements_of(jobs: list[Job]) -> int:

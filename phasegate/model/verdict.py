@@ -8,6 +8,8 @@
     REFUSED        2  the run did not start (not confirmed, locked, usage)
     DRY-RUN        0  the plan was printed; nothing was written
     INTERRUPTED  130  stopped by Ctrl-C / SIGTERM; what was written is whole, the rest was not started
+    CAPPED         2  a backfill stopped at its byte cap (--max-bytes): what was written is whole, the
+                      rest was not attempted; raise the cap or narrow the dates to go on
 
 Only GO is a proof: it alone passes a pre-flight and can be signed.
 """
@@ -26,6 +28,7 @@ class Verdict(StrEnum):
     REFUSED = "REFUSED"
     DRY_RUN = "DRY-RUN"
     INTERRUPTED = "INTERRUPTED"
+    CAPPED = "CAPPED"
 
     @property
     def exit_code(self) -> int:
@@ -53,4 +56,5 @@ EXIT_CODES = {
     Verdict.REFUSED: 2,
     Verdict.DRY_RUN: 0,
     Verdict.INTERRUPTED: 130,
+    Verdict.CAPPED: 2,
 }

@@ -216,6 +216,16 @@ def _tables_cell(tables: Any) -> str:
     return "; ".join(parts)
 
 
+def _cost_cell(cost: Any) -> str | None:
+    """The backfill's bytes billed (the whole run, else its chunks summed), and its gate's."""
+    if not isinstance(cost, dict):
+        return None
+    from phasegate.runner.cost import describe
+
+    text = describe(cost.get("run") or cost.get("chunks"))
+    return text + (f"; gate {describe(cost['gate'])}" if cost.get("gate") else "")
+
+
 BACKFILL_COLUMNS = (
     ("run", lambda r: r.get("run_id")),
     ("command", lambda r: r.get("command") or r.get("kind")),
@@ -224,6 +234,7 @@ BACKFILL_COLUMNS = (
     ("status", lambda r: r.get("status")),
     ("tables (dates done/planned)", lambda r: _tables_cell(r.get("tables"))),
     ("rows written", lambda r: r.get("rows_written")),
+    ("cost (bytes billed)", lambda r: _cost_cell(r.get("cost"))),
     ("gate after", lambda r: r.get("gate_verdict")),
 )
 
@@ -313,12 +324,13 @@ def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Pat
 def render_report(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Path | None = None,
                   signoffs: list[dict[str, Any]] | None = None,
                   backfills: list[dict[str, Any]] | None = None) -> str:
-    from phasegate.gate.ledger import cost_line
+    from phasegate.gate.ledger import cost_line, family_line
     from phasegate.warehouse.cost import format_bytes
 
     view = build_view(results, catalog=catalog, run_dir=run_dir, signoffs=signoffs, backfills=backfills)
     view["estimated_bytes_text"] = format_bytes(results.get("estimated_bytes"))
     view["cost_text"] = cost_line(results["cost"]).removeprefix("cost: ") if results.get("cost") else None
+    view["family_cost_text"] = family_line(results["cost"]) if (results.get("cost") or {}).get("by_family") else None
     return _env().get_template("report.html.j2").render(**view)
 
 

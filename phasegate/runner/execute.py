@@ -22,6 +22,9 @@
   verify: nothing of the chunk was written, so the other dates are rebuilt on their own.
 * A failed date does not stop the other tables: a downstream table skips only the dates whose
   upstream failed, and cannot build those its upstream cannot.
+* Every chunk attempt records its cost in the run log (`phasegate.runner.cost`: the bytes its jobs
+  processed and were billed); with a byte cap (`phasegate.runner.budget`) a chunk starts only while
+  billed so far + in flight + its estimate stay within it, and the first refusal stops the run.
 * Ctrl-C / SIGTERM: the chunks in flight finish (each is atomic), no new one starts, and the
   execution comes back `interrupted` with every date accounted for.
 """
@@ -40,6 +43,7 @@ from typing import Any
 
 from phasegate.errors import PhasegateError, UsageError
 from phasegate.model.catalog import Catalog
+from phasegate.runner.cost import metered
 from phasegate.runner.dag import apply_to_dag
 from phasegate.runner.outcome import Execution, TableOutcome, dates_arg
 from phasegate.runner.plan import Chunk, Exclusions, Plan, make_chunks
@@ -163,10 +167,12 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                  workers: int = DEFAULT_WORKERS, policy: RetryPolicy | None = None, runlog: Any = None,
                  progress: Progress | None = None, exclusions: Exclusions | None = None, verify: bool = True,
                  labels: Mapping[str, str] | None = None, explain: Explain | None = None,
-                 chunk_workers: Mapping[str, int] | None = None) -> Execution:
+                 chunk_workers: Mapping[str, int] | None = None, budget: Any = None) -> Execution:
     """Run every chunk of the plan; never raises for a chunk's failure (every date is accounted for).
 
     `chunk_workers`: per table, how many of its chunks may run at once (default 1; see module doc).
+    `budget`: the run's byte cap (`phasegate.runner.budget.RunBudget`): a chunk starts only if it admits
+    it; the first refusal stops the run (that chunk and every later one not attempted, `capped`).
 
     Ctrl-C / SIGTERM: the chunks in flight finish, the execution returns `interrupted`."""
     processor = processor or _default_processor()
@@ -201,15 +207,16 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
             record: dict[str, Any] = {"table": chunk.table, "start": chunk.start, "end": chunk.end,
                                       "dates": len(chunk.dates), "attempt": tries}
             try:
-                result = processor(warehouse, catalog, chunk.table, chunk.start, chunk.end,
-                                   labels={**(labels or {}), "run_id": getattr(runlog, "run_id", "")})
-                rows = getattr(result, "rows_written", None)
-                output = getattr(result, "output", "") or ""
-                if verify:
-                    check = verify_chunk(warehouse, catalog, chunk, rows, exclusions)
-                else:
-                    check = ChunkCheck({d: "processor reported success but wrote 0 rows" for d in chunk.dates}
-                                       if rows == 0 else {})
+                with metered(warehouse, catalog.table(chunk.table), record):  # record["cost"]: its jobs' bytes
+                    result = processor(warehouse, catalog, chunk.table, chunk.start, chunk.end,
+                                       labels={**(labels or {}), "run_id": getattr(runlog, "run_id", "")})
+                    rows = getattr(result, "rows_written", None)
+                    output = getattr(result, "output", "") or ""
+                    if verify:
+                        check = verify_chunk(warehouse, catalog, chunk, rows, exclusions)
+                    else:
+                        check = ChunkCheck({d: "processor reported success but wrote 0 rows" for d in chunk.dates}
+                                           if rows == 0 else {})
             except ChunkRejected as exc:
                 with counters_lock:
                     execution.attempts += 1
@@ -327,12 +334,18 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
             settle(out, "skipped", chunk.dates, f"not attempted: {state['abandon']}")
         elif state["failures_in_row"] >= MAX_CONSECUTIVE_FAILURES:
             settle(out, "skipped", chunk.dates, f"not attempted: {state['failures_in_row']} chunks failed in a row")
+        elif budget is not None and (over := budget.admit(chunk)) is not None:  # the run's byte cap
+            settle(out, "skipped", chunk.dates, f"not attempted: {over}")
         else:
             return True
         return False
 
     def run_one(out: TableOutcome, chunk: Chunk, state: dict[str, Any]) -> None:
-        build_chunk(out, chunk, state)
+        try:
+            build_chunk(out, chunk, state)
+        finally:
+            if budget is not None:
+                budget.release(chunk)
         # judged on the chunk's own dates: right whether or not other chunks of the table run meanwhile
         built = any(d in out.done for d in chunk.dates)
         failed = any(d in out.failed for d in chunk.dates)
@@ -425,4 +438,6 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
         settle(outcomes[name], "skipped", outcomes[name].planned, f"runner error: {exc}")
     for out in outcomes.values():  # tables never started (interrupted) still account for every date
         settle(out, "skipped", out.planned, "run interrupted" if execution.interrupted else "not attempted")
+    if budget is not None:
+        execution.capped = budget.stopped
     return execution

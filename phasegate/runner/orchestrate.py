@@ -29,6 +29,8 @@ from phasegate.gate.results import GateResult
 from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.verdict import Verdict
 from phasegate.model.window import resolve_window
+from phasegate.runner.budget import RunBudget, plan_estimates
+from phasegate.runner.cost import run_cost
 from phasegate.runner.execute import DEFAULT_WORKERS, Processor, execute_plan
 from phasegate.runner.outcome import Execution, dates_arg
 from phasegate.runner.plan import Exclusions, Plan, build_plan, load_exclusions, lock_set, reason_text
@@ -107,6 +109,7 @@ class Options:
     backoff_s: float = DEFAULT_BACKOFF_S
     command: str = ""
     gate_workers: int | None = None  # None: the warehouse's default (one process; threads on BigQuery)
+    max_bytes: int | None = None  # the run's byte cap (--max-bytes); None: the warehouse's per-run cap
 
 
 def _window(catalog: Catalog, opts: Options) -> tuple[dt.date, dt.date]:
@@ -192,13 +195,20 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     policy = policy or RetryPolicy(retries=opts.retries, base_s=opts.backoff_s)
     wh = open_warehouse(url)
     execution = None
+    cost = None
     try:
         plan = build_plan(wh, catalog, opts.phase, start=start, end=end, tables=opts.tables, dates=opts.dates,
                           all_dates=opts.all_dates, chunk_days=opts.chunk_days, exclusions=exclusions)
         runlog.write("plan", **plan.to_json())
         out(plan.describe())
-        # refuse a run over the warehouse's byte cap before anything is billed (BigQuery; no-op elsewhere)
-        check_run_budget(plan.estimated_bytes, run_cap(wh), what=f"backfill {opts.phase}")
+        # refuse a run over its byte cap before anything is billed (BigQuery; no-op elsewhere), then
+        # hold every chunk to it (phasegate.runner.budget)
+        cap = opts.max_bytes if opts.max_bytes is not None else run_cap(wh)
+        check_run_budget(plan.estimated_bytes, cap, what=f"backfill {opts.phase}")
+        budget = RunBudget(cap, wh.ledger, plan_estimates(plan)) \
+            if cap is not None and wh.capabilities.bills_bytes else None
+        if opts.max_bytes is not None and not wh.capabilities.bills_bytes:
+            out(f"--max-bytes {opts.max_bytes:,}: this warehouse ({wh.dialect}) bills nothing, so no chunk is held to it")
         wh.set_labels(run_id=runlog.run_id, phase=opts.phase, command="backfill")
         if not plan.is_empty and not opts.yes and (confirm is None or not confirm(plan)):
             runlog.write("verdict", verdict="REFUSED", exit_code=EXIT_USAGE, message="not confirmed")
@@ -211,9 +221,12 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
             execution = execute_plan(plan, wh, catalog, processor=processor, workers=workers, policy=policy,
                                      runlog=runlog, progress=progress, exclusions=exclusions,
                                      labels={"phase": opts.phase}, explain=_explainer(wh, catalog, exclusions),
-                                     chunk_workers=_chunk_workers(wh, catalog, plan))
+                                     chunk_workers=_chunk_workers(wh, catalog, plan), budget=budget)
             if progress is not None:
                 progress.close()
+        cost = run_cost(wh)
+        if cost is not None:  # every job of the run so far: planning, dry runs, chunks, verification
+            runlog.write("cost", **cost, max_bytes=cap)
     finally:
         wh.close()  # the gate opens the warehouse itself (DuckDB allows one writer process)
 
@@ -238,6 +251,8 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
 
     if execution is not None and execution.interrupted:
         return _interrupted(opts, plan, execution, runlog, out, messages)
+    if execution is not None and execution.capped:
+        return _capped(opts, plan, execution, runlog, out, messages, cost)
 
     gate = None
     if opts.gate:
@@ -245,7 +260,8 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         gate = gate_fn(opts.phase, warehouse_url=url, catalog_path=catalog.path, start=start, end=end,
                        exceptions_path=opts.exceptions_path, workers=opts.gate_workers)
         runlog.write("gate", phase=opts.phase, verdict=gate.verdict, exit_code=gate.exit_code,
-                     run_dir=gate.run_dir, failing_tables=gate.failing_tables)
+                     run_dir=gate.run_dir, failing_tables=gate.failing_tables,
+                     cost=(gate.results.cost or {}).get("run") if gate.results is not None else None)
         out(_gate_text(gate))
 
     work_ok = execution.ok if execution is not None else not plan.total_unbuildable
@@ -307,6 +323,30 @@ def _interrupted(opts: Options, plan: Plan, execution: Execution, runlog: Any, o
     out(f"{opts.phase}: {verdict} (run {runlog.run_id}, log {runlog.path})")
     return RunOutcome(opts.phase, runlog.run_id, verdict, verdict.exit_code, plan=plan, execution=execution,
                       retry=[resume], log_path=runlog.path, messages=[*messages, *lines])
+
+
+def _capped(opts: Options, plan: Plan, execution: Execution, runlog: Any, out: Callable[[str], None],
+            messages: list[str], cost: dict[str, Any] | None) -> RunOutcome:
+    """Stopped at the byte cap mid-run: what was written, what it cost, how to go on; no gate."""
+    from phasegate.runner.cost import describe
+
+    verdict = Verdict.CAPPED
+    written = [f"{name} {len(t.done)}/{len(t.planned)}" for name, t in execution.tables.items() if t.planned]
+    again = opts.command or f"phasegate backfill {opts.phase} --yes"
+    lines = [f"{opts.phase}: {verdict}: stopped before the next chunk: {execution.capped}",
+             f"{execution.dates_done} table-date(s) written and verified ({', '.join(written) or 'nothing planned'}); "
+             f"the other {execution.total('skipped')} were not attempted; the run cost "
+             f"{describe((cost or {}).get('run'))}",
+             f"go on with a higher cap (--max-bytes N) or fewer dates (--dates / --table); the same command "
+             f"re-plans from the warehouse: {again}"]
+    for line in lines:
+        out(line)
+    runlog.write("verdict", verdict=verdict, exit_code=verdict.exit_code, failed=execution.failures(), retry=[again],
+                 message=lines[0], dates_done=execution.dates_done, rows_written=execution.rows_written,
+                 seconds=execution.seconds)
+    out(f"{opts.phase}: {verdict} (run {runlog.run_id}, log {runlog.path})")
+    return RunOutcome(opts.phase, runlog.run_id, verdict, verdict.exit_code, plan=plan, execution=execution,
+                      retry=[again], log_path=runlog.path, messages=[*messages, *lines])
 
 
 def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Progress | None = None,

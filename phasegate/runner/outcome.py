@@ -96,10 +96,11 @@ class Execution:
     chunks_failed: int = 0
     attempts: int = 0
     interrupted: bool = False
+    capped: str | None = None  # the run stopped at its byte cap: why (phasegate.runner.budget)
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(t.ok for t in self.tables.values())
+        return not self.interrupted and not self.capped and all(t.ok for t in self.tables.values())
 
     @property
     def rows_written(self) -> int:

@@ -68,6 +68,7 @@ class TablePlan:
     unbuildable: dict[dt.date, str] = field(default_factory=dict)  # date -> why (blocked dates included)
     estimated_bytes: int | None = None
     universe: tuple[dt.date, ...] = ()  # dates a chunk of this table may run through
+    chunk_bytes: dict[tuple[dt.date, dt.date], int] = field(default_factory=dict)  # (start, end) -> dry run
 
     @property
     def dates(self) -> list[dt.date]:
@@ -397,7 +398,8 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
     if estimate_bytes:
         for name in order:
             if plans[name].chunks:
-                plans[name].estimated_bytes = _estimate(warehouse, catalog, catalog.table(name), plans[name].chunks)
+                plans[name].estimated_bytes = _estimate(warehouse, catalog, catalog.table(name), plans[name].chunks,
+                                                        plans[name].chunk_bytes)
 
     # Tables with nothing to do stay listed (the person sees all of them were looked at).
     universe_all = tuple(sorted(game_dates | set().union(*(s.with_rows for s in states.values()))))
@@ -442,8 +444,10 @@ def _unbuildable_from_raw(warehouse: Warehouse, catalog: Catalog, order: list[st
 MAX_DRY_RUNS_PER_TABLE = 40
 
 
-def _estimate(warehouse: Warehouse, catalog: Catalog, table: Table, chunks: list[Chunk]) -> int | None:
-    """Bytes the processor would scan (BigQuery dry runs): per chunk, or over the whole span if many."""
+def _estimate(warehouse: Warehouse, catalog: Catalog, table: Table, chunks: list[Chunk],
+              per_chunk: dict[tuple[dt.date, dt.date], int] | None = None) -> int | None:
+    """Bytes the processor would scan (BigQuery dry runs): per chunk (kept in `per_chunk`), or over
+    the whole span if many."""
     from phasegate.runner.processors import processor_params, processor_sql
 
     if table.is_command_processor:
@@ -460,6 +464,8 @@ def _estimate(warehouse: Warehouse, catalog: Catalog, table: Table, chunks: list
         if got is None:
             return None
         total += got
+        if per_chunk is not None and len(spans) == len(chunks):
+            per_chunk[(start, end)] = got
     return total
 
 

@@ -3,10 +3,12 @@
 Every line is one event: `{"event": ..., "run_id": ..., "at": ISO-8601 UTC, ...}`. Events, in
 order: `start` (command, pid, host, warehouse, window), `upstream_gate` (run only), `plan`,
 `chunk` (one per processor attempt: table, start, end, dates, attempt, status
-ok|partial|rejected|retry|failed|interrupted, rows, seconds, error, output; a chunk narrowed
-down after a data error has one event per part tried), `dates` (dates settled: table,
-outcome done|unbuildable|failed|skipped, count, dates as ranges, reason), `table` (a table
-finished: planned/done/unbuildable/failed/skipped counts), `gate` (the phase's own gate),
+ok|partial|rejected|retry|failed|interrupted, rows, seconds, error, output, cost: the jobs,
+bytes processed and billed of the attempt; a chunk narrowed down after a data error has one
+event per part tried), `dates` (dates settled: table, outcome done|unbuildable|failed|skipped,
+count, dates as ranges, reason), `table` (a table finished: planned/done/unbuildable/failed/
+skipped counts), `cost` (every job of the run: engine, totals, per table, the byte cap),
+`gate` (the phase's own gate, with its cost),
 `verdict` (final: GO | NO-GO | ERROR | REFUSED | INTERRUPTED, exit_code, failed, retry commands).
 
 The accounting is per date: `dates` events settle each planned date exactly once, so the
@@ -21,7 +23,8 @@ says how far it got; `recent_runs` reports such a run as INTERRUPTED with `kille
     run_id, phase, command, kind (backfill | run), started_at, finished_at, duration_s,
     status (GO | NO-GO | ERROR | REFUSED | INTERRUPTED | running), killed, exit_code, pid, host,
     tables (name -> {"planned", "done", "unbuildable", "failed", "skipped"}: dates), chunks_ok,
-    chunks_failed, attempts, rows_written, gate_run_dir, path.
+    chunks_failed, attempts, rows_written, cost (chunks summed, per table, the whole run, the gate;
+    bytes None where unknown), gate_run_dir, path.
 """
 
 from __future__ import annotations
@@ -160,8 +163,11 @@ def summarize(events: list[dict[str, Any]], path: Path | None = None) -> dict[st
         entry(name)["planned"] = int(info.get("dates", 0)) + int(info.get("unbuildable_count", 0))
     per_date = any(e.get("event") == "dates" for e in events)
     chunks_ok = chunks_failed = attempts = rows = 0
+    chunk_costs: dict[str, list[dict[str, Any]]] = {}
     for e in events:
         kind = e.get("event")
+        if kind == "chunk" and isinstance(e.get("cost"), dict):
+            chunk_costs.setdefault(str(e.get("table", "?")), []).append(e["cost"])
         if kind == "dates" and e.get("outcome") in ("done", "unbuildable", "failed", "skipped"):
             entry(e.get("table", "?"))[e["outcome"]] += int(e.get("count", 0))
         if kind != "chunk":
@@ -218,12 +224,29 @@ def summarize(events: list[dict[str, Any]], path: Path | None = None) -> dict[st
         "chunks_failed": chunks_failed,
         "attempts": attempts,
         "rows_written": rows,
+        "cost": _cost(events, chunk_costs, gate),
         "gate_run_dir": (gate or {}).get("run_dir"),
         "gate_verdict": (gate or {}).get("verdict"),
         "failed": (verdict or {}).get("failed", {}),
         "retry": (verdict or {}).get("retry", []),
         "path": str(path) if path else None,
     }
+
+
+def _cost(events: list[dict[str, Any]], chunk_costs: dict[str, list[dict[str, Any]]],
+          gate: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the run cost: its chunks summed (per table), the whole run (the `cost` event: planning and
+    dry runs too) and its gate; None for a log written before costs were recorded."""
+    from phasegate.runner.cost import add_costs
+
+    event = next((e for e in reversed(events) if e.get("event") == "cost"), None)
+    if event is None and not chunk_costs and not (gate or {}).get("cost"):
+        return None
+    everything = [c for cs in chunk_costs.values() for c in cs]
+    return {"engine": (event or {}).get("engine"), "bills_bytes": (event or {}).get("bills_bytes"),
+            "max_bytes": (event or {}).get("max_bytes"),
+            "chunks": add_costs(everything), "by_table": {t: add_costs(cs) for t, cs in sorted(chunk_costs.items())},
+            "run": (event or {}).get("run"), "gate": (gate or {}).get("cost")}
 
 
 def recent_runs(state_dir: str | Path, phase: str | None = None, limit: int | None = 20) -> list[dict[str, Any]]:
