@@ -120,7 +120,8 @@ def main() -> int:
 
     suites = [s for s in discover(catalog, args.phase) if not s.error]
     t0 = time.perf_counter()
-    from phasegate.expectations.run import ExpectationRunner, engine_url
+    from phasegate.expectations.run import ExpectationRunner
+    from phasegate.warehouse import sqlalchemy_engine_args as engine_url
 
     runner = ExpectationRunner(url)
     import_s = time.perf_counter() - t0

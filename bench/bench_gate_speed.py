@@ -116,7 +116,7 @@ def main() -> int:
     per_table = {t: facts["total"]["jobs"] for t, facts in cost["by_table"].items()}
     cases = results["summary"]["total"]
     print(f"phase 3 on {url} ({results['window']['start']}..{results['window']['end']}), {os.cpu_count()} cores, "
-          f"medians of {args.repeats} alternating runs")
+          f"medians of {args.repeats} alternating runs, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"  phasegate status phase3:            {t_status:6.2f} s wall  {statistics.median(cpus['status']):6.2f} s CPU")
     print(f"  phasegate gate phase3 (default):    {t_gate:6.2f} s wall  {statistics.median(cpus['gate']):6.2f} s CPU  "
           f"{cases} cases, verdict {results['verdict']}")

@@ -42,7 +42,7 @@ class Capabilities:
     local_file           the warehouse is a file on this machine (None otherwise)
     bills_bytes          jobs are billed by bytes and report them (`Warehouse.ledger`); False: nothing billed
     gate_workers         concurrent read queries worth running (BigQuery: latency-bound jobs, in threads;
-                         DuckDB: 1, a local engine already uses every core for one query)
+                         DuckDB: a few, as one gate query does not keep every core busy)
     chunk_workers        chunks of ONE table a backfill builds at once (BigQuery: each chunk stages its
                          rows on its own, the swaps into the table run one at a time, as BigQuery
                          cancels concurrent transactions on one table; DuckDB: 1, one writer)
