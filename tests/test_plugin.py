@@ -26,6 +26,7 @@ def project(pytester):
     checks = pytester.path / "checks" / "phase3"
     checks.mkdir(parents=True)
     shutil.copy(ROOT / "checks" / "phase3" / "test_gate.py", checks / "test_gate.py")
+    shutil.copy(ROOT / "checks" / "phase3" / "test_expectations.py", checks / "test_expectations.py")
     return pytester
 
 
@@ -47,7 +48,8 @@ def test_ids_are_family_and_table(project, world):
 
 def test_a_new_catalog_table_adds_its_cases(project, world, tmp_path):
     text = (ROOT / "pipeline.toml").read_text()
-    (tmp_path / "backfill").symlink_to(ROOT / "backfill")
+    for folder in ("backfill", "checks", "expectations"):
+        (tmp_path / folder).symlink_to(ROOT / folder)
     text += """
 [tables.team_travel_summary]
 phase = "phase3"
@@ -157,4 +159,4 @@ def test_pytest_failure_the_gate_did_not_record_is_never_a_go():
 
     assert verdict_of({"passed": 3, "total": 3}, 1) == ("ERROR", 3)
     assert verdict_of({"passed": 2, "failed": 1, "total": 3}, 1) == ("NO-GO", 1)
-    assert verdict_of({"total": 0}, 5) == ("NO-GO", 1)
+    assert verdict_of({"total": 0}, 5) == ("ERROR", 3)  # nothing ran: nothing was validated

@@ -36,6 +36,8 @@ def project(tmp_path):
     """A project folder: the repo's catalog (with its processors), a warehouse file, reports/."""
     shutil.copy(ROOT / "pipeline.toml", tmp_path / "pipeline.toml")
     shutil.copytree(ROOT / "backfill", tmp_path / "backfill")
+    for folder in ("checks", "expectations"):  # the catalogued check files and suites
+        (tmp_path / folder).symlink_to(ROOT / folder)
     catalog = load_catalog(tmp_path / "pipeline.toml")
     url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
     wh = DuckDBWarehouse(tmp_path / "wh.duckdb")

@@ -40,9 +40,13 @@ def gate_command(
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print every statement the gate sends and, on BigQuery, the bytes they scan; run nothing.")]
     = False,
+    select: Annotated[str | None, typer.Option(
+        "--select", "-k", metavar="EXPR", help="Run only the cases matching a pytest -k expression, to explore: "
+                                              "the verdict is then at best PARTIAL (never GO, never signable).")]
+    = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run the gate of a phase (pytest checks/PHASE): exit 0 GO, 1 NO-GO, 3 could not validate."""
+    """Run the gate of a phase (pytest checks/PHASE): exit 0 GO, 1 NO-GO, 3 ERROR or PARTIAL."""
     from phasegate.gate.run import estimate_gate, run_gate
 
     if dry_run:
@@ -60,7 +64,7 @@ def gate_command(
 
     result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
                       end=end_date, exceptions_path=exceptions, workers=pytest_workers,
-                      expectations_engine=expectations_engine, data_docs=data_docs)
+                      expectations_engine=expectations_engine, data_docs=data_docs, select=select)
     if as_json:
         typer.echo(json.dumps(gate_json(result), indent=2, default=str))
     else:
@@ -78,6 +82,7 @@ def gate_json(result) -> dict:
         "run_id": doc.get("run_id"), "run_dir": str(result.run_dir), "window": doc.get("window"),
         "warehouse": doc.get("warehouse"), "summary": doc.get("summary"),
         "failing_tables": result.failing_tables, "error": doc.get("error"),
+        "expected_cases": doc.get("expected_cases"), "not_run": doc.get("not_run"), "selection": doc.get("selection"),
         "report": str(result.run_dir / "report.html"),
     }
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from phasegate.gate.expected import expected_cases, not_run
 from phasegate.gate.ledger import cost_of, read_jobs
 from phasegate.gate.results import CaseResult, GateResults, Summary, iso, verdict_of
 from phasegate.model.catalog import Catalog
@@ -94,14 +95,18 @@ def _git_commit(root: Path) -> str | None:
 
 def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
                   exceptions: Any, reports: dict[str, list[pytest.TestReport]], started: float, run_id: str | None,
-                  exitstatus: int, run_dir: Path | None = None, engine: str | None = None) -> GateResults:
+                  exitstatus: int, run_dir: Path | None = None, engine: str | None = None,
+                  selection: str | None = None) -> GateResults:
     """The results of a gate session (written as results.json, docs/contracts.md).
 
     `run_dir` holds the jobs files of the session's processes (phasegate.gate.ledger): their cost.
+    The cases that ran are compared with the catalog's checklist (phasegate.gate.expected).
     """
     checks, table_facts = collect_cases(reports)
     summary = Summary.of(checks)
-    verdict, code = verdict_of(summary, int(exitstatus))
+    expected = [c.name for c in expected_cases(catalog, phase)] if phase else None
+    missing = not_run(expected, checks) if expected is not None else []
+    verdict, code = verdict_of(summary, int(exitstatus), not_run=missing, selection=selection)
     tables = {}
     for t in (catalog.tables_of(phase) if phase else []):
         facts = table_facts.get(t.name, {})
@@ -118,6 +123,7 @@ def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, st
         git_commit=_git_commit(catalog.root), catalog_fingerprint=catalog.fingerprint,
         exceptions_fingerprint=exceptions.fingerprint,
         tables=tables, checks=checks, exceptions_applied=applied, summary=summary,
+        expected_cases=None if expected is None else len(expected), not_run=missing, selection=selection,
         cost=cost_of(read_jobs(run_dir), engine=engine) if run_dir is not None else None)
 
 

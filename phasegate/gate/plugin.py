@@ -192,6 +192,52 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     state_of(config).phase = next(iter(phases), None)
     if phases:
         _settings(config)  # a bad window, URL or exceptions file stops the session: usage error
+    phase = state_of(config).phase
+    if phase is None and _phase_from_args(config, None) is not None:
+        phase = _phase_from_args(config, _catalog(config))  # checks/<phase> given, yet no gate case collected
+    if phase is not None:
+        _check_defined(config, phase, items)
+
+
+def selection_of(config: pytest.Config) -> str | None:
+    """How the caller narrowed the session (-k, -m, --deselect, --ignore, a file or node id), or None.
+
+    A narrowed gate run can at best be PARTIAL: what ran passed, but it is not the whole checklist.
+    """
+    option = config.option
+    parts = [f"-k {option.keyword!r}"] if getattr(option, "keyword", "") else []
+    if getattr(option, "markexpr", ""):
+        parts.append(f"-m {option.markexpr!r}")
+    for name in ("deselect", "ignore", "ignore_glob"):
+        parts.extend(f"--{name.replace('_', '-')} {value}" for value in getattr(option, name, None) or [])
+    for arg in config.args:
+        text = str(arg)
+        if "::" in text or Path(text).suffix == ".py":
+            parts.append(text)
+    return " ".join(parts) or None
+
+
+def _check_defined(config: pytest.Config, phase: str, items: list[pytest.Item]) -> None:
+    """Every case the catalog asks for is defined by the phase's check modules (before any -k).
+
+    A deleted or emptied checks/<phase>/test_gate.py (or test_expectations.py) would otherwise
+    give a GO on fewer cases: it is a configuration error, unless the caller narrowed the run.
+    """
+    from phasegate.gate.expected import expected_cases, named
+
+    try:
+        expected = [c.name for c in expected_cases(_catalog(config), phase)]
+    except PhasegateError as exc:
+        raise pytest.UsageError(f"phasegate: {exc}") from None
+    if selection_of(config) is not None:
+        return
+    collected = {item.name for item in items if gate_phase(getattr(item, "path", None)) is not None}
+    missing = [name for name in expected if name not in collected]
+    if missing:
+        raise pytest.UsageError(
+            f"phasegate: {len(missing)} of the {len(expected)} cases the catalog asks of {phase} are defined by no "
+            f"module of {_catalog(config).checks_dir(phase)} ({named(missing, 3)}): a check module is missing or "
+            "emptied")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -306,7 +352,7 @@ def judgement(request: pytest.FixtureRequest, gate_context: GateContext) -> Judg
 
 # -- results.json (written by the controller process) ----------------------------------------------
 
-def _phase_from_args(config: pytest.Config, catalog: Catalog) -> str | None:
+def _phase_from_args(config: pytest.Config, catalog: Catalog | None) -> str | None:
     for arg in config.args:
         path = Path(str(arg).split("::")[0]).resolve()
         for candidate in (path / "x", path):
@@ -329,7 +375,8 @@ def _build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
         catalog=catalog, phase=state_of(config).phase or _phase_from_args(config, catalog),
         warehouse_url=url, start=start, end=end, exceptions=exceptions, reports=state_of(config).reports,
         started=state_of(config).started, run_id=config.getoption("--run-id"), exitstatus=exitstatus,
-        run_dir=Path(results_json).resolve().parent if results_json else None, engine=engine)
+        run_dir=Path(results_json).resolve().parent if results_json else None, engine=engine,
+        selection=selection_of(config))
 
 
 class _Recorder:
@@ -351,8 +398,8 @@ class _Recorder:
         if hasattr(config, "workerinput"):
             return  # xdist worker: the controller writes the results
         path = config.getoption("--results-json")
-        if not path:
-            return
+        if not path or exitstatus == pytest.ExitCode.USAGE_ERROR:
+            return  # a usage error is one line on stderr, not a verdict
         state = state_of(config)
         if state.phase is None and not state.reports:
             try:

@@ -75,6 +75,11 @@ class GateResults:
     estimated_bytes: int | None = None
     # What the run cost: warehouse jobs and their bytes per run, measurement and table (gate/ledger.py).
     cost: dict[str, Any] | None = None
+    # Completeness (phasegate.gate.expected): how many cases the catalog asks for, the ones that did
+    # not run ([{case, reason}]), and the selection (-k ...) that narrowed the run, if any.
+    expected_cases: int | None = None
+    not_run: list[dict[str, str]] = field(default_factory=list)
+    selection: str | None = None
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -109,8 +114,14 @@ class GateResult:
         return None if self.run_dir is None else self.run_dir / "results.json"
 
 
-def verdict_of(summary: Summary | dict[str, int], pytest_exit: int | None = None) -> tuple[Verdict, int]:
-    """GO only when cases ran and all passed; failures NO-GO; errors alone: could not validate."""
+def verdict_of(summary: Summary | dict[str, int], pytest_exit: int | None = None, *,
+               not_run: list[dict[str, str]] | None = None, selection: str | None = None) -> tuple[Verdict, int]:
+    """GO only when every expected case ran and passed (docs/contracts.md, model/verdict.py).
+
+    A failure is NO-GO; an error, or an expected case that did not run, is ERROR ("could not
+    validate"); when the caller narrowed the run (`selection`, e.g. -k) and what ran passed, it is
+    PARTIAL. Nothing run is never a GO.
+    """
     s = summary if isinstance(summary, dict) else asdict(summary)
     if s.get("failed", 0):
         return Verdict.NO_GO, Verdict.NO_GO.exit_code
@@ -119,9 +130,12 @@ def verdict_of(summary: Summary | dict[str, int], pytest_exit: int | None = None
     if pytest_exit not in (None, 0, 5):  # 1 with no recorded failure, interrupted, internal error, usage error
         return Verdict.ERROR, Verdict.ERROR.exit_code
     if s.get("total", 0) == 0 or s.get("passed", 0) == 0:
-        return Verdict.NO_GO, Verdict.NO_GO.exit_code  # "no tests collected" is never a GO
+        return Verdict.ERROR, Verdict.ERROR.exit_code  # "no tests collected": nothing was validated
+    if not_run:
+        verdict = Verdict.PARTIAL if selection else Verdict.ERROR
+        return verdict, verdict.exit_code
     if s.get("skipped", 0):
-        return Verdict.NO_GO, Verdict.NO_GO.exit_code  # a skipped case proved nothing
+        return Verdict.ERROR, Verdict.ERROR.exit_code  # a skipped case proved nothing
     return Verdict.GO, Verdict.GO.exit_code
 
 

@@ -1,7 +1,10 @@
 """Running the gate of a phase: pytest on checks/<phase> in a subprocess, and its verdict.
 
-`run_gate(...)` validates the inputs (catalog, window, exceptions: a problem is a usage error,
-exit 2, before anything runs), then runs `pytest checks/<phase>`. By default in ONE process
+`run_gate(...)` validates the inputs (catalog, window, exceptions, the checklist: a problem is
+a usage error, exit 2, before anything runs), derives the cases the catalog asks for
+(`phasegate.gate.expected`), then runs `pytest checks/<phase>` of the project that owns the
+catalog, isolated from the caller's pytest configuration (no PYTEST_* variables, no plugin
+autoload, its own ini, no conftest above the checks folder). By default in ONE process
 (`-p no:xdist`), which measures every table once and, on a latency-bound warehouse (BigQuery),
 runs the tables' queries side by side in threads (`Capabilities.gate_workers`); `workers=N`
 asks for pytest-xdist instead (`-n N --dist loadgroup`: a table's cases stay on one worker,
@@ -10,15 +13,19 @@ phasegate.expectations.engine). The pytest process opens the warehouse read-only
 process only opens it for the byte-cap check. The run writes
 `reports/<phase>/<run_id>/{junit.xml,results.json,pytest.log}` and returns a GateResult:
 
-    GO     exit 0   every case ran and passed
-    NO-GO  exit 1   a case failed (or nothing was collected: no evidence is not a GO)
-    ERROR  exit 3   could not validate: errors (warehouse unreachable, query failed) and no failure
+    GO       exit 0   exactly the catalog's cases ran, and all passed
+    NO-GO    exit 1   a case failed
+    ERROR    exit 3   could not validate: an error (warehouse unreachable, query failed), or a
+                      catalogued case did not run (deselected, skipped, interrupted)
+    PARTIAL  exit 3   a selection (`select`, -k) ran and passed: not the whole gate
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
+import shlex
 import subprocess
 import sys
 from collections import Counter
@@ -27,12 +34,11 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.errors import UsageError
+from phasegate.gate.expected import named, not_run
 from phasegate.gate.results import GateResult, GateResults, read_results, verdict_of, write_results
 from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.verdict import Verdict
 from phasegate.model.window import resolve_window
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def new_run_id(phase: str, now: dt.datetime | None = None) -> str:
@@ -41,11 +47,50 @@ def new_run_id(phase: str, now: dt.datetime | None = None) -> str:
 
 
 def checks_dir(catalog: Catalog, phase: str) -> Path:
-    for root in (catalog.root, REPO_ROOT):
-        folder = root / "checks" / phase
-        if folder.is_dir():
-            return folder
-    raise UsageError(f"no checks folder for {phase} (expected {catalog.root / 'checks' / phase})")
+    """The phase's check modules, in the project that owns the catalog (settings.checks_dir).
+
+    Never this package's own checks/: a catalog kept elsewhere runs its own project's checks, or
+    names where they live; anything else would run one project's catalog against another's checks.
+    """
+    folder = catalog.checks_dir(phase)
+    if not folder.is_dir():
+        raise UsageError(f"no checks folder for {phase}: {folder} does not exist (set checks_dir in the [settings] "
+                         f"of {catalog.path}, relative to its folder)")
+    if (folder / "test_expectations.py").is_file() and not catalog.expectations_dir(phase).is_dir():
+        raise UsageError(f"{folder / 'test_expectations.py'} validates the suites of {catalog.expectations_dir(phase)}, "
+                         f"which does not exist (set expectations_dir in the [settings] of {catalog.path})")
+    return folder
+
+
+# The environment variables through which a caller's pytest configuration would reach the gate.
+_PYTEST_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_THEME",
+               "PYTEST_THEME_MODE", "PYTEST_DEBUG", "PYTEST_XDIST_AUTO_NUM_WORKERS")
+GATE_INI = "[pytest]\njunit_family = xunit2\n"
+
+
+def isolated_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The caller's environment without anything that changes what pytest runs; plugins load explicitly."""
+    env = {k: v for k, v in (os.environ if environ is None else environ).items()
+           if not k.startswith("PYTEST_") and k not in _PYTEST_ENV}
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    return env
+
+
+def pytest_command(folder: Path, run_dir: Path, *, workers: int | None) -> list[str]:
+    """pytest over `folder` with only the gate's configuration: its own ini (run_dir/pytest.ini),
+    the checks' project as rootdir, no conftest above the checks folder, and only the plugins it needs."""
+    ini = run_dir / "pytest.ini"
+    ini.write_text(GATE_INI)
+    folder = folder.resolve()
+    # rootdir: the folder holding checks/ (the catalog's own unless settings.checks_dir says otherwise), so
+    # node ids read checks/<phase>/test_gate.py::... wherever the catalog is.
+    cmd = [sys.executable, "-P", "-m", "pytest", str(folder), "-c", str(ini), "--rootdir", str(folder.parent.parent),
+           "--confcutdir", str(folder.parent), "-p", "phasegate.gate.plugin", "-p", "no:cacheprovider", "-q"]
+    if workers is not None and workers > 1:
+        cmd += ["-p", "xdist", "-n", str(workers), "--dist", "loadgroup"]
+    else:
+        cmd += ["-p", "no:xdist"]
+    return cmd
 
 
 def _one_line(text: str, limit: int = 240) -> str:
@@ -67,8 +112,15 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
             f"({results.get('window', {}).get('start')}..{results.get('window', {}).get('end')}, "
             f"{results.get('warehouse')})")
     lines.append(head)
-    if results.get("verdict") == "NO-GO" and not s.get("total"):
-        lines.append("  no gate case was collected: nothing was validated (NO-GO)")
+    if not s.get("total"):
+        lines.append(f"  no gate case ran: nothing was validated ({results.get('verdict')})")
+    missing = results.get("not_run") or []
+    expected = results.get("expected_cases")
+    if missing and results.get("selection"):
+        lines.append(f"  PARTIAL: the selection {results['selection']} left out {len(missing)} of the {expected} cases "
+                     f"the catalog asks for; not a GO, cannot be signed nor pass a pre-flight")
+    elif missing:
+        lines.append(f"  {len(missing)} of the {expected} cases the catalog asks for did not run: {named(missing)}")
     for table, cases in sorted(by_table.items()):
         cases.sort(key=lambda c: (c["outcome"] != "failed", c["family"] != "date_coverage", c["family"]))
         first = cases[0]
@@ -193,10 +245,11 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
              start: str | dt.date | None = None, end: str | dt.date | None = None,
              exceptions_path: str | Path | None = None, workers: int | None = None,
              reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = (),
-             expectations_engine: str | None = None, data_docs: bool = False) -> GateResult:
+             expectations_engine: str | None = None, data_docs: bool = False, select: str | None = None) -> GateResult:
     """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2).
 
     `workers`: None (default) = one pytest process (threads on BigQuery); N > 1 = N xdist workers.
+    `select` (a pytest -k expression) or `pytest_args` narrow the run: its verdict is at best PARTIAL.
     """
     from phasegate.expectations.engine import check_engine
     from phasegate.model.exceptions import load_exceptions
@@ -205,11 +258,18 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
     if workers is not None and workers < 0:
         raise UsageError("--pytest-workers must be >= 0")
+    if select is not None and not select.strip():
+        raise UsageError("--select is empty (give a pytest -k expression, or leave it out to run the whole gate)")
     engine = check_engine(expectations_engine, data_docs=data_docs)
     exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)
     url = absolute_url(resolve_url(warehouse_url))  # pytest runs from the repository, not the caller's folder
     check_url(url)
     folder = checks_dir(catalog, phase)
+    from phasegate.gate.expected import expected_cases
+
+    # The checklist, before anything runs: a catalogued check file that is missing stops here (exit 2).
+    expected = [c.name for c in expected_cases(catalog, phase)]
+    selection = shlex.join([*(["-k", select] if select else []), *pytest_args]) or None
 
     estimated_bytes = None
     if capabilities_of(url).dry_run_bytes:
@@ -230,20 +290,18 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     run_dir = (base / phase / run_id).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     results_path = run_dir / "results.json"
-    cmd = [sys.executable, "-m", "pytest", str(folder), "-q", "-p", "no:cacheprovider", "-o", "junit_family=xunit2",
-           "--junitxml", str(run_dir / "junit.xml"), "--results-json", str(results_path), "--run-id", run_id,
-           "--catalog", str(catalog.path.resolve()), "--warehouse", url,
-           "--start-date", start_date.isoformat(), "--end-date", end_date.isoformat()]
+    cmd = pytest_command(folder, run_dir, workers=workers)
+    cmd += ["--junitxml", str(run_dir / "junit.xml"), "--results-json", str(results_path), "--run-id", run_id,
+            "--catalog", str(catalog.path.resolve()), "--warehouse", url,
+            "--start-date", start_date.isoformat(), "--end-date", end_date.isoformat()]
     if exceptions.path is not None:
         cmd += ["--exceptions", str(Path(exceptions.path).resolve())]
     cmd += ["--expectations-engine", engine] + (["--data-docs"] if data_docs else [])
-    if workers is not None and workers > 1:
-        cmd += ["-n", str(workers), "--dist", "loadgroup"]
-    else:
-        cmd += ["-p", "no:xdist"]
+    if select:
+        cmd += ["-k", select]
     cmd += list(pytest_args)
     # The parent never opens the warehouse: the pytest workers open it read-only.
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, cwd=catalog.root, env=isolated_env(), capture_output=True, text=True, check=False)
     (run_dir / "pytest.log").write_text(f"$ {' '.join(cmd)}\n\n{proc.stdout}\n{proc.stderr}")
 
     if not results_path.exists():
@@ -256,7 +314,11 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
                               error=f"pytest exited {proc.returncode} without results: {last}")
     else:
         results = read_results(results_path)
-        results.verdict, results.exit_code = verdict_of(results.summary, proc.returncode)
+        # The parent's own comparison with the checklist it derived before the run.
+        results.expected_cases, results.not_run, results.selection = len(expected), not_run(expected, results.checks), \
+            selection
+        results.verdict, results.exit_code = verdict_of(results.summary, proc.returncode, not_run=results.not_run,
+                                                        selection=selection)
         results.run_id = run_id
     results.estimated_bytes = estimated_bytes
     write_results(results_path, results)

@@ -7,8 +7,9 @@ come from two places:
 * built in (`BUILTIN_CHECKS`): one small factory per kind, each reading the table's catalog
   entry (key uniqueness, rows per game/date, NULL rates, game_id format and schedule match,
   staleness against each upstream, the feature vector's shape);
-* table-specific invariants written by hand, one file each, found by the table's name:
-  `checks/<phase>/sql/<table>.<check>.sql`. The file's first lines say what it checks:
+* table-specific invariants written by hand, one file each, listed in the table's catalog
+  entry (`checks = ["opponent_mirror"]`) and found by name: `checks/<phase>/sql/<table>.<check>.sql`.
+  The file's first lines say what it checks:
 
       -- family: cross_table
       -- points_allowed equals the opponent's points_scored in team_offense_game_summary
@@ -214,28 +215,49 @@ def builtin_checks(catalog: Catalog, table: Table) -> list[Check]:
 # -- hand-written checks: checks/<phase>/sql/<table>.<check>.sql ------------------------------
 
 def file_checks(catalog: Catalog, table: Table) -> list[Check]:
-    """Hand-written invariants of a table, with the shared CTEs they name."""
+    """Hand-written invariants of a table (its catalog `checks`), with the shared CTEs they name.
+
+    The catalog lists them, so the checklist does not depend on what happens to be on disk: a
+    listed file that is missing, or a file of the table the catalog does not list, is a
+    CatalogError (exit 2) rather than a check that silently stops (or starts) running.
+    """
     folder = catalog.check_sql_dir(table.phase)
+    on_disk = {}
+    if folder.is_dir():
+        for path in sorted(folder.glob(f"{table.name}.*.sql")):
+            match = _FILE.match(path.name)
+            if match and match["table"] == table.name:
+                on_disk[match["check"]] = path
+    missing = [name for name in table.checks if name not in on_disk]
+    if missing:
+        raise CatalogError(f"{catalog.path}: table {table.name!r} catalogues check {missing[0]!r} but "
+                           f"{folder / f'{table.name}.{missing[0]}.sql'} does not exist"
+                           + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""))
+    extra = [name for name in on_disk if name not in table.checks]
+    if extra:
+        raise CatalogError(f"{on_disk[extra[0]]}: not in the catalog; add {extra[0]!r} to the checks of "
+                           f"[tables.{table.name}] in {catalog.path} (or delete the file)")
     out = []
-    if not folder.is_dir():
-        return out
-    for path in sorted(folder.glob(f"{table.name}.*.sql")):
-        match = _FILE.match(path.name)
-        if not match or match["table"] != table.name:
-            continue
+    for name in table.checks:
+        path = on_disk[name]
         text = path.read_text()
         family = _HEADER.search(text)
         if not family or family.group(1) not in SQL_FAMILIES:
             raise CatalogError(f"{path}: first lines must say '-- family: <one of {', '.join(SQL_FAMILIES)}>'")
         description = next((line.lstrip("- ").strip() for line in text.splitlines()
                             if line.startswith("--") and not _HEADER.match(line)
-                            and not line.lstrip("- ").startswith("shared:")), match["check"])
+                            and not line.lstrip("- ").startswith("shared:")), name)
         source = str(path.relative_to(catalog.root)) if path.is_relative_to(catalog.root) else str(path)
         without_calendar_ctes(text, source=source)
+        if not _has_sql(text):
+            raise CatalogError(f"{path}: the check is empty (a SELECT returning the failing rows is required)")
         ctes = tuple(shared_ctes(text, catalog.check_shared_dir(), source=source, root=catalog.root))
-        out.append(Check(table.name, match["check"], family.group(1), text.strip().rstrip(";"), description, source,
-                         ctes))
+        out.append(Check(table.name, name, family.group(1), text.strip().rstrip(";"), description, source, ctes))
     return out
+
+
+def _has_sql(text: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
 
 
 def table_checks(catalog: Catalog, table: Table) -> list[Check]:

@@ -125,6 +125,9 @@ class Table(_Strict):
     cluster_by: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     max_feature_null_rate: float = Field(0.05, ge=0.0, le=1.0)
+    # Hand-written invariants, each checks/<phase>/sql/<table>.<check>.sql: catalogued so that a
+    # deleted file is a configuration error rather than a check that silently stops running.
+    checks: tuple[str, ...] = ()
     description: str = ""
 
     @field_validator("name", "phase", "dataset", "date_column", "game_id_column",
@@ -133,7 +136,8 @@ class Table(_Strict):
     def _ident(cls, value: str | None) -> str | None:
         return None if value is None else check_identifier(value)
 
-    @field_validator("key", "team_columns", "upstream", "optional_upstream", "columns", "cluster_by", "features")
+    @field_validator("key", "team_columns", "upstream", "optional_upstream", "columns", "cluster_by", "features",
+                     "checks")
     @classmethod
     def _idents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
