@@ -157,7 +157,7 @@ def _judge_sql_family(family: str):
         m = ctx.measurement(table)
         results = m.of_family(family)
         failing = [r for r in results if not r.passed]
-        extra = {"fingerprint": {"rows": m.rows, "max_processed_at": m.max_processed_at},
+        extra = {"fingerprint": {"rows": m.rows, "max_processed_at": m.max_processed_at, "content": m.content},
                  "checks": {r.check.name: {"failures": r.failures, "examples": r.examples, "source": r.check.source,
                                            "description": r.check.description} for r in results}}
         measured = ", ".join(f"{r.check.name}={r.failures}" for r in results)

@@ -1,7 +1,15 @@
-"""A cheap fingerprint of a table over a window: row count and max processed_at.
+"""A table's data fingerprint over a window: its content hash, row count and max processed_at.
 
-One query per table. The gate's run records it in results.json (tables.TABLE.fingerprint);
-sign-off measures it again and refuses when anything moved since the run.
+The content hash is an order-independent aggregate of row hashes, in one pass over the
+window: the SUM of FARM_FINGERPRINT(TO_JSON_STRING(row)) (kept exact as the sums of its high
+and low 32 bits, so no INT64 overflow), with COUNT(*). Any changed value of any column, any
+added, removed or duplicated row changes it; the order of rows does not. Written once in
+BigQuery SQL; on DuckDB the row hash is DuckDB's hash() of the row (phasegate.warehouse.translate),
+so the two engines each give a stable value, not the same one.
+
+The gate measures it in the same statement as the table's checks (phasegate.measure.query),
+so it fingerprints exactly the data the checks judged, and records it in results.json
+(tables.TABLE.fingerprint); sign-off measures it again and refuses on any difference.
 """
 
 from __future__ import annotations
@@ -14,7 +22,22 @@ from phasegate.errors import WarehouseError
 from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse
 
-FINGERPRINT_SQL = """
+HALF = 2 ** 32
+
+# One row: row_count, max_processed_at, hash_hi, hash_lo (see content_hash).
+CONTENT_SQL = """
+SELECT COUNT(*) AS row_count, MAX(r.processed_at) AS max_processed_at,
+  SUM(DIV(r.h, 4294967296)) AS hash_hi, SUM(MOD(r.h, 4294967296)) AS hash_lo
+FROM (
+  SELECT FARM_FINGERPRINT(TO_JSON_STRING(t)) AS h, t.{processed_at} AS processed_at
+  FROM {table_ref} AS t
+  WHERE t.{date_col} BETWEEN @start_date AND @end_date
+) AS r
+"""
+
+# The fingerprint sign-off had before the content hash: row count and max processed_at only
+# (an in-place UPDATE that keeps processed_at went unseen). Kept for bench/bench_fingerprint.py.
+ROWS_SQL = """
 SELECT COUNT(*) AS row_count, MAX(t.{processed_at}) AS max_processed_at
 FROM {table_ref} AS t
 WHERE t.{date_col} BETWEEN @start_date AND @end_date
@@ -23,8 +46,18 @@ WHERE t.{date_col} BETWEEN @start_date AND @end_date
 
 def fingerprint_sql(table: Table) -> str:
     # Identifiers come from the validated catalog only; the window goes in as parameters.
-    return FINGERPRINT_SQL.format(processed_at=table.processed_at_column, table_ref=table.ref,
-                                  date_col=table.date_column)
+    return CONTENT_SQL.format(processed_at=table.processed_at_column, table_ref=table.ref,
+                              date_col=table.date_column)
+
+
+def rows_fingerprint_sql(table: Table) -> str:
+    return ROWS_SQL.format(processed_at=table.processed_at_column, table_ref=table.ref, date_col=table.date_column)
+
+
+def content_hash(row_count: Any, hash_hi: Any, hash_lo: Any) -> str:
+    """'N:16 hex' from the aggregate row (the exact sum of the row hashes, mod 2^64)."""
+    total = int(hash_hi or 0) * HALF + int(hash_lo or 0)
+    return f"{int(row_count or 0)}:{total % 2 ** 64:016x}"
 
 
 def _iso(value: Any) -> str | None:
@@ -39,14 +72,19 @@ def _iso(value: Any) -> str | None:
     return str(value)
 
 
+def fingerprint_of(row: dict[str, Any]) -> dict[str, Any]:
+    """The recorded fingerprint of an aggregate row of CONTENT_SQL."""
+    return {"rows": int(row.get("row_count") or 0), "max_processed_at": _iso(row.get("max_processed_at")),
+            "content": content_hash(row.get("row_count"), row.get("hash_hi"), row.get("hash_lo"))}
+
+
 def table_fingerprint(warehouse: Warehouse, table: Table, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """{"rows": N, "max_processed_at": ISO or None}; a missing table is {"rows": None, ...}."""
+    """{"rows": N, "max_processed_at": ISO or None, "content": hash}; a missing table is {"missing": True, ...}."""
     if table.name not in warehouse.tables(table.dataset):
-        return {"rows": None, "max_processed_at": None, "missing": True}
+        return {"rows": None, "max_processed_at": None, "content": None, "missing": True}
     rows = warehouse.query(fingerprint_sql(table), {"start_date": start, "end_date": end},
                            labels={"component": "fingerprint", "table": table.name})
-    row = rows[0] if rows else {"row_count": 0, "max_processed_at": None}
-    return {"rows": int(row["row_count"] or 0), "max_processed_at": _iso(row["max_processed_at"])}
+    return fingerprint_of(rows[0] if rows else {})
 
 
 def measure_fingerprints(warehouse: Warehouse, catalog: Catalog, tables: Iterable[str], start: dt.date,
@@ -54,9 +92,9 @@ def measure_fingerprints(warehouse: Warehouse, catalog: Catalog, tables: Iterabl
     return {name: table_fingerprint(warehouse, catalog.table(name), start, end) for name in tables}
 
 
-def _normal(fp: dict[str, Any] | None) -> tuple[Any, Any]:
+def _normal(fp: dict[str, Any] | None) -> tuple[Any, Any, Any]:
     if not fp:
-        return (None, None)
+        return (None, None, None)
     rows = fp.get("rows")
     stamp = fp.get("max_processed_at")
     if stamp:
@@ -67,17 +105,23 @@ def _normal(fp: dict[str, Any] | None) -> tuple[Any, Any]:
             stamp = parsed.astimezone(dt.UTC)
         except ValueError:
             stamp = str(stamp)
-    return (None if rows is None else int(rows), stamp)
+    return (None if rows is None else int(rows), stamp, fp.get("content"))
 
 
 def fingerprint_changes(stored: dict[str, dict[str, Any]], current: dict[str, dict[str, Any]]) -> list[str]:
-    """One line per table whose fingerprint differs between the run and now ([] = unchanged)."""
+    """One line per table whose fingerprint differs between the run and now ([] = unchanged).
+
+    The content hash decides; a run that recorded none (before the content hash) cannot prove
+    the data unchanged, so it differs too.
+    """
     changes = []
     for name in sorted(set(stored) | set(current)):
         before, after = _normal(stored.get(name)), _normal(current.get(name))
         if before != after:
-            changes.append(f"{name}: rows {_show(before[0])} -> {_show(after[0])}, "
-                           f"max processed_at {_show(before[1])} -> {_show(after[1])}")
+            what = "content changed" if before[0] == after[0] and before[1] == after[1] else "changed"
+            changes.append(f"{name}: {what} (rows {_show(before[0])} -> {_show(after[0])}, max processed_at "
+                           f"{_show(before[1])} -> {_show(after[1])}, content hash {_show(before[2])} -> "
+                           f"{_show(after[2])})")
     return changes
 
 

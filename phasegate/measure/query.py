@@ -1,7 +1,7 @@
 """The one-pass measurement of a table: every SQL check in ONE warehouse query.
 
 `table_sql` wraps all checks of a table into one statement (one CTE per check, then a UNION
-ALL of `(check_name, failures, examples)` rows plus a fingerprint row), so the warehouse is
+ALL of `(check_name, failures, examples)` rows plus the data fingerprint's row: its content hash), so the warehouse is
 asked once per table whatever the number of checks. Coverage is the other query
 (`phasegate.measure.coverage.measure_coverage`). Nothing here touches table rows in Python.
 """
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from phasegate.errors import CatalogError, WarehouseError
 from phasegate.measure.calendar import calendar_params, expected_games_cte
 from phasegate.measure.checks import Check, table_checks
-from phasegate.measure.sql import literal, window_filter
+from phasegate.measure.fingerprint import content_hash, fingerprint_sql
+from phasegate.measure.sql import literal
 from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse
 
@@ -39,6 +40,7 @@ class TableMeasurement:
     results: dict[str, CheckResult]
     rows: int
     max_processed_at: str | None
+    content: str | None = None  # the content hash (phasegate.measure.fingerprint.content_hash)
 
     def of_family(self, family: str) -> list[CheckResult]:
         return [r for r in self.results.values() if r.check.family == family]
@@ -64,9 +66,12 @@ def table_sql(catalog: Catalog, table: Table, checks: list[Check]) -> str:
             f"STRING_AGG(IF(rn <= {EXAMPLES}, example, NULL), ' | ' ORDER BY example) AS examples\n"
             f"FROM (SELECT CAST(example AS STRING) AS example, ROW_NUMBER() OVER (ORDER BY CAST(example AS STRING)) AS rn "
             f"FROM check_{i}) AS q{i}")
+    # The data fingerprint (content hash) in the same statement: it hashes exactly the rows the checks judged.
+    ctes.append(f"fingerprint AS (\n{fingerprint_sql(table).strip()}\n)")
     selects.append(
-        f"SELECT {literal(FINGERPRINT)} AS check_name, COUNT(*) AS failures, "
-        f"CAST(MAX({table.processed_at_column}) AS STRING) AS examples FROM {table.ref} WHERE {window_filter(table)}")
+        f"SELECT {literal(FINGERPRINT)} AS check_name, row_count AS failures, "
+        "CONCAT(COALESCE(CAST(max_processed_at AS STRING), ''), '|', CAST(COALESCE(hash_hi, 0) AS STRING), '|', "
+        "CAST(COALESCE(hash_lo, 0) AS STRING)) AS examples FROM fingerprint")
     return "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL\n".join(selects)
 
 
@@ -83,4 +88,6 @@ def measure_table(warehouse: Warehouse, catalog: Catalog, table_name: str, start
         raise WarehouseError(f"the checks query of {table.name} returned no row for {', '.join(missing)}")
     results = {c.name: CheckResult(c, int(by_name[c.name]["failures"]), by_name[c.name]["examples"]) for c in checks}
     fp = by_name[FINGERPRINT]
-    return TableMeasurement(table.name, results, int(fp["failures"]), fp["examples"])
+    stamp, hi, lo = str(fp["examples"] or "||").rsplit("|", 2)
+    return TableMeasurement(table.name, results, int(fp["failures"]), stamp or None,
+                            content_hash(fp["failures"], hi, lo))

@@ -1,8 +1,8 @@
 """Sign-off: a person vouches for the latest GO report of a phase, if the data has not moved.
 
 The rules: the latest run of the phase must be GO, its checklist must have no gap (every
-check the catalog asks for ran), and every table's fingerprint (row count
-and max processed_at over the run's window, one query per table) must equal the one the run
+check the catalog asks for ran), and every table's fingerprint (its content hash over the
+run's window, phasegate.measure.fingerprint, one query per table) must equal the one the run
 recorded. Otherwise the sign-off is refused (NoGo, exit 1). An accepted sign-off is appended
 to reports/signoffs.jsonl and the report is re-rendered with the signature.
 """
@@ -82,7 +82,8 @@ def sign(phase: str, by: str, *, catalog: Catalog, reports_root: Path, warehouse
         "phase": phase, "run_id": run_id, "by": by,
         "at": (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds"),
         "note": note or "", "verdict": verdict, "fingerprint": combined_fingerprint(stored),
-        "tables": {name: {"rows": fp.get("rows"), "max_processed_at": fp.get("max_processed_at")}
+        "tables": {name: {"rows": fp.get("rows"), "max_processed_at": fp.get("max_processed_at"),
+                          "content": fp.get("content")}
                    for name, fp in sorted(stored.items())},
         "catalog_fingerprint": results.get("catalog_fingerprint"),
         "exceptions_fingerprint": results.get("exceptions_fingerprint"),

@@ -57,6 +57,15 @@ def _fix_drift(node: exp.Expression) -> exp.Expression:
         sliced = node.copy()
         (sliced.this if isinstance(sliced, exp.IgnoreNulls) else sliced).set("this", limit.this.copy())
         return exp.Anonymous(this="LIST_SLICE", expressions=[sliced, exp.Literal.number(1), limit.expression.copy()])
+    # FARM_FINGERPRINT (the data fingerprint's row hash) has no DuckDB function: DuckDB's hash() as a
+    # signed INT64. Of TO_JSON_STRING(row), the row itself is hashed: DuckDB's JSON text of a
+    # TIMESTAMPTZ follows the session's time zone, and the fingerprint must not.
+    if isinstance(node, exp.FarmFingerprint):
+        value = node.expressions[0]
+        value = value.this if isinstance(value, exp.JSONFormat) else value
+        hashed = exp.cast(exp.Anonymous(this="HASH", expressions=[value.copy()]), exp.DataType.build("HUGEINT"))
+        signed = exp.Sub(this=hashed, expression=exp.Literal.number(2 ** 63))
+        return exp.cast(exp.paren(signed, copy=False), exp.DataType.build("BIGINT"))
     # BigQuery's DATE_ADD/DATE_SUB/DATE_TRUNC take and return DATE; DuckDB returns TIMESTAMP.
     if isinstance(node, (exp.DateAdd, exp.DateSub, exp.DateTrunc)) and not isinstance(node.parent, exp.Cast):
         return exp.cast(node.copy(), exp.DataType.build("DATE"))
