@@ -25,15 +25,26 @@ from phasegate.warehouse import Warehouse
 OPENER_LOOKBACK_DAYS = 300
 
 
+# A schedule row `s` counts: final, with scores (NULL scores: postponed), of a counted season type.
+COUNTED = ("s.game_status = 3 AND s.home_team_score IS NOT NULL AND s.away_team_score IS NOT NULL "
+           "AND s.season_type IN UNNEST(@season_types)")
+
+
 def expected_games_cte(catalog: Catalog) -> str:
-    """CTEs `schedule_latest`, `season_openers`, `expected_games` (BigQuery SQL).
+    """CTEs `schedule_latest`, `season_openers`, `game_date_positions`, `expected_games` (BigQuery SQL).
 
     Parameters: @start_date, @end_date, @schedule_start, @season_types, @bootstrap_days.
+    game_date_positions: game_date, season_year, position — every game date (a date with a
+    counted game) of @schedule_start .. @end_date, numbered in order (lookback windows count
+    in these: phasegate.measure.staleness).
     expected_games: game_id, system_game_id, game_date, season_year, season_type,
     home_team, away_team, season_day, is_bootstrap.
     """
     schedule = catalog.schedule.ref
-    return f"""
+    return _CTES.replace("{schedule}", schedule).replace("{COUNTED}", COUNTED)
+
+
+_CTES = """
 schedule_latest AS (
   SELECT *
   FROM {schedule}
@@ -45,6 +56,13 @@ season_openers AS (
   FROM schedule_latest
   WHERE season_type = 'Regular Season'
   GROUP BY season_year
+),
+game_date_positions AS (
+  SELECT game_date, season_year, ROW_NUMBER() OVER (ORDER BY game_date) AS position
+  FROM (
+    SELECT DISTINCT s.game_date, s.season_year FROM schedule_latest AS s
+    WHERE {COUNTED}
+  ) AS counted
 ),
 expected_games AS (
   SELECT
@@ -60,10 +78,7 @@ expected_games AS (
   FROM schedule_latest AS s
   JOIN season_openers AS o ON o.season_year = s.season_year
   WHERE s.game_date BETWEEN @start_date AND @end_date
-    AND s.game_status = 3
-    AND s.home_team_score IS NOT NULL
-    AND s.away_team_score IS NOT NULL
-    AND s.season_type IN UNNEST(@season_types)
+    AND {COUNTED}
 )"""
 
 

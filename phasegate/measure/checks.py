@@ -151,11 +151,21 @@ FROM (SELECT {date} AS d, {team} AS team, COUNT(DISTINCT {gid}) AS n, STRING_AGG
 
 
 def not_older_than_upstream(catalog: Catalog, table: Table) -> list[Check]:
+    def window(upstream: Table) -> str:
+        back = table.lookback_of(upstream.name)
+        return "its date" if back == 0 else ("its season up to the date" if back == "season"
+                                             else f"its date and the {back} game dates before it")
+
+    def span() -> str:
+        return ("IF(s.first_date = s.last_date, CAST(s.first_date AS STRING), "
+                "CONCAT(CAST(s.first_date AS STRING), '..', CAST(s.last_date AS STRING)))")
+
     return [Check(table.name, f"not_older_than_{upstream.name}", "staleness", f"""
-SELECT CONCAT(CAST(s.d AS STRING), ': rows processed ', {as_text('s.oldest')}, ' before {upstream.name} (',
+SELECT CONCAT(CAST(s.d AS STRING), ': rows processed ', {as_text('s.oldest')}, ' before {upstream.name} ',
+              {span()}, ' (', CAST(s.dates AS STRING), ' date(s) of {window(upstream)}) was rewritten (',
               CAST(s.up_at AS STRING), ')') AS example
 FROM ({stale_dates_sql(table, upstream)}) AS s""",
-        f"no row older than the {upstream.name} rows of its date", "catalog")
+        f"no row older than the {upstream.name} rows of {window(upstream)}", "catalog")
         for upstream in versioned_upstreams(catalog, table)]
 
 

@@ -24,7 +24,7 @@ from phasegate.measure.calendar import expected_games_cte
 from phasegate.model.catalog import Catalog
 
 # The CTEs the engine prepends; a file must not define them again.
-CALENDAR_CTES = ("schedule_latest", "season_openers", "expected_games")
+CALENDAR_CTES = ("schedule_latest", "season_openers", "game_date_positions", "expected_games")
 # Leading comments and blank lines of a file, then (optionally) its own WITH.
 _LEADING_WITH = re.compile(r"\A((?:[ \t]*(?:--[^\n]*)?\n)*)[ \t]*(WITH\b)?", re.IGNORECASE)
 _DEFINES_CALENDAR_CTE = re.compile(r"\b(" + "|".join(CALENDAR_CTES) + r")\s+AS\s*\(", re.IGNORECASE)

@@ -28,6 +28,16 @@ Grain = Literal["game", "team-game", "player-game", "team-date", "player-date"]
 # include: bootstrap dates are expected like any other; exclude: rows may exist there but the
 # dates are left out of the denominator; skip: the table must write nothing on bootstrap dates.
 BootstrapPolicy = Literal["include", "exclude", "skip"]
+# How far back a processor reads an upstream table, in game dates before the row's date
+# (0 = that date only), or "season" (every game date of the row's season up to its date).
+Lookback = int | Literal["season"]
+# The reproduction audit's dates: auto (every date where the warehouse bills nothing, a sample
+# where it does), all, sample, off.
+AuditMode = Literal["auto", "all", "sample", "off"]
+AUDIT_MODES: tuple[str, ...] = ("auto", "all", "sample", "off")
+# Columns the audit never compares: when the row was written, not what it is.
+AUDIT_IGNORED = ("processed_at", "created_at", "updated_at")
+DEFAULT_AUDIT_TOLERANCE = 1e-9
 
 
 
@@ -50,6 +60,11 @@ class Settings(_Strict):
     checks_dir: str = "checks"
     expectations_dir: str = "expectations"
     backfill_dir: str = "backfill"
+    # The reproduction audit (phasegate.measure.audit): which dates it re-runs each processor on.
+    audit: AuditMode = "auto"
+    audit_sample_dates: int = Field(12, ge=1, le=400)  # spread evenly over the window
+    audit_latest_dates: int = Field(3, ge=0, le=400)   # plus the window's latest dates
+    audit_tolerance: float = Field(DEFAULT_AUDIT_TOLERANCE, ge=0.0)  # default per float column
 
     @field_validator("season_types")
     @classmethod
@@ -128,6 +143,12 @@ class Table(_Strict):
     # Hand-written invariants, each checks/<phase>/sql/<table>.<check>.sql: catalogued so that a
     # deleted file is a configuration error rather than a check that silently stops running.
     checks: tuple[str, ...] = ()
+    # upstream table -> how far back the processor reads it (see Lookback); undeclared: 0.
+    lookback: dict[str, Lookback] = Field(default_factory=dict)
+    # The reproduction audit: float column -> absolute tolerance (default settings.audit_tolerance);
+    # columns it never compares besides AUDIT_IGNORED. (A command processor is not audited.)
+    audit_tolerance: dict[str, float] = Field(default_factory=dict)
+    audit_ignore: tuple[str, ...] = ()
     description: str = ""
 
     @field_validator("name", "phase", "dataset", "date_column", "game_id_column",
@@ -136,8 +157,26 @@ class Table(_Strict):
     def _ident(cls, value: str | None) -> str | None:
         return None if value is None else check_identifier(value)
 
+    @field_validator("lookback")
+    @classmethod
+    def _lookback(cls, value: dict[str, Lookback]) -> dict[str, Lookback]:
+        for upstream, back in value.items():
+            check_identifier(upstream)
+            if isinstance(back, bool) or (isinstance(back, int) and not 0 <= back <= 100):
+                raise ValueError(f"lookback.{upstream} = {back!r}: a number of game dates in 0..100 or \"season\"")
+        return value
+
+    @field_validator("audit_tolerance")
+    @classmethod
+    def _tolerances(cls, value: dict[str, float]) -> dict[str, float]:
+        for column, tol in value.items():
+            check_identifier(column)
+            if not tol >= 0.0:
+                raise ValueError(f"audit_tolerance.{column} = {tol} must be >= 0")
+        return value
+
     @field_validator("key", "team_columns", "upstream", "optional_upstream", "columns", "cluster_by", "features",
-                     "checks")
+                     "checks", "audit_ignore")
     @classmethod
     def _idents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for item in value:
@@ -181,6 +220,10 @@ class Table(_Strict):
         if isinstance(value, tuple) and not value:
             raise ValueError("a command processor needs at least the program name")
         return value
+
+    def lookback_of(self, upstream: str) -> Lookback:
+        """How far back the processor reads `upstream` (0: the row's own date)."""
+        return self.lookback.get(upstream, 0)
 
     @property
     def required_upstream(self) -> tuple[str, ...]:
@@ -462,6 +505,9 @@ def _check_references(path: Path, settings: Settings, phases: dict[str, Phase], 
                 raise CatalogError(f"{where}: field 'upstream': unknown table {upstream!r}")
             if upstream == table.name:
                 raise CatalogError(f"{where}: field 'upstream': a table cannot depend on itself")
+        unknown = [u for u in table.lookback if u not in table.upstream]
+        if unknown:
+            raise CatalogError(f"{where}: field 'lookback': names {', '.join(unknown)}, not in upstream")
         extra = [u for u in table.optional_upstream if u not in table.upstream]
         if extra:
             raise CatalogError(f"{where}: field 'optional_upstream': names {', '.join(extra)}, not in upstream")

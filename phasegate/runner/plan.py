@@ -6,9 +6,12 @@ missing and partial dates per table), or every game date with `all_dates`, narro
 
 * upstream: a table's date is planned only after the upstream dates it reads are present or
   planned — a same-phase upstream table missing that date gets it planned too;
-* staleness: a date whose rows are older than the upstream rows of that date (measured: an
-  upstream phase was rebuilt after this one) is planned, and a same-phase downstream table
-  whose upstream date is rebuilt in this run is re-planned for that date;
+* staleness: a date whose rows are older than an upstream row of its lookback window
+  (`lookback` in the catalog: the date, N game dates before it, or its season — measured by
+  the gate's own SQL, `phasegate.measure.staleness`: an upstream date was rebuilt after this
+  one) is planned, with why ("stale: window includes 2022-12-23..2023-02-02, rebuilt in
+  phase3 ... at ..."); a same-phase downstream table is re-planned for every date whose window
+  includes an upstream date rebuilt in this run (`phasegate.model.lookback`);
 * unbuildable: a date is not scheduled, and is reported with its reason instead, when a
   required input cannot give it: a derived upstream table of another phase has no rows there
   (`blocked`: fix the upstream phase first), a required raw (phase-2) input has no rows there
@@ -18,8 +21,8 @@ missing and partial dates per table), or every game date with `all_dates`, narro
   unbuildable. The post-chunk verification still catches a date that does not build.
 
 Never scheduled: days without games, bootstrap dates of tables with bootstrap = "skip",
-documented exceptions. "A date" means the same date: rolling windows that read earlier dates
-are not expanded backwards (a rebuilt date N does not re-plan N+1..N+k downstream).
+documented exceptions. Rolling windows reach forward through the lookback: a rebuilt date N
+re-plans the downstream dates whose window includes N, and no others.
 
 Chunks: a table's planned dates are cut into runs that are contiguous in the calendar of
 game dates (and of dates holding rows), each at most `chunk_days` game dates. A chunk is one
@@ -39,6 +42,7 @@ from phasegate.measure.coverage import Coverage, measure_coverage
 from phasegate.measure.staleness import measure_stale_dates
 from phasegate.model.catalog import Catalog, Table
 from phasegate.model.dates import format_ranges
+from phasegate.model.lookback import dates_reading
 from phasegate.warehouse import Warehouse
 from phasegate.warehouse.cost import format_bytes
 
@@ -63,6 +67,7 @@ class Chunk:
 class TablePlan:
     table: str
     reasons: dict[dt.date, str] = field(default_factory=dict)  # missing | partial | bootstrap | all | stale | upstream
+    why: dict[dt.date, str] = field(default_factory=dict)  # stale dates: which upstream dates, rebuilt when
     chunks: list[Chunk] = field(default_factory=list)
     blocked: dict[dt.date, list[str]] = field(default_factory=dict)  # date -> upstream tables without rows
     unbuildable: dict[dt.date, str] = field(default_factory=dict)  # date -> why (blocked dates included)
@@ -149,6 +154,13 @@ class Plan:
         from phasegate.runner.outcome import group_by_reason
 
         for name, tp in self.tables.items():
+            stale = list(group_by_reason(tp.why).items())
+            for why, dates in stale[:STALE_LINES]:
+                lines.append(f"  STALE {name}: {len(dates)} date(s) {self.ranges(dates)}: {why}")
+            if len(stale) > STALE_LINES:
+                rest = sorted(d for _, ds in stale[STALE_LINES:] for d in ds)
+                lines.append(f"  STALE {name}: {len(rest)} more date(s) {self.ranges(rest)}: other windows "
+                             f"(backfill --dry-run --json lists each)")
             for why, dates in group_by_reason(tp.unbuildable).items():
                 lines.append(f"  UNBUILDABLE {name}: {len(dates)} date(s) {self.ranges(dates)}: {why}")
         skipped: dict[str, set[dt.date]] = {}
@@ -171,11 +183,14 @@ class Plan:
                               "blocked": self.ranges(tp.blocked, limit=None) if tp.blocked else "",
                               "unbuildable_count": len(tp.unbuildable),
                               "unbuildable": {d.isoformat(): why for d, why in sorted(tp.unbuildable.items())},
+                              "stale": {d.isoformat(): why for d, why in sorted(tp.why.items())},
                               "estimated_bytes": tp.estimated_bytes}
                        for name, tp in self.tables.items()},
             "notes": self.notes,
         }
 
+
+STALE_LINES = 3  # why-lines per table in describe(); --json has every date
 
 REASON_ORDER = ("missing", "partial", "all", "upstream", "stale", "bootstrap")
 
@@ -278,7 +293,7 @@ class _State:
         if table.bootstrap != "exclude":
             self.bootstrap_missing = set()
         self.bootstrap_missing -= excepted_dates
-        self.stale: set[dt.date] = set()
+        self.stale: dict[dt.date, str] = {}  # date -> why (phasegate.measure.staleness.StaleDate.reason)
 
     @property
     def to_fill(self) -> set[dt.date]:
@@ -327,7 +342,8 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
         if coverage is not None and name in selected and not all_dates:
             # rows computed before their upstream rows of the same date were rebuilt: the gate's
             # staleness check, measured by the same SQL (one query per table)
-            states[name].stale = set(measure_stale_dates(warehouse, catalog, name, start, end))
+            states[name].stale = {day: stale.reason() for day, stale in
+                                  measure_stale_dates(warehouse, catalog, name, start, end).items()}
 
     not_scheduled: dict[str, dict[str, list[dt.date]]] = {}
 
@@ -354,6 +370,8 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
                 continue
             if eligible(name, d):
                 plans[name].reasons[d] = reason
+                if reason == "stale":
+                    plans[name].why[d] = state.stale[d]
             else:
                 why = ("bootstrap (skip)" if d in bootstrap and catalog.table(name).skips_bootstrap
                        else "documented exception" if d in state.excepted_dates else "no games")
@@ -366,13 +384,21 @@ def build_plan(warehouse: Warehouse, catalog: Catalog, phase: str, *, start: dt.
             for up in catalog.table(name).upstream:
                 if up in plans and d not in plans[up].reasons and d in states[up].to_fill and eligible(up, d):
                     plans[up].reasons[d] = "upstream"
-    # Staleness, upstream first: a rebuilt upstream date makes the downstream row stale.
+    # Staleness, upstream first: a rebuilt upstream date makes stale every downstream date
+    # whose lookback window includes it.
+    positions = [(g.date, g.season_year) for g in calendar.dates]
     for name in order:
         for down in order:
-            if name in catalog.table(down).upstream:
-                for d in plans[name].reasons:
-                    if d not in plans[down].reasons and eligible(down, d):
-                        plans[down].reasons[d] = "stale"
+            if name not in catalog.table(down).upstream or not plans[name].reasons:
+                continue
+            lookback = catalog.table(down).lookback_of(name)
+            rebuilt = sorted(plans[name].reasons)
+            for d in sorted(dates_reading(lookback, rebuilt, positions)):
+                if d not in plans[down].reasons and eligible(down, d):
+                    plans[down].reasons[d] = "stale"
+                    inside = [r for r in rebuilt if r <= d]
+                    span = f"{inside[0]}..{inside[-1]}" if inside[0] != inside[-1] else f"{inside[0]}"
+                    plans[down].why[d] = f"stale: window includes {span}, rebuilt in this run ({name})"
     # Blocked: a required derived upstream without rows on the date, and not planned.
     for name in order:
         table = catalog.table(name)
