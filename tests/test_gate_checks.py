@@ -70,10 +70,10 @@ def families_of(ctx: GateContext, table: str) -> list[str]:
     return [f for f in families_of(ctx.catalog, ctx.catalog.table(table)) if f in JUDGES]  # expectations: own cases
 
 
-# -- clean data: everything passes, in two queries per table ------------------------------------
+# -- clean data: everything passes, in three queries per table ------------------------------------
 
 @pytest.mark.parametrize("phase", ["phase3", "phase4"])
-def test_clean_world_passes_every_check_in_two_queries_per_table(broken, phase):
+def test_clean_world_passes_every_check_in_three_queries_per_table(broken, phase):
     ctx = broken(phase=phase)
     assert judge(ctx, "uncatalogued_tables", None).passed
     for table in ctx.tables:
@@ -81,7 +81,7 @@ def test_clean_world_passes_every_check_in_two_queries_per_table(broken, phase):
         for family in families_of(ctx, table.name):
             v = judge(ctx, family, table.name)
             assert v.passed, v.message
-        assert ctx.warehouse.query_count - before <= 2, table.name
+        assert ctx.warehouse.query_count - before <= 3, table.name  # coverage, checks, audit
     # cached: judging again sends no query
     before = ctx.warehouse.query_count
     for table in ctx.tables:

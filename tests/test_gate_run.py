@@ -50,7 +50,7 @@ def jobs_by(run_dir, component):
     return Counter(j.labels.get("table") for j in read_jobs(run_dir) if j.labels.get("component") == component)
 
 
-def test_default_gate_is_one_process_with_compiled_expectations_in_three_statements_per_table(copy, tmp_path):
+def test_default_gate_is_one_process_with_compiled_expectations_in_four_statements_per_table(copy, tmp_path):
     result = gate(copy(), tmp_path)
     assert (result.verdict, result.exit_code) == ("GO", 0), result.text
     assert "-p no:xdist" in (result.run_dir / "pytest.log").read_text().splitlines()[0]
@@ -60,13 +60,16 @@ def test_default_gate_is_one_process_with_compiled_expectations_in_three_stateme
     cost = data["cost"]
     tables = {t.name for t in load_catalog(ROOT / "pipeline.toml").tables_of("phase3")}
     assert cost["engine"] == "compiled" and set(cost["by_table"]) == tables
-    # coverage, the one-pass checks and the suite: three statements per table, each suite once, no GE
-    assert all(facts["total"]["jobs"] == 3 for facts in cost["by_table"].values()), cost["by_table"]
+    # coverage, the one-pass checks, the audit and the suite: four statements per table, each once, no GE
+    assert all(facts["total"]["jobs"] == 4 for facts in cost["by_table"].values()), cost["by_table"]
     assert jobs_by(result.run_dir, "expectations") == dict.fromkeys(tables, 1)
+    assert jobs_by(result.run_dir, "audit") == dict.fromkeys(tables, 1)
+    audit_cases = [c for c in data["checks"] if c["family"] == "audit"]
+    assert len(audit_cases) == len(tables) and all(c["outcome"] == "passed" for c in audit_cases)
     assert not jobs_by(result.run_dir, "expectations_ge")
-    assert cost["run"]["jobs"] == 15 and cost["run"]["bytes_billed"] == 0 and cost["run"]["bytes_processed"] is None
-    assert "cost: 15 warehouse statements (3.0 per table)" in result.text and "nothing billed" in result.text
-    assert "15 warehouse statements" in (result.run_dir / "report.html").read_text()  # summed in the report
+    assert cost["run"]["jobs"] == 20 and cost["run"]["bytes_billed"] == 0 and cost["run"]["bytes_processed"] is None
+    assert "cost: 20 warehouse statements (4.0 per table)" in result.text and "nothing billed" in result.text
+    assert "20 warehouse statements" in (result.run_dir / "report.html").read_text()  # summed in the report
     # per family: every catalogued family, with the statements of the measurement that served it
     from phasegate.model.families import FAMILIES
 
@@ -75,6 +78,7 @@ def test_default_gate_is_one_process_with_compiled_expectations_in_three_stateme
     assert families["date_coverage"]["jobs"] == families["game_coverage"]["jobs"] == 5  # one coverage query a table
     assert "game_coverage" in families["date_coverage"]["shared_with"]
     assert families["expectation"]["jobs"] == 5 and families["key_uniqueness"]["jobs"] == 5
+    assert families["audit"]["jobs"] == 5  # one re-run of the processor a table
     assert families["schema"]["jobs"] == 0 and families["schema"]["bytes_billed"] == 0
     assert "cost by family" in (result.run_dir / "report.html").read_text()
 

@@ -17,7 +17,10 @@ WITH gamebook_recent AS (
   SELECT
     *,
     SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(0)] AS INT64)
-      + SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(1)] AS INT64) / 60 AS minutes_decimal
+      + SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(1)] AS INT64) / 60 AS minutes_decimal,
+    -- whole seconds: sums of them are exact, whatever order a parallel engine adds them in
+    SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(0)] AS INT64) * 60
+      + SAFE_CAST(SPLIT(minutes, ':')[SAFE_OFFSET(1)] AS INT64) AS seconds_played
   FROM nba_raw.nbac_gamebook_player_stats
   WHERE game_date BETWEEN DATE_SUB(@start_date, INTERVAL 30 DAY) AND @end_date
   QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, player_lookup ORDER BY processed_at DESC) = 1
@@ -28,6 +31,7 @@ played_games AS (
     game_date,
     points,
     minutes_decimal,
+    seconds_played,
     LAG(game_date) OVER (PARTITION BY player_lookup ORDER BY game_date) AS previous_game_date
   FROM gamebook_recent
   WHERE player_status = 'active' AND minutes_decimal > 0
@@ -58,6 +62,7 @@ history AS (
     h.previous_game_date,
     h.points,
     h.minutes_decimal,
+    h.seconds_played,
     ROW_NUMBER() OVER (PARTITION BY t.player_lookup, t.game_date ORDER BY h.game_date DESC) AS games_back
   FROM targets AS t
   JOIN played_games AS h
@@ -73,8 +78,8 @@ load_and_form AS (
     COUNT(*) AS games_in_lookback,
     COUNTIF(game_date > DATE_SUB(target_date, INTERVAL 7 DAY)) AS games_in_last_7_days,
     COUNTIF(game_date > DATE_SUB(target_date, INTERVAL 14 DAY)) AS games_in_last_14_days,
-    SUM(IF(game_date > DATE_SUB(target_date, INTERVAL 7 DAY), minutes_decimal, 0)) AS minutes_7,
-    SUM(IF(game_date > DATE_SUB(target_date, INTERVAL 14 DAY), minutes_decimal, 0)) AS minutes_14,
+    SUM(IF(game_date > DATE_SUB(target_date, INTERVAL 7 DAY), seconds_played, 0)) / 60 AS minutes_7,
+    SUM(IF(game_date > DATE_SUB(target_date, INTERVAL 14 DAY), seconds_played, 0)) / 60 AS minutes_14,
     -- A back-to-back pair counts when both of its games fall inside the 14-day window.
     COUNTIF(previous_game_date > DATE_SUB(target_date, INTERVAL 14 DAY)
             AND DATE_DIFF(game_date, previous_game_date, DAY) = 1) AS back_to_backs_last_14_days,

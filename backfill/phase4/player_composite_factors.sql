@@ -25,7 +25,8 @@
 -- (is_bootstrap: day 0 .. @bootstrap_days-1 after opening night), season_openers.
 -- shared: analysis_dates, player_context, team_offense_history
 WITH team_pace AS (
-  SELECT game_date, team_abbr, AVG(IF(games_back <= 10, pace, NULL)) AS pace_last_10
+  -- pace carries 1 decimal: averaged as integer tenths the sum is exact (reruns give identical rows)
+  SELECT game_date, team_abbr, AVG(IF(games_back <= 10, CAST(ROUND(pace * 10) AS INT64), NULL)) / 10 AS pace_last_10
   FROM team_offense_history
   GROUP BY game_date, team_abbr
 ),

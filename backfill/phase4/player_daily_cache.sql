@@ -45,11 +45,19 @@ player_aggregates AS (
     AVG(IF(games_back <= 5, points, NULL)) AS points_avg_5,
     AVG(IF(games_back <= 10, points, NULL)) AS points_avg_10,
     AVG(points) AS points_avg_season,
-    STDDEV_SAMP(IF(games_back <= 10, points, NULL)) AS points_std_10,
-    AVG(IF(games_back <= 10, minutes_played, NULL)) AS minutes_avg_10,
-    AVG(IF(games_back <= 10, usage_rate, NULL)) AS usage_rate_10,
-    AVG(IF(games_back <= 10, ts_pct, NULL)) AS ts_pct_10,
-    AVG(usage_rate) AS usage_rate_season
+    -- Every sum below is of integers (points; minutes, usage and ts_pct as integer tenths,
+    -- hundredths and thousandths: the precision they are stored with), so it is exact and
+    -- does not depend on the order a parallel engine adds rows in: reruns give identical rows
+    -- (a float sum in another order can flip the last rounded digit).
+    IF(COUNTIF(games_back <= 10 AND points IS NOT NULL) > 1,
+       SQRT((COUNTIF(games_back <= 10 AND points IS NOT NULL) * SUM(IF(games_back <= 10, points * points, NULL))
+             - SUM(IF(games_back <= 10, points, NULL)) * SUM(IF(games_back <= 10, points, NULL)))
+            / (COUNTIF(games_back <= 10 AND points IS NOT NULL) * (COUNTIF(games_back <= 10 AND points IS NOT NULL) - 1))),
+       NULL) AS points_std_10,
+    AVG(IF(games_back <= 10, CAST(ROUND(minutes_played * 10) AS INT64), NULL)) / 10 AS minutes_avg_10,
+    AVG(IF(games_back <= 10, CAST(ROUND(usage_rate * 100) AS INT64), NULL)) / 100 AS usage_rate_10,
+    AVG(IF(games_back <= 10, CAST(ROUND(ts_pct * 1000) AS INT64), NULL)) / 1000 AS ts_pct_10,
+    AVG(CAST(ROUND(usage_rate * 100) AS INT64)) / 100 AS usage_rate_season
   FROM player_history
   GROUP BY player_lookup, cache_date
 ),
@@ -57,8 +65,8 @@ team_aggregates AS (
   SELECT
     game_date,
     team_abbr,
-    AVG(IF(games_back <= 10, pace, NULL)) AS pace_10,
-    AVG(IF(games_back <= 10, offensive_rating, NULL)) AS off_rating_10
+    AVG(IF(games_back <= 10, CAST(ROUND(pace * 10) AS INT64), NULL)) / 10 AS pace_10,
+    AVG(IF(games_back <= 10, CAST(ROUND(offensive_rating * 100) AS INT64), NULL)) / 100 AS off_rating_10
   FROM team_offense_history
   GROUP BY game_date, team_abbr
 ),

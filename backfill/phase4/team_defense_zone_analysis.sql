@@ -63,8 +63,10 @@ last_15 AS (
     SUM(IF(games_back <= 15, opp_three_pt_makes, NULL)) AS three_makes,
     SUM(IF(games_back <= 15, opp_three_pt_attempts, NULL)) AS three_attempts,
     AVG(IF(games_back <= 15, points_allowed, NULL)) AS points_allowed_avg,
-    AVG(IF(games_back <= 15, defensive_rating, NULL)) AS defensive_rating_avg,
-    AVG(IF(games_back <= 15, opponent_pace, NULL)) AS opponent_pace_avg
+    -- ratings carry 2 decimals, pace 1: averaged as integer hundredths / tenths the sums are
+    -- exact and independent of the order a parallel engine adds rows in (identical reruns)
+    AVG(IF(games_back <= 15, CAST(ROUND(defensive_rating * 100) AS INT64), NULL)) / 100 AS defensive_rating_avg,
+    AVG(IF(games_back <= 15, CAST(ROUND(opponent_pace * 10) AS INT64), NULL)) / 10 AS opponent_pace_avg
   FROM season_so_far
   GROUP BY analysis_date, team_abbr
 ),

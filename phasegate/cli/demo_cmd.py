@@ -14,7 +14,7 @@ from phasegate.model.catalog import load_catalog
 
 @app.command("demo")
 def demo_command(
-    scenario: Annotated[str, typer.Option(help="raw | clean | incident (the handoff's state).")] = "incident",
+    scenario: Annotated[str, typer.Option(help="raw | clean | incident (the handoff's state) | phase4-on-gap (phase 4 built over phase 3's gaps, then phase 3 backfilled).")] = "incident",
     warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same warehouse.")] = 7,

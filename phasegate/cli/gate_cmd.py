@@ -10,6 +10,7 @@ import typer
 
 from phasegate.cli import app
 from phasegate.cli.options import (
+    AuditOpt,
     CatalogOpt,
     EndOpt,
     ExceptionsOpt,
@@ -45,13 +46,15 @@ def gate_command(
                                               "the verdict is then at best PARTIAL (never GO, never signable).")]
     = None,
     as_json: JsonOpt = False,
+    audit: AuditOpt = None,
 ) -> None:
     """Run the gate of a phase (pytest checks/PHASE): exit 0 GO, 1 NO-GO, 3 ERROR or PARTIAL."""
     from phasegate.gate.run import estimate_gate, run_gate
 
     if dry_run:
         estimate = estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
-                                 end=end_date, expectations_engine="ge" if data_docs else expectations_engine)
+                                 end=end_date, expectations_engine="ge" if data_docs else expectations_engine,
+                                 audit=audit)
         if as_json:
             statements = estimate.statements
             typer.echo(json.dumps({"phase": phase, "verdict": "DRY-RUN", "statements": estimate.queries,
@@ -64,7 +67,7 @@ def gate_command(
 
     result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
                       end=end_date, exceptions_path=exceptions, workers=pytest_workers,
-                      expectations_engine=expectations_engine, data_docs=data_docs, select=select)
+                      expectations_engine=expectations_engine, data_docs=data_docs, select=select, audit=audit)
     if as_json:
         typer.echo(json.dumps(gate_json(result), indent=2, default=str))
     else:
@@ -96,7 +99,7 @@ def _dry_run_text(phase: str, estimate) -> str:
     cost = (f"estimated bytes scanned {format_bytes(bytes_)} ({bytes_:,} bytes)" if bytes_ is not None
             else "no byte estimate on this warehouse (DuckDB scans locally, nothing billed); every statement translated")
     lines = [f"gate {phase}: {estimate.queries} warehouse statements for {tables} tables "
-             f"(coverage, checks and expectations); {cost}"]
+             f"(coverage, checks, audit and expectations); {cost}"]
     for table, rules in statements.ge_rules.items():
         lines.append(f"  {table}: {rules} expectation rule(s) run through Great Expectations, whose statements "
                      "are built when it runs (not in this count or estimate)")

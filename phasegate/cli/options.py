@@ -33,6 +33,9 @@ PytestWorkersOpt = Annotated[int | None, typer.Option(
     "--pytest-workers", "-n", metavar="N", min=0, max=64, show_default=False,
     help="pytest-xdist processes of the gate (default: one process; on BigQuery its queries run in parallel "
          "threads).")]
+AuditOpt = Annotated[str | None, typer.Option(
+    "--audit", help="The gate's reproduction audit: all (every date), sample (a deterministic sample + latest + "
+                    "dates whose upstream changed), off; default: the catalog's settings.audit (auto: all on DuckDB).")]
 TablesParallelOpt = Annotated[int, typer.Option(
     "--tables-parallel", "-j", metavar="N", min=1, max=64, help="Tables written at once (capped by the warehouse).")]
 

@@ -19,6 +19,7 @@ import typer
 
 from phasegate.cli import PhasegateGroup, PhasegateTyper, app
 from phasegate.cli.options import (
+    AuditOpt,
     CatalogOpt,
     EndOpt,
     ExceptionsOpt,
@@ -48,7 +49,7 @@ BackoffOpt = Annotated[float, typer.Option("--backoff", min=0.0, max=3600.0,
 def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str | None, end_date: str | None,
              table: list[str] | None, dates: str | None, all_dates: bool, tables_parallel: int, chunk_days: int,
              dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float,
-             pytest_workers: int | None, max_bytes: str | None = None):
+             pytest_workers: int | None, max_bytes: str | None = None, audit: str | None = None):
     from phasegate.cli.options import command_line, parse_bytes, parse_dates
     from phasegate.errors import UsageError
     from phasegate.model.window import parse_date
@@ -56,6 +57,10 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
 
     if tables_parallel < 1:
         raise UsageError("--tables-parallel must be at least 1")
+    from phasegate.model.catalog import AUDIT_MODES
+
+    if audit is not None and audit not in AUDIT_MODES:
+        raise UsageError(f"--audit must be one of {', '.join(AUDIT_MODES)} (got {audit!r})")
     if chunk_days < 1:
         raise UsageError("--chunk-days must be at least 1")
     if retries < 0 or not 0 <= backoff < float("inf"):
@@ -67,7 +72,7 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
         tables=list(table) if table else None, dates=parse_dates(dates) if dates else None,
         all_dates=all_dates, workers=tables_parallel, chunk_days=chunk_days, dry_run=dry_run, yes=yes,
         gate=not no_gate, exceptions_path=exceptions, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
-        retries=retries, backoff_s=backoff, command=command_line(), gate_workers=pytest_workers,
+        retries=retries, backoff_s=backoff, command=command_line(), gate_workers=pytest_workers, audit=audit,
         max_bytes=parse_bytes(max_bytes) if max_bytes is not None else None,
     )
 
@@ -124,6 +129,7 @@ def backfill_command(
     catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
     backoff: BackoffOpt = 2.0, pytest_workers: PytestWorkersOpt = None, as_json: JsonOpt = False,
     max_bytes: MaxBytesOpt = None,
+    audit: AuditOpt = None,
 ) -> None:
     """Rebuild only what is missing (missing and partial dates), in dependency order, then gate.
 
@@ -133,7 +139,7 @@ def backfill_command(
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
                     table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
                     chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
-                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes)
+                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes, audit=audit)
     _go("backfill", opts, as_json)
 
 
@@ -146,12 +152,13 @@ def run_command(
     catalog: CatalogOpt = None, exceptions: ExceptionsOpt = None, retries: RetriesOpt = 3,
     backoff: BackoffOpt = 2.0, pytest_workers: PytestWorkersOpt = None, as_json: JsonOpt = False,
     max_bytes: MaxBytesOpt = None,
+    audit: AuditOpt = None,
 ) -> None:
     """Gate the upstream phase (NO-GO stops here, nothing written), backfill PHASE, gate PHASE."""
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
                     table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
                     chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
-                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes)
+                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes, audit=audit)
     _go("run", opts, as_json)
 
 

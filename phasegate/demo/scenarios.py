@@ -12,6 +12,11 @@ incident  the handoff's state (2026-01-05): phase 3 partly filled, phase 4 empty
           The gaps are chosen from the schedule's calendar by the rules in INCIDENT_GAPS, so
           they look like real failures (whole seasons, runs of consecutive game dates) and
           the counts are exact on the demo calendar.
+phase4-on-gap  the rolling-window cascade (platform-facts §8): phase 4 built while phase 3 had
+          the incident's gaps, then phase 3 backfilled. Phase 3 is complete (GO); phase 4's
+          rows on and after the repaired dates were computed over the gaps: its gate is NO-GO
+          (stale through the lookback windows, missing where the gap emptied the input) and
+          `backfill phase4` rebuilds exactly the dates whose windows include a repaired date.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from phasegate.model.catalog import Catalog
 from phasegate.runner.processors import run_processor
 from phasegate.warehouse import Warehouse
 
-SCENARIOS = ("raw", "clean", "incident")
+SCENARIOS = ("raw", "clean", "incident", "phase4-on-gap")
 PHASES_BUILT = ("phase3", "phase4")
 
 
@@ -121,6 +126,33 @@ def delete_dates(warehouse: Warehouse, catalog: Catalog, table_name: str, dates:
     warehouse.execute([f"DELETE FROM {table.ref} WHERE {table.date_column} IN UNNEST(@dates)"], {"dates": dates})
 
 
+def contiguous_runs(dates: list[dt.date], calendar: Calendar) -> list[tuple[dt.date, dt.date]]:
+    """(first, last) of each run of `dates` consecutive among the calendar's game dates."""
+    position = {g: i for i, g in enumerate(calendar.game_dates)}
+    runs: list[list[dt.date]] = []
+    for day in sorted(dates):
+        if runs and day in position and position.get(runs[-1][-1], -2) + 1 == position[day]:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return [(run[0], run[-1]) for run in runs]
+
+
+def build_phase4_on_gap(warehouse: Warehouse, catalog: Catalog, start: dt.date, end: dt.date,
+                        gaps: dict[str, list[dt.date]]) -> dict[str, int]:
+    """Phase 3 built whole, then `gaps` removed; phase 4 built over those gaps; then phase 3's gaps
+    backfilled (their processors re-run on each run of missing dates). Rows per table."""
+    counts = rebuild_phase(warehouse, catalog, "phase3", start, end)
+    for table_name, dates in gaps.items():
+        delete_dates(warehouse, catalog, table_name, dates)
+    counts.update(rebuild_phase(warehouse, catalog, "phase4", start, end))
+    calendar = load_calendar(warehouse, catalog, start, end)
+    for table_name, dates in gaps.items():
+        for first, last in contiguous_runs(dates, calendar):
+            run_processor(warehouse, catalog, table_name, first, last, labels={"component": "demo"})
+    return counts
+
+
 def build_scenario(warehouse: Warehouse, catalog: Catalog, scenario: str, *, seed: int = 7,
                    extra_seasons: int = 0, games_scale: float = 1.0) -> dict[str, int]:
     """Write the scenario into the warehouse; returns rows per table (`dataset.table`)."""
@@ -133,6 +165,10 @@ def build_scenario(warehouse: Warehouse, catalog: Catalog, scenario: str, *, see
     if scenario == "raw":
         return counts
     start, end = demo_window(warehouse, catalog)
+    if scenario == "phase4-on-gap":
+        calendar = load_calendar(warehouse, catalog, start, end)
+        counts.update(build_phase4_on_gap(warehouse, catalog, start, end, incident_missing_dates(calendar)))
+        return counts
     # Phase 3 is built whole, then the incident removes what the handoff found missing:
     # this way the surviving rows are exactly what a complete run would have written.
     counts.update(rebuild_phase(warehouse, catalog, "phase3", start, end))

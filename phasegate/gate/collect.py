@@ -96,7 +96,7 @@ def _git_commit(root: Path) -> str | None:
 def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
                   exceptions: Any, reports: dict[str, list[pytest.TestReport]], started: float, run_id: str | None,
                   exitstatus: int, run_dir: Path | None = None, engine: str | None = None,
-                  selection: str | None = None) -> GateResults:
+                  selection: str | None = None, audit: str | None = None) -> GateResults:
     """The results of a gate session (written as results.json, docs/contracts.md).
 
     `run_dir` holds the jobs files of the session's processes (phasegate.gate.ledger): their cost.
@@ -104,7 +104,7 @@ def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, st
     """
     checks, table_facts = collect_cases(reports)
     summary = Summary.of(checks)
-    expected = [c.name for c in expected_cases(catalog, phase)] if phase else None
+    expected = [c.name for c in expected_cases(catalog, phase, audit=audit)] if phase else None
     missing = not_run(expected, checks) if expected is not None else []
     verdict, code = verdict_of(summary, int(exitstatus), not_run=missing, selection=selection)
     tables = {}

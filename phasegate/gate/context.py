@@ -17,7 +17,8 @@ from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import open_warehouse
 
 # What a family needs measured (phasegate.model.families.Family.measure) -> the context's method.
-MEASUREMENTS = {"metadata": "columns", "coverage": "coverage", "sql": "measurement", "expectations": "expectations"}
+MEASUREMENTS = {"metadata": "columns", "coverage": "coverage", "sql": "measurement", "expectations": "expectations",
+                "audit": "audit"}
 
 
 class _Entry:
@@ -42,6 +43,7 @@ class GateContext:
         warehouse      the Warehouse, opened read-only on first use (an error raises WarehouseError)
         run_dir        Path of the run's report folder (reports/<phase>/<run_id>/) or None
         evaluator      phasegate.expectations.engine.SuiteEvaluator (the expectations engine, GE opened lazily)
+        audit_mode     auto | all | sample | off (`--audit`, else the catalog's settings.audit)
     Methods (each cached for the session, so one query per table and kind; thread-safe):
         exceptions_of(table) -> phasegate.model.exceptions.TableExceptions
         coverage(table) -> phasegate.measure.coverage.Coverage (documented exceptions applied)
@@ -50,14 +52,16 @@ class GateContext:
                              without gaps costs nothing)
         measurement(table) -> phasegate.measure.query.TableMeasurement (all SQL checks, one query)
         expectations(table) -> phasegate.expectations.engine.SuiteResult (the table's suite, evaluated once)
+        audit(table) -> phasegate.measure.audit.AuditResult (the processor re-run vs the stored rows, one query)
         columns(table) -> dict column -> type ({} when the table is missing)
         prefetch(needs, workers) measures those (table, kind) pairs side by side in threads
     """
 
     def __init__(self, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
                  exceptions: Any, *, expectations_engine: str | None = None,
-                 data_docs_dir: str | Path | None = None) -> None:
+                 data_docs_dir: str | Path | None = None, audit: str | None = None) -> None:
         from phasegate.expectations.engine import SuiteEvaluator, check_engine
+        from phasegate.measure.audit import check_mode
 
         engine = check_engine(expectations_engine, data_docs=data_docs_dir is not None)
         self.catalog = catalog
@@ -68,6 +72,7 @@ class GateContext:
         self.start = start
         self.end = end
         self.exceptions = exceptions
+        self.audit_mode = check_mode(audit, catalog)
         self.run_dir: Path | None = None
         self.evaluator = SuiteEvaluator(warehouse_url, engine=engine, data_docs_dir=data_docs_dir)
         self._warehouse = None
@@ -126,7 +131,7 @@ class GateContext:
                 pass
 
         # The expensive kinds first, so the long queries start before the short ones.
-        order = {"sql": 0, "expectations": 1, "coverage": 2, "metadata": 3}
+        order = {"audit": 0, "sql": 1, "expectations": 2, "coverage": 3, "metadata": 4}
         for need in sorted(needs, key=lambda n: order.get(n[1], 9)):
             pool.submit(measure, need)
 
@@ -201,6 +206,29 @@ class GateContext:
             return measure_table(self.warehouse, self.catalog, table, self.start, self.end)
 
         return self._cached("measurement", table, compute)
+
+    def audit(self, table: str):
+        """The table's reproduction audit (phasegate.measure.audit), measured once."""
+        def compute():
+            from phasegate.measure.audit import choose_dates, measure_audit, resolve_mode
+            from phasegate.measure.staleness import measure_stale_dates
+            from phasegate.runner.processors import processor_sql
+            from phasegate.warehouse import capabilities_of
+
+            t = self.catalog.table(table)
+            columns = self.columns(table)
+            if not columns:
+                raise WarehouseError(f"table {t.ref} does not exist in {self.warehouse_url}: nothing to audit")
+            cov = self.coverage(table)
+            dates = sorted(d.date for d in cov.dates if d.is_game_date or d.rows > 0)
+            mode = resolve_mode(self.audit_mode, rows=sum(d.rows for d in cov.dates),
+                                bills_bytes=capabilities_of(self.warehouse_url).dry_run_bytes)
+            stale = (list(measure_stale_dates(self.warehouse, self.catalog, table, self.start, self.end))
+                     if mode == "sample" else [])
+            selection = choose_dates(self.catalog, mode, start=self.start, end=self.end, dates=dates, stale=stale)
+            return measure_audit(self.warehouse, self.catalog, table, selection, columns, processor_sql(self.catalog, t))
+
+        return self._cached("audit", table, compute)
 
     def columns(self, table: str) -> dict[str, str]:
         t = self.catalog.table(table)

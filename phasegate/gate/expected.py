@@ -27,14 +27,21 @@ class ExpectedCase:
     table: str | None
 
 
-def expected_cases(catalog: Catalog, phase: str) -> list[ExpectedCase]:
-    """Every case the gate of `phase` owes; a catalogued check file that is missing raises CatalogError."""
+def expected_cases(catalog: Catalog, phase: str, *, audit: str | None = None) -> list[ExpectedCase]:
+    """Every case the gate of `phase` owes; a catalogued check file that is missing raises CatalogError.
+
+    `audit`: the run's --audit (None: the catalog's settings.audit); off owes no audit case."""
     from phasegate.expectations.suites import discover
+    from phasegate.measure.audit import check_mode
     from phasegate.measure.checks import families_of
+
+    audit_off = check_mode(audit, catalog) == "off"
 
     out = [ExpectedCase(f"test_{f.name}", f.name, None) for f in FAMILIES if f.scope == "phase"]
     for table in catalog.tables_of(phase):
         for family in families_of(catalog, table):
+            if family == "audit" and audit_off:
+                continue
             if family != "expectation":  # one case per rule, below
                 out.append(ExpectedCase(f"test_{family}[{table.name}]", family, table.name))
     for suite in discover(catalog, phase):

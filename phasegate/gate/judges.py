@@ -171,6 +171,28 @@ def _judge_sql_family(family: str):
     return judge
 
 
+def _judge_audit(ctx: GateContext, table: str) -> Judgement:
+    r = ctx.audit(table)
+    where = r.selection.describe()
+    measured = (f"{r.rows} rows re-made on {where}: {r.missing} missing, {r.extra} extra, {r.differing} differing")
+    threshold = "0 missing, 0 extra, 0 differing"
+    if r.passed:
+        return Judgement("audit", table, True, f"{table}: the processor re-run on {where} gives the {r.stored} stored "
+                         "rows exactly", measured, threshold, {"audit": r.as_dict()})
+    problems = []
+    if r.missing:
+        problems.append(f"{r.missing} row(s) missing (the processor makes them, the table lacks them), "
+                        f"e.g. {r.examples.get('missing')}")
+    if r.extra:
+        problems.append(f"{r.extra} extra row(s) (stored, the processor does not make them), "
+                        f"e.g. {r.examples.get('extra')}")
+    if r.differing:
+        cols = ", ".join(f"{c} ({n})" for c, n in sorted(r.by_column.items(), key=lambda kv: -kv[1]) if n)
+        problems.append(f"{r.differing} differing row(s) in {cols}; e.g. stored -> re-made: {r.examples.get('differing')}")
+    return Judgement("audit", table, False, f"{table}: the processor re-run on {where} does not give the stored rows: "
+                     + "; ".join(problems), measured, threshold, {"audit": r.as_dict()})
+
+
 def _judge_uncatalogued(ctx: GateContext, table: str | None) -> Judgement:
     phase = ctx.phase
     catalog = ctx.catalog
@@ -201,6 +223,7 @@ JUDGE_KINDS = {
     "game_coverage": _judge_game_coverage,
     "bootstrap_rows": _judge_bootstrap_rows,
     "uncatalogued_tables": _judge_uncatalogued,
+    "audit": _judge_audit,
     "sql": None,  # one judge per SQL family, below
 }
 # The judge of each family judged here (expectation rules are judged by phasegate.expectations).

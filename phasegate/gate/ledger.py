@@ -21,7 +21,8 @@ from phasegate.warehouse.ledger import METADATA, Job, totals
 JOBS_GLOB = "jobs-*.json"
 # A job's `component` label -> the measurement it belongs to (phasegate.model.families.Measure).
 MEASURE_OF_COMPONENT = {"coverage": "coverage", "gate": "sql", "checks": "sql", "expectations": "expectations",
-                        "expectations_ge": "expectations", "columns": "metadata", "tables": "metadata"}
+                        "expectations_ge": "expectations", "columns": "metadata", "tables": "metadata",
+                        "audit": "audit", "query_columns": "metadata"}
 
 
 def write_jobs(run_dir: Path, jobs: list[Job]) -> Path:

@@ -78,6 +78,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--expectations-engine", default=None, choices=("compiled", "ge"),
                     help="compiled (default): suites as one SQL statement per table, GE for the rest; "
                          "ge: Great Expectations' own execution.")
+    group.addoption("--audit", default=None, choices=("auto", "all", "sample", "off"),
+                    help="Reproduction audit dates: auto (default: the catalog's settings.audit), all, sample, "
+                         "off (no audit cases).")
     group.addoption("--data-docs", action="store_true", default=False,
                     help="Render Great Expectations Data Docs beside results.json (runs the suites through GE).")
 
@@ -128,6 +131,12 @@ def _read_settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.dat
     return catalog, resolve_url(config.getoption("--warehouse")), window.start, window.end, exceptions
 
 
+def _audit_mode(config: pytest.Config) -> str:
+    from phasegate.measure.audit import check_mode
+
+    return check_mode(config.getoption("--audit"), _catalog(config))
+
+
 def gate_phase(path: Path | None, catalog: Catalog | None = None) -> str | None:
     """The phase of a test module under checks/<phase>/, else None (not a gate module)."""
     if path is None or path.parent.parent.name != "checks":
@@ -161,6 +170,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         raise pytest.UsageError(f"phasegate: {metafunc.function.__name__}: no check family {family!r}")
     try:
         names = [t.name for t in catalog.tables_of(phase) if family in families_of(catalog, t)]
+        if family == "audit" and _audit_mode(metafunc.config) == "off":
+            names = []  # --audit off: no audit case (the gate's text says the audit was off)
     except PhasegateError as exc:
         raise pytest.UsageError(f"phasegate: {exc}") from None
     metafunc.parametrize("table", names, ids=names)
@@ -226,7 +237,7 @@ def _check_defined(config: pytest.Config, phase: str, items: list[pytest.Item]) 
     from phasegate.gate.expected import expected_cases, named
 
     try:
-        expected = [c.name for c in expected_cases(_catalog(config), phase)]
+        expected = [c.name for c in expected_cases(_catalog(config), phase, audit=config.getoption("--audit"))]
     except PhasegateError as exc:
         raise pytest.UsageError(f"phasegate: {exc}") from None
     if selection_of(config) is not None:
@@ -320,7 +331,8 @@ def gate_context(request: pytest.FixtureRequest):
     docs = run_dir / "data_docs" if (config.getoption("--data-docs") and run_dir) else None
     try:
         ctx = GateContext(catalog, state_of(config).phase, url, start, end, exceptions,
-                          expectations_engine=config.getoption("--expectations-engine"), data_docs_dir=docs)
+                          expectations_engine=config.getoption("--expectations-engine"), data_docs_dir=docs,
+                          audit=config.getoption("--audit"))
     except PhasegateError as exc:
         raise pytest.UsageError(f"phasegate: {exc}") from None
     ctx.run_dir = run_dir
@@ -372,6 +384,7 @@ def _build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
     except PhasegateError:
         engine = None
     return build_results(
+        audit=config.getoption("--audit"),
         catalog=catalog, phase=state_of(config).phase or _phase_from_args(config, catalog),
         warehouse_url=url, start=start, end=end, exceptions=exceptions, reports=state_of(config).reports,
         started=state_of(config).started, run_id=config.getoption("--run-id"), exitstatus=exitstatus,

@@ -175,10 +175,13 @@ class GateStatements:
 
 
 def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, *, warehouse: Any = None,
-                    engine: str | None = None) -> GateStatements:
-    """The SQL the gate sends for a phase: coverage, the one-pass checks query and, with the
-    compiled engine, the expectations statement of each table (`warehouse` gives the column
-    types they are compiled against; without it expectations are left out)."""
+                    engine: str | None = None, audit: str | None = None) -> GateStatements:
+    """The SQL the gate sends for a phase: coverage, the one-pass checks query, the reproduction
+    audit of each table with an SQL processor and, with the compiled engine, the expectations
+    statement of each table (`warehouse` gives the column types the audit and the expectations
+    are compiled against; without it both are left out). The audit's dates are chosen from the
+    calendar as the gate does (`auto` on a billing warehouse: the sample; the dates whose
+    upstream changed are added at run time)."""
     from phasegate.expectations.engine import COMPILED, SuiteEvaluator, check_engine, statement_params
     from phasegate.expectations.suites import discover
     from phasegate.measure.calendar import calendar_params
@@ -190,10 +193,13 @@ def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, 
     params = calendar_params(catalog, start, end)
     out = GateStatements()
     suites = {s.table: s for s in discover(catalog, phase) if not s.error}
+    audits = _audit_statements(catalog, phase, start, end, warehouse, audit) if warehouse is not None else {}
     for table in catalog.tables_of(phase):
         if table.measure_coverage:
             out.queries.append((table.name, coverage_sql(catalog, table), params))
         out.queries.append((table.name, table_sql(catalog, table, table_checks(catalog, table)), params))
+        if table.name in audits:
+            out.queries.append((table.name, *audits[table.name]))
         suite = suites.get(table.name)
         if suite is None or warehouse is None:
             continue
@@ -212,6 +218,38 @@ def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, 
     return out
 
 
+def _audit_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, warehouse: Any,
+                      audit: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """table -> (sql, params) of its audit statement, for the dry run and the byte cap."""
+    from phasegate.measure.audit import audit_sql, audited, check_mode, choose_dates, resolve_mode
+    from phasegate.measure.calendar import load_calendar
+    from phasegate.runner.processors import processor_sql
+
+    mode = check_mode(audit, catalog)
+    tables = [t for t in catalog.tables_of(phase) if audited(t)]
+    if mode == "off" or not tables:
+        return {}
+    days = load_calendar(warehouse, catalog, start, end).game_dates
+    out = {}
+    for table in tables:
+        columns = warehouse.columns(table.dataset, table.name)
+        if not columns:
+            continue
+        resolved = resolve_mode(mode, rows=0, bills_bytes=warehouse.capabilities.dry_run_bytes)
+        selection = choose_dates(catalog, resolved, start=start, end=end, dates=days)
+        out[table.name] = audit_sql(catalog, table, columns, selection, processor_sql(catalog, table))
+    return out
+
+
+def audit_notes(catalog: Catalog, phase: str, audit: str | None) -> list[str]:
+    """The gate's audit lines: off, or the tables it cannot audit (command processors)."""
+    from phasegate.measure.audit import check_mode, not_audited_note
+
+    if check_mode(audit, catalog) == "off":
+        return [f"  audit: off (--audit off): no {phase} processor was re-run"]
+    return [f"  note: {note}" for t in catalog.tables_of(phase) if (note := not_audited_note(t))]
+
+
 @dataclass
 class GateEstimate:
     statements: GateStatements
@@ -224,7 +262,7 @@ class GateEstimate:
 
 def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str | Path | None = None,
                   start: str | dt.date | None = None, end: str | dt.date | None = None,
-                  expectations_engine: str | None = None) -> GateEstimate:
+                  expectations_engine: str | None = None, audit: str | None = None) -> GateEstimate:
     """Every statement of a gate run and, on BigQuery, the bytes they would scan (dry runs).
 
     Every statement is still translated for the warehouse, so one that could not run is found here.
@@ -235,7 +273,8 @@ def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path:
     catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
     wh = open_warehouse(warehouse_url, read_only=True)
     try:
-        statements = gate_statements(catalog, phase, start_date, end_date, warehouse=wh, engine=expectations_engine)
+        statements = gate_statements(catalog, phase, start_date, end_date, warehouse=wh, engine=expectations_engine,
+                                     audit=audit)
         return GateEstimate(statements, estimate_bytes(wh, statements.sql()))
     finally:
         wh.close()
@@ -245,7 +284,8 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
              start: str | dt.date | None = None, end: str | dt.date | None = None,
              exceptions_path: str | Path | None = None, workers: int | None = None,
              reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = (),
-             expectations_engine: str | None = None, data_docs: bool = False, select: str | None = None) -> GateResult:
+             expectations_engine: str | None = None, data_docs: bool = False, select: str | None = None,
+             audit: str | None = None) -> GateResult:
     """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2).
 
     `workers`: None (default) = one pytest process (threads on BigQuery); N > 1 = N xdist workers.
@@ -261,6 +301,9 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     if select is not None and not select.strip():
         raise UsageError("--select is empty (give a pytest -k expression, or leave it out to run the whole gate)")
     engine = check_engine(expectations_engine, data_docs=data_docs)
+    from phasegate.measure.audit import check_mode
+
+    check_mode(audit, catalog)
     exceptions = load_exceptions(exceptions_path, catalog, required=exceptions_path is not None)
     url = absolute_url(resolve_url(warehouse_url))  # pytest runs from the repository, not the caller's folder
     check_url(url)
@@ -268,7 +311,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     from phasegate.gate.expected import expected_cases
 
     # The checklist, before anything runs: a catalogued check file that is missing stops here (exit 2).
-    expected = [c.name for c in expected_cases(catalog, phase)]
+    expected = [c.name for c in expected_cases(catalog, phase, audit=audit)]
     selection = shlex.join([*(["-k", select] if select else []), *pytest_args]) or None
 
     estimated_bytes = None
@@ -279,7 +322,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
 
         wh = open_warehouse(url, read_only=True)
         try:
-            statements = gate_statements(catalog, phase, start_date, end_date, warehouse=wh, engine=engine)
+            statements = gate_statements(catalog, phase, start_date, end_date, warehouse=wh, engine=engine, audit=audit)
             estimated_bytes = estimate_bytes(wh, statements.sql())
             check_run_budget(estimated_bytes, run_cap(wh), what=f"the {phase} gate")
         finally:
@@ -299,6 +342,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     cmd += ["--expectations-engine", engine] + (["--data-docs"] if data_docs else [])
     if select:
         cmd += ["-k", select]
+    cmd += ["--audit", audit] if audit else []
     cmd += list(pytest_args)
     # The parent never opens the warehouse: the pytest workers open it read-only.
     proc = subprocess.run(cmd, cwd=catalog.root, env=isolated_env(), capture_output=True, text=True, check=False)
@@ -324,6 +368,9 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     write_results(results_path, results)
 
     failing, text = summarize(results.to_json())
+    notes = audit_notes(catalog, phase, audit)
+    if notes:
+        text += "\n" + "\n".join(notes)
     if results.error:
         text += f"\n  could not validate: {results.error}"
     elif results.verdict is Verdict.ERROR:

@@ -24,8 +24,8 @@ from phasegate.model.catalog import Table
 
 Scope = Literal["phase", "table"]
 # How a family is measured: by the coverage query, by the one-pass checks query, from the
-# warehouse's metadata, or by the expectation suites.
-Measure = Literal["coverage", "sql", "metadata", "expectations"]
+# warehouse's metadata, by the expectation suites, or by re-running the processor (audit).
+Measure = Literal["coverage", "sql", "metadata", "expectations", "audit"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,10 @@ class Family:
 
 def _always(table: Table) -> bool:
     return True
+
+
+def _has_sql_processor(table: Table) -> bool:
+    return table.processor is not None and not table.is_command_processor
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -67,11 +71,15 @@ FAMILIES: tuple[Family, ...] = (
     Family("cross_table", "table", "sql", "sql", "cross-table",
            "mirrors and sums between tables (team offense <-> defense, players <-> team totals, usage_rate "
            "recomputed)"),
-    Family("staleness", "table", "sql", "sql", "staleness", "no row older than the upstream rows of its date"),
+    Family("staleness", "table", "sql", "sql", "staleness",
+           "no row older than an upstream row of its lookback window (its date, N game dates before, or its season)"),
     Family("leakage", "table", "sql", "sql", "leakage",
            "rolling features equal a recomputation from strictly earlier played games"),
     Family("feature_vector", "table", "sql", "sql", "features",
            "the feature vector has the catalog's features, in order, with NULL rates under the limit"),
+    Family("audit", "table", "audit", "audit", "audit",
+           "the processor re-run on the audit dates gives the stored rows: none missing, none extra, every "
+           "column equal (floats within audit_tolerance)", _has_sql_processor),
     Family("expectation", "table", "expectations", "expectation", "expectations",
            "each rule of expectations/PHASE/TABLE.json (a Great Expectations suite) holds"),
 )

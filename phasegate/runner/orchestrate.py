@@ -62,13 +62,18 @@ GateFn = Callable[..., GateResult]
 
 
 def default_gate(phase: str, *, warehouse_url: str, catalog_path: str | Path, start: dt.date, end: dt.date,
-                 exceptions_path: str | None, workers: int | None) -> GateResult:
+                 exceptions_path: str | None, workers: int | None, audit: str | None = None) -> GateResult:
     """The phase's gate (`phasegate.gate.run.run_gate`): pytest over checks/PHASE."""
     from phasegate.gate.run import run_gate
 
     result = run_gate(phase, warehouse_url=warehouse_url, catalog_path=str(catalog_path), start=start, end=end,
-                      exceptions_path=exceptions_path, workers=workers)
+                      exceptions_path=exceptions_path, workers=workers, audit=audit)
     return result
+
+
+def _audit_of(opts: Options) -> dict[str, str]:
+    """The gate's audit option, passed only when given (gate functions without it still work)."""
+    return {"audit": opts.audit} if opts.audit is not None else {}
 
 
 @dataclass
@@ -110,6 +115,7 @@ class Options:
     command: str = ""
     gate_workers: int | None = None  # None: the warehouse's default (one process; threads on BigQuery)
     max_bytes: int | None = None  # the run's byte cap (--max-bytes); None: the warehouse's per-run cap
+    audit: str | None = None  # the gates' reproduction audit (--audit); None: the catalog's settings.audit
 
 
 def _window(catalog: Catalog, opts: Options) -> tuple[dt.date, dt.date]:
@@ -258,7 +264,8 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     if opts.gate:
         out(f"gate {opts.phase} ...")
         gate = gate_fn(opts.phase, warehouse_url=url, catalog_path=catalog.path, start=start, end=end,
-                       exceptions_path=opts.exceptions_path, workers=opts.gate_workers)
+                       exceptions_path=opts.exceptions_path, workers=opts.gate_workers,
+                       **_audit_of(opts))
         runlog.write("gate", phase=opts.phase, verdict=gate.verdict, exit_code=gate.exit_code,
                      run_dir=gate.run_dir, failing_tables=gate.failing_tables,
                      cost=(gate.results.cost or {}).get("run") if gate.results is not None else None)
@@ -385,7 +392,8 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
     with held:
         out(f"gate {upstream} (pre-flight for {opts.phase}) ...")
         up_gate = gate_fn(upstream, warehouse_url=url, catalog_path=catalog.path, start=start, end=end,
-                          exceptions_path=opts.exceptions_path, workers=opts.gate_workers)
+                          exceptions_path=opts.exceptions_path, workers=opts.gate_workers,
+                       **_audit_of(opts))
         out(_gate_text(up_gate))
         if up_gate.verdict != "GO":
             return _refuse_upstream(opts, catalog, url, start, end, up_gate, out, run_id)
