@@ -79,6 +79,8 @@ def collect_cases(reports: dict[str, list[pytest.TestReport]]) -> tuple[list[Cas
                 entry["exceptions_applied"] = props["exceptions_applied"]
             if "provenance" in props:
                 entry["provenance"] = props["provenance"]
+            if "audit" in props:
+                entry["audit"] = props["audit"]
     checks.sort(key=lambda c: c.nodeid)
     return checks, tables
 
@@ -112,7 +114,7 @@ def build_results(*, catalog: Catalog, phase: str | None, warehouse_url: str, st
         facts = table_facts.get(t.name, {})
         tables[t.name] = {"phase": t.phase, "dataset": t.dataset, "date_column": t.date_column,
                           "coverage": facts.get("coverage"), "fingerprint": facts.get("fingerprint"),
-                          "provenance": facts.get("provenance") or {}}
+                          "provenance": facts.get("provenance") or {}, "audit": facts.get("audit")}
     applied = [e for facts in table_facts.values() for e in facts.get("exceptions_applied", [])]
     finished = time.time()
     return GateResults(

@@ -225,8 +225,17 @@ class GateContext:
                                 bills_bytes=capabilities_of(self.warehouse_url).dry_run_bytes)
             stale = (list(measure_stale_dates(self.warehouse, self.catalog, table, self.start, self.end))
                      if mode == "sample" else [])
-            selection = choose_dates(self.catalog, mode, start=self.start, end=self.end, dates=dates, stale=stale)
-            return measure_audit(self.warehouse, self.catalog, table, selection, columns, processor_sql(self.catalog, t))
+            selection = choose_dates(self.catalog, mode, start=self.start, end=self.end, dates=dates, stale=stale,
+                                     excepted=frozenset(self.exceptions_of(table).dates))
+            sql = processor_sql(self.catalog, t)
+            # a column the table holds but the processor does not make (added later) is not compared
+            made = getattr(self.warehouse, "query_columns", None)
+            if made is not None:
+                from phasegate.runner.processors import processor_params
+
+                produced = made(sql, processor_params(self.catalog, self.start, self.end))
+                columns = {c: kind for c, kind in columns.items() if c in produced}
+            return measure_audit(self.warehouse, self.catalog, table, selection, columns, sql)
 
         return self._cached("audit", table, compute)
 

@@ -72,6 +72,7 @@ class AuditDates:
     dates: tuple[dt.date, ...]                  # compared dates (all: the window's dates with rows or games)
     runs: tuple[tuple[dt.date, dt.date], ...]   # processor runs (start, end), one statement
     window: tuple[dt.date, dt.date]
+    excepted: tuple[dt.date, ...] = ()          # documented exceptions: never compared
 
     def describe(self) -> str:
         if self.mode == "all":
@@ -98,20 +99,24 @@ def resolve_mode(mode: str, *, rows: int, bills_bytes: bool) -> str:
 
 
 def choose_dates(catalog: Catalog, mode: str, *, start: dt.date, end: dt.date, dates: list[dt.date],
-                 stale: list[dt.date] = ()) -> AuditDates:
+                 stale: list[dt.date] = (), excepted: frozenset[dt.date] | set[dt.date] = frozenset()) -> AuditDates:
     """The audit dates of a table for a resolved mode (all | sample); `dates`: the window's dates
-    with games or rows, sorted; `stale`: dates whose upstream changed after they were written."""
+    with games or rows, sorted; `stale`: dates whose upstream changed after they were written;
+    `excepted`: documented exceptions (their rows are whatever the exception says: not compared)."""
+    dates = [d for d in dates if d not in excepted]
+    gone = tuple(sorted(excepted))
     if mode == "all" or not dates:
-        return AuditDates("all", tuple(dates), ((start, end),), (start, end))
+        return AuditDates("all", tuple(dates), ((start, end),), (start, end), gone)
     settings = catalog.settings
     k = min(settings.audit_sample_dates, len(dates))
     spread = {dates[round(i * (len(dates) - 1) / max(k - 1, 1))] for i in range(k)}
     latest = set(dates[-settings.audit_latest_dates:]) if settings.audit_latest_dates else set()
     chosen = sorted(spread | latest | {d for d in stale if start <= d <= end})
-    return AuditDates("sample", tuple(chosen), tuple(_runs(chosen, dates)), (start, end))
+    return AuditDates("sample", tuple(chosen), tuple(_runs(chosen, dates)), (start, end), gone)
 
 
 def compared_columns(table: Table, columns: dict[str, str]) -> list[str]:
+    """The stored columns compared (`columns`: those the processor makes and the table holds)."""
     ignored = {*AUDIT_IGNORED, table.processed_at_column, *table.audit_ignore}
     return [c for c in columns if c not in ignored and c not in table.key]
 
@@ -160,6 +165,9 @@ def audit_sql(catalog: Catalog, table: Table, columns: dict[str, str], selection
     if selection.mode == "sample":
         params["audit_dates"] = list(selection.dates)
         where += f" AND {date} IN UNNEST(@audit_dates)"
+    if selection.excepted:
+        params["audit_excepted"] = list(selection.excepted)
+        where += f" AND {date} NOT IN UNNEST(@audit_excepted)"
     cols = ", ".join([*table.key, *compared])
     on = " AND ".join(f"f.{k} = s.{k}" for k in table.key)
     key_text = ", ' / ', ".join(as_text(f"COALESCE(f.{k}, s.{k})") for k in table.key)

@@ -242,6 +242,17 @@ class DuckDBWarehouse:
         return [r[0] for r in rows]
 
     @_on_file
+    def query_columns(self, sql: str, params: Params | None = None) -> list[str]:
+        """The columns a SELECT returns, from its plan (LIMIT 0: no row is computed; a metadata lookup)."""
+        self.ledger.record(METADATA, labels={"component": "query_columns"}, bytes_billed=0)
+        duck_sql = to_duckdb(sql)
+        try:
+            cursor = self._cursor().execute(f"SELECT * FROM ({duck_sql}) AS q LIMIT 0", self._bind(duck_sql, params))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"query failed on DuckDB: {_first_line(exc)}") from None
+        return [d[0] for d in cursor.description or []]
+
+    @_on_file
     def columns(self, dataset: str, table: str) -> dict[str, str]:
         check_identifier(dataset, "dataset")
         check_identifier(table, "table")
