@@ -53,7 +53,7 @@ def main() -> int:
         path = Path(tempfile.mkdtemp()) / "clean.duckdb"
         url = f"duckdb:///{path}"
         print(f"building the clean demo in {path} ...", flush=True)
-        wh = open_warehouse(url)
+        wh = open_warehouse(url, create=True)
         try:
             build_scenario(wh, catalog, "clean")
         finally:

@@ -87,7 +87,7 @@ def main() -> int:
 
         url = f"duckdb:///{tempfile.mkdtemp(prefix='bench_gate_')}/demo.duckdb"
         print(f"building the {args.scenario} demo warehouse at {url} ...", flush=True)
-        wh = open_warehouse(url)
+        wh = open_warehouse(url, create=True)
         try:
             build_scenario(wh, catalog, args.scenario)
         finally:

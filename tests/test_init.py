@@ -20,14 +20,20 @@ def test_init_creates_datasets_only_for_raw_and_is_idempotent(tmp_path):
         assert init_warehouse(wh, catalog, "phase2") == steps
 
 
-def test_init_phase3_needs_raw_tables_and_names_them(tmp_path):
+def test_init_phase3_needs_raw_tables_names_them_and_creates_nothing(tmp_path):
     import pytest
 
-    from phasegate.errors import WarehouseError
+    from phasegate.errors import UsageError
 
     catalog = repo_catalog()
-    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh, pytest.raises(WarehouseError, match="upstream table"):
+    with DuckDBWarehouse(tmp_path / "w.duckdb") as wh, pytest.raises(
+            UsageError, match="upstream table.*nba_raw.nbac_gamebook_player_stats"):
         init_warehouse(wh, catalog, "phase3")
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        schemas = {row[0] for row in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()}
+    assert not schemas & {"nba_raw", "nba_analytics"}, "init left datasets without their tables"
 
 
 def test_init_phase3_creates_every_table_with_its_processor_schema(tmp_path):

@@ -243,10 +243,12 @@ def test_command_processor_templating_env_and_output(warehouse, tmp_path):
 
 
 def test_command_template_fills_each_argument_without_a_shell(tmp_path):
-    catalog = catalog_copy(tmp_path, (COMMAND_LINE, 'processor = ["job", "--range={start}..{end}", "{dates}; rm -rf /"]'))
+    (tmp_path / "job").write_text("#!/bin/sh\n")
+    (tmp_path / "job").chmod(0o755)
+    catalog = catalog_copy(tmp_path, (COMMAND_LINE, 'processor = ["./job", "--range={start}..{end}", "{dates}; rm -rf /"]'))
     argv = command_for(catalog.table("team_defense_game_summary"), d("2024-01-01"), d("2024-01-02"),
                        [d("2024-01-01")])
-    assert argv == ["job", "--range=2024-01-01..2024-01-02", "2024-01-01; rm -rf /"]
+    assert argv == ["./job", "--range=2024-01-01..2024-01-02", "2024-01-01; rm -rf /"]
 
 
 def test_command_processor_failure_raises_with_the_output_tail(warehouse, tmp_path):
@@ -260,8 +262,23 @@ def test_command_processor_failure_raises_with_the_output_tail(warehouse, tmp_pa
     assert "line 49" in message and "line 0\n" not in message  # only the tail
 
 
-def test_missing_program_is_a_processor_failure(warehouse, tmp_path):
-    catalog = catalog_copy(tmp_path, (COMMAND_LINE, 'processor = ["/nonexistent/job-binary", "{start}"]'))
+@pytest.mark.parametrize("program, message", [
+    ("/nonexistent/job-binary", "does not exist or is not executable"),
+    ("jobs/not-there.py", "does not exist or is not executable"),
+    ("no-such-program-on-path", "is not found on PATH"),
+])
+def test_missing_program_is_found_when_the_catalog_loads(tmp_path, program, message):
+    from phasegate.model.catalog import CatalogError
+
+    with pytest.raises(CatalogError, match=message):
+        catalog_copy(tmp_path, (COMMAND_LINE, f'processor = ["{program}", "{{start}}"]'))
+
+
+def test_a_program_that_vanishes_after_loading_is_a_processor_failure(warehouse, tmp_path):
+    (tmp_path / "job").write_text("#!/bin/sh\n")
+    (tmp_path / "job").chmod(0o755)
+    catalog = catalog_copy(tmp_path, (COMMAND_LINE, 'processor = ["./job", "{start}"]'))
+    (tmp_path / "job").unlink()
     with pytest.raises(ProcessorFailed, match="cannot start"):
         run_processor(warehouse, catalog, "team_defense_game_summary", START, END)
 

@@ -22,6 +22,7 @@ import importlib
 import math
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -39,8 +40,22 @@ def _given(ctx: Any, name: str) -> bool:
     return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT")
 
 
+def _bad_text(item: str) -> str | None:
+    """Why a typed value cannot be meant: empty, undecodable bytes, control characters (NUL...)."""
+    if not item.strip():
+        return "empty value"
+    try:
+        item.encode("utf-8")
+    except UnicodeEncodeError:
+        return "not valid UTF-8 (check the terminal's encoding)"
+    if any(unicodedata.category(ch) == "Cc" for ch in item):
+        return "contains a control character (a NUL byte, a newline, ...)"
+    return None
+
+
 def check_values(ctx: Any, params: Sequence[Any]) -> None:
-    """Refuse, for any command, a value given empty or a number that is not finite."""
+    """Refuse, for any command, a value given empty, with control characters or bytes that are
+    not UTF-8, or a number that is not finite."""
     for param in params:
         name = param.name
         if name is None or not _given(ctx, name):
@@ -48,8 +63,9 @@ def check_values(ctx: Any, params: Sequence[Any]) -> None:
         value = ctx.params.get(name)
         values = value if isinstance(value, list | tuple) else [value]
         for item in values:
-            if isinstance(item, str) and not item.strip():
-                raise typer.BadParameter("empty value", ctx=ctx, param=param)
+            why = _bad_text(str(item)) if isinstance(item, str | os.PathLike) else None
+            if why:
+                raise typer.BadParameter(why, ctx=ctx, param=param)
             if isinstance(item, float) and not math.isfinite(item):
                 raise typer.BadParameter(f"{item} is not a finite number", ctx=ctx, param=param)
 
@@ -122,7 +138,11 @@ for _module in COMMAND_MODULES:
 
 
 def one_line(text: str, limit: int = 400) -> str:
-    line = " ".join(str(text).split())
+    """One printable line: whitespace folded, control characters and undecodable bytes escaped
+    (a NUL byte or a name from a non-UTF-8 terminal is shown, never written raw), long text cut."""
+    text = str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+    line = " ".join(text.split())
+    line = "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in line)
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

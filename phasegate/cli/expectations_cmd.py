@@ -66,10 +66,15 @@ def scaffold_command(
     cat = load_catalog(catalog)
     entry = cat.table(table)
     path = output or suite_path(cat, entry)
-    if path.exists() and not force:
-        from phasegate.errors import UsageError
+    from phasegate.errors import UsageError
+    from phasegate.model.catalog import check_path_text
 
-        raise UsageError(f"{path} exists; pass --force to overwrite it")
+    if output is not None:
+        check_path_text(output, "--output", UsageError)
+        if path.is_dir() or not path.parent.is_dir():
+            raise UsageError(f"--output {str(path)[:200]}: {'is a folder' if path.is_dir() else 'its folder does not exist'}")
+    if path.exists() and not force:
+        raise UsageError(f"{str(path)[:200]} exists; pass --force to overwrite it")
     start, end = resolve_window(cat, start_date, end_date)
     wh = open_warehouse(warehouse, read_only=True)
     try:

@@ -52,6 +52,10 @@ def gate_command(
     from phasegate.gate.run import estimate_gate, run_gate
 
     if dry_run:
+        if exceptions is not None:  # the dry run does not read them, but a bad path is still refused
+            from phasegate.model.exceptions import load_exceptions
+
+            load_exceptions(exceptions, load_catalog(catalog), required=True)
         estimate = estimate_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
                                  end=end_date, expectations_engine="ge" if data_docs else expectations_engine,
                                  audit=audit)

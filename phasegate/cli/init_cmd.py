@@ -28,12 +28,22 @@ def init_command(
     table takes its schema from its processor's SELECT, is partitioned by day on its date
     column and clustered as the catalog says.
     """
-    from phasegate.runner.init import init_warehouse
-    from phasegate.warehouse import open_warehouse
+    from phasegate.errors import UsageError
+    from phasegate.runner.init import init_warehouse, missing_inputs, missing_message
+    from phasegate.warehouse import new_local_file, open_warehouse
 
     cat = load_catalog(catalog)
+    if phase is not None and phase_option is not None and phase != phase_option:
+        raise UsageError(f"the phase is given twice ({phase!r} and --phase {phase_option[:60]!r}): give it once")
     phase = phase or phase_option
-    wh = open_warehouse(warehouse)
+    new_file = new_local_file(warehouse)
+    if new_file:
+        # a new file holds no table: refuse before creating it if init would need some
+        missing = missing_inputs(cat, phase, lambda t: False)
+        if missing:
+            raise UsageError(f"warehouse file {new_file} does not exist, and {missing_message(cat, missing)}")
+        typer.echo(f"creating a new warehouse file {new_file}")
+    wh = open_warehouse(warehouse, create=True)
     try:
         steps = init_warehouse(wh, cat, phase)
     finally:

@@ -78,7 +78,7 @@ def main() -> int:
 
     # 1. the warehouse as the handoff found it
     t = step(f"phasegate demo --scenario incident{flag}")
-    wh = open_warehouse(url)
+    wh = open_warehouse(url, create=True)  # like `phasegate demo`: the one command besides init that creates one
     try:
         counts = build_scenario(wh, catalog, "incident")
         for table, rows in counts.items():

@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+import shutil
 import tomllib
 from functools import cached_property
 from graphlib import CycleError, TopologicalSorter
@@ -23,6 +24,9 @@ from phasegate.identifiers import check_identifier
 
 #  Season types are compared with schedule values; keep them to words so they are never SQL.
 SEASON_TYPE = re.compile(r"^[A-Za-z][A-Za-z -]*$")
+
+# rows_per_game / rows_per_date bounds are compared in SQL (INT64); nothing near this is a real count.
+MAX_ROWS_BOUND = 10_000_000
 
 Grain = Literal["game", "team-game", "player-game", "team-date", "player-date"]
 # include: bootstrap dates are expected like any other; exclude: rows may exist there but the
@@ -81,8 +85,21 @@ class Settings(_Strict):
     def _schedule_table(cls, value: str) -> str:
         return check_identifier(value, "schedule_table")
 
+    @field_validator("state_dir", "reports_dir", "checks_dir", "expectations_dir", "backfill_dir")
+    @classmethod
+    def _folder(cls, value: str) -> str:
+        if not value.strip() or "\x00" in value:
+            raise ValueError("must name a folder (relative to the catalog's folder, or absolute)")
+        return value
+
     @model_validator(mode="after")
     def _window(self) -> Settings:
+        from phasegate.model.window import EARLIEST, LATEST
+
+        for name in ("default_start_date", "default_end_date"):
+            day = getattr(self, name)
+            if not EARLIEST <= day <= LATEST:
+                raise ValueError(f"{name} {day} is outside {EARLIEST}..{LATEST}")
         if self.default_start_date > self.default_end_date:
             raise ValueError("default_start_date is after default_end_date")
         return self
@@ -210,15 +227,19 @@ class Table(_Strict):
     @field_validator("rows_per_game", "rows_per_date")
     @classmethod
     def _bounds(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
-        if value is not None and not 0 <= value[0] <= value[1]:
-            raise ValueError(f"bounds {list(value)} must be [min, max] with 0 <= min <= max")
+        if value is not None and not 0 <= value[0] <= value[1] <= MAX_ROWS_BOUND:
+            raise ValueError(f"bounds {list(value)} must be [min, max] with 0 <= min <= max <= {MAX_ROWS_BOUND:,}")
         return value
 
     @field_validator("processor")
     @classmethod
     def _processor(cls, value: str | tuple[str, ...] | None) -> str | tuple[str, ...] | None:
-        if isinstance(value, tuple) and not value:
+        if isinstance(value, tuple) and (not value or not value[0].strip()):
             raise ValueError("a command processor needs at least the program name")
+        if isinstance(value, tuple) and any(p in value[0] for p in ("{start}", "{end}", "{dates}")):
+            raise ValueError("the program of a command processor cannot be a placeholder")
+        if any("\x00" in part for part in ((value,) if isinstance(value, str) else value or ())):
+            raise ValueError("contains a NUL byte")
         return value
 
     def lookback_of(self, upstream: str) -> Lookback:
@@ -372,22 +393,52 @@ def _format_validation_error(path: Path, where: str, err: ValidationError) -> st
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
-def shown_path(path: Path) -> str:
+def shown_path(path: Path | str) -> str:
     """A path as a one-line message can show it (a 5000-character path is cut, not printed)."""
     text = str(path)
     return text if len(text) <= 200 else text[:90] + "..." + text[-90:]
 
 
+def check_path_text(path: Path | str, what: str, error: type[Exception]) -> Path:
+    """A path a person typed, as the operating system can take it: never empty, no NUL byte,
+    valid UTF-8 (a name the terminal mangled is refused, not looked up), not absurdly long."""
+    text = str(path)
+    if not text.strip():
+        raise error(f"the {what} path is empty")
+    if "\x00" in text:
+        raise error(f"the {what} path {shown_path(text)!r} contains a NUL byte")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise error(f"the {what} path {shown_path(text)!r} is not valid UTF-8") from None
+    if len(os.fsencode(text)) > MAX_PATH_BYTES:
+        raise error(f"the {what} path is {len(text)} characters long: too long to be a file name")
+    return Path(path)
+
+
+# Linux's PATH_MAX; a longer path is a mistake, and the OS would refuse it anyway.
+MAX_PATH_BYTES = 4096
+
+
 def read_text_file(path: Path, what: str, error: type[Exception]) -> str:
-    """A configuration file's text; anything that is not a readable UTF-8 file is `error` (one line)."""
+    """A configuration file's text; anything that is not a readable UTF-8 regular file is `error` (one line).
+
+    A folder, a device (/dev/null, /dev/stdin: reading could block) or a binary file is refused.
+    """
+    path = check_path_text(path, what, error)
     try:
         if path.is_dir():
             raise error(f"{shown_path(path)}: the {what} is a folder, not a file")
+        if path.exists() and not path.is_file():
+            raise error(f"{shown_path(path)}: the {what} is not a regular file")
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise error(f"{shown_path(path)}: the {what} is larger than {MAX_CONFIG_BYTES // 1024 // 1024} MiB")
-        return path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        if b"\x00" in data:
+            raise error(f"{shown_path(path)}: the {what} is a binary file, not TOML text")
+        return data.decode("utf-8")
     except FileNotFoundError:
-        raise error(f"{shown_path(path)}: {what} file not found") from None
+        raise error(f"{shown_path(path)}: {what} not found") from None
     except UnicodeDecodeError:
         raise error(f"{shown_path(path)}: the {what} is not a UTF-8 text file") from None
     except OSError as exc:
@@ -421,7 +472,7 @@ def catalog_path(given: str | Path | None = None) -> Path:
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """Load and validate the catalog; any problem raises CatalogError with one clear line."""
     path = catalog_path(path)
-    text = read_text_file(path, "catalog", CatalogError)
+    text = read_text_file(path, "catalog file", CatalogError)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -475,8 +526,19 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
 
 
 def _check_processor(path: Path, root: Path, table: Table) -> None:
-    """A SQL processor is a .sql file inside the project folder (never a path that escapes it)."""
+    """A SQL processor is a .sql file inside the project folder (never a path that escapes it);
+    a command processor's program exists (on PATH, or as a path from the catalog's folder, where
+    it runs), found when the catalog loads, not when a backfill reaches it."""
     where = f"{path}: table {table.name!r}: field 'processor'"
+    if isinstance(table.processor, tuple):
+        program = table.processor[0]
+        if os.sep in program or (os.altsep and os.altsep in program):
+            target = Path(program) if Path(program).is_absolute() else root / program
+            if not target.is_file() or not os.access(target, os.X_OK):
+                raise CatalogError(f"{where}: program {shown_path(program)} does not exist or is not executable")
+        elif shutil.which(program) is None:
+            raise CatalogError(f"{where}: program {shown_path(program)!r} is not found on PATH")
+        return
     if isinstance(table.processor, str):
         # lexically inside the project (a symlinked folder is fine; `..` and absolute paths are not)
         target = Path(os.path.normpath(root / table.processor))

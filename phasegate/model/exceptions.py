@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.errors import CatalogError
-from phasegate.model.catalog import Catalog
+from phasegate.model.catalog import Catalog, check_path_text, read_text_file, shown_path
 
 DEFAULT_PATH = "exceptions.toml"
 GAME_ID = re.compile(r"^\d{8}_[A-Z]{3}_[A-Z]{3}$")
@@ -182,16 +182,15 @@ def load_exceptions(path: str | Path | None, catalog: Catalog | None = None, *,
     if path is None:
         path = Path(catalog.root / DEFAULT_PATH) if catalog is not None else Path(DEFAULT_PATH)
         required = False
-    path = Path(path)
-    if not path.exists():
-        if required:
-            raise ExceptionsError(f"{path}: exceptions file not found")
+    path = check_path_text(path, "exceptions file", ExceptionsError)
+    if not required and not path.exists() and not path.is_symlink():
         return Exceptions(None, (), "0" * 12, today)
-    data = path.read_bytes()
+    text = read_text_file(path, "exceptions file", ExceptionsError)
+    data = text.encode("utf-8")
     try:
-        raw = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExceptionsError(f"{path}: not valid TOML: {exc}") from None
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExceptionsError(f"{shown_path(path)}: not valid TOML: {exc}") from None
     unknown = set(raw) - {"exceptions"}
     if unknown:
         raise ExceptionsError(f"{path}: unknown top-level key(s): {', '.join(sorted(unknown))} "

@@ -9,6 +9,7 @@ outside the range any schedule can hold).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 # The first NBA (BAA) game was played in November 1946; nothing before or far after is a
 # window anyone means, and a 1000-year window would plan millions of dates.
 EARLIEST = dt.date(1946, 11, 1)
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 LATEST = dt.date(2199, 12, 31)
 
 
@@ -51,6 +53,8 @@ def parse_date(value: str | dt.date, what: str = "date") -> dt.date:
         if not text:
             raise UsageError(f"{what} is empty (expected YYYY-MM-DD)")
         try:
+            if not ISO_DATE.fullmatch(text):  # fromisoformat also takes 20240101 and 2024-W01-1
+                raise ValueError(text)
             day = dt.date.fromisoformat(text)
         except (TypeError, ValueError):
             shown = text if not isinstance(text, str) or len(text) <= 40 else text[:37] + "..."
@@ -80,4 +84,8 @@ def resolve_window(catalog: Catalog, start: str | dt.date | None = None, end: st
             start_date = min(start_date, wanted[0])
         if end is None:
             end_date = max(end_date, wanted[-1])
+        outside = [day for day in wanted if not start_date <= day <= end_date]
+        if outside:
+            raise UsageError(f"--dates names {len(outside)} date(s) outside --start-date..--end-date "
+                             f"{start_date}..{end_date} (first: {outside[0]})")
     return check_window(start_date, end_date)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from phasegate.errors import UsageError
+from phasegate.identifiers import check_run_id
 
 RESULTS = "results.json"
 REPORT = "report.html"
@@ -67,8 +68,10 @@ def latest_run_dir(reports_root: Path, phase: str | None = None) -> Path:
 
 
 def find_run_dir(reports_root: Path, run_id: str) -> Path:
-    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]*", run_id):
-        raise UsageError(f"{run_id!r} is not a run id (e.g. phase3-20261125T180000Z-ab12)")
+    try:
+        check_run_id(run_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     matches = [p.parent for p in Path(reports_root).glob(f"*/{run_id}/{RESULTS}")]
     if not matches:
         raise UsageError(f"no gate run {run_id!r} under {reports_root}")

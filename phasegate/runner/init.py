@@ -8,9 +8,10 @@ Idempotent: what exists is left alone and reported as such.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from phasegate.errors import WarehouseError
+from phasegate.errors import UsageError, WarehouseError
 from phasegate.model.catalog import Catalog, Table
 from phasegate.warehouse import Warehouse
 
@@ -23,6 +24,12 @@ class InitStep:
     note: str = ""
 
 
+def missing_message(catalog: Catalog, missing: list[str]) -> str:
+    shown = ", ".join(catalog.table(name).ref for name in missing[:6]) + (f" (+{len(missing) - 6} more)" if len(missing) > 6 else "")
+    return (f"init needs the tables its processors read, and these upstream table(s) are missing: {shown}; "
+            "load the raw data first (or build the demo: phasegate demo); nothing was created")
+
+
 def _phases(catalog: Catalog, phase: str | None) -> list[str]:
     if phase is not None:
         catalog.phase(phase)
@@ -30,12 +37,37 @@ def _phases(catalog: Catalog, phase: str | None) -> list[str]:
     return list(catalog.phases)
 
 
+def missing_inputs(catalog: Catalog, phase: str | None, exists: Callable[[Table], bool]) -> list[str]:
+    """Tables that must exist before init can create the tables of `phase` (default: all), and do not.
+
+    A processor-built table takes its schema from its SELECT, so every table it reads must exist
+    or be created before it by this init; raw tables (the scrapers') and tables built by command
+    processors or by other phases are not created here.
+    """
+    phases = _phases(catalog, phase)
+    created = {t.name for t in catalog.tables.values()
+               if t.phase in phases and t.processor is not None and not t.is_command_processor}
+    missing = []
+    for name in catalog.topological_order(sorted(created)):
+        for upstream in catalog.table(name).upstream:
+            if upstream not in created and upstream not in missing and not exists(catalog.table(upstream)):
+                missing.append(upstream)
+    return missing
+
+
 def init_warehouse(warehouse: Warehouse, catalog: Catalog, phase: str | None = None) -> list[InitStep]:
-    """Create datasets and processor-built tables (upstream first). Returns what was done."""
+    """Create datasets and processor-built tables (upstream first). Returns what was done.
+
+    Refused (UsageError, nothing created) when a table they read does not exist: init never
+    leaves datasets without their tables.
+    """
     from phasegate.runner.processors import processor_params, processor_sql
 
     steps: list[InitStep] = []
     phases = _phases(catalog, phase)
+    missing = missing_inputs(catalog, phase, lambda t: bool(warehouse.columns(t.dataset, t.name)))
+    if missing:
+        raise UsageError(missing_message(catalog, missing))
     for name in phases:
         for dataset in catalog.datasets_of(name):
             warehouse.ensure_dataset(dataset)

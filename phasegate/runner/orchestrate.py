@@ -33,7 +33,15 @@ from phasegate.runner.budget import RunBudget, plan_estimates
 from phasegate.runner.cost import run_cost
 from phasegate.runner.execute import DEFAULT_WORKERS, Processor, execute_plan
 from phasegate.runner.outcome import Execution, dates_arg
-from phasegate.runner.plan import Exclusions, Plan, build_plan, load_exclusions, lock_set, reason_text
+from phasegate.runner.plan import (
+    Exclusions,
+    Plan,
+    build_plan,
+    load_exclusions,
+    lock_set,
+    reason_text,
+    select_tables,
+)
 from phasegate.runner.progress import Progress
 from phasegate.runner.retry import DEFAULT_BACKOFF_S, DEFAULT_RETRIES, RetryPolicy
 from phasegate.runner.runlog import RunLog, new_run_id
@@ -123,6 +131,20 @@ def _window(catalog: Catalog, opts: Options) -> tuple[dt.date, dt.date]:
     return window.start, window.end
 
 
+def _checked_inputs(opts: Options) -> tuple[Catalog, str, dt.date, dt.date, Exclusions]:
+    """Every input of a backfill or run checked before anything is written (a run log, a lock, a
+    gate report): bad input is a usage error that changes nothing."""
+    from phasegate.warehouse import check_url, resolve_url
+
+    catalog = load_catalog(opts.catalog_path)
+    catalog.phase(opts.phase)
+    url = check_url(resolve_url(opts.warehouse_url))
+    start, end = _window(catalog, opts)
+    select_tables(catalog, opts.phase, opts.tables)
+    exclusions = load_exclusions(catalog, opts.exceptions_path)
+    return catalog, url, start, end, exclusions
+
+
 def _gate_text(g: GateResult) -> str:
     return (g.text or f"{g.phase}: {g.verdict}").rstrip()
 
@@ -132,15 +154,11 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
              gate_fn: GateFn | None = None, policy: RetryPolicy | None = None, kind: str = "backfill",
              runlog: Any = None, upstream_gate: GateResult | None = None, run_id: str | None = None) -> RunOutcome:
     """Plan (from measurement), confirm, lock, run the chunks, then the phase's own gate."""
-    from phasegate.warehouse import open_warehouse, resolve_url
+    from phasegate.warehouse import open_warehouse
 
-    catalog = load_catalog(opts.catalog_path)
-    catalog.phase(opts.phase)
-    url = resolve_url(opts.warehouse_url)
-    start, end = _window(catalog, opts)
+    catalog, url, start, end, exclusions = _checked_inputs(opts)
     if not opts.dry_run and not opts.yes and not (opts.interactive and confirm is not None):
         raise NeedsConfirmation(f"refusing to {kind} {opts.phase} without confirmation: no terminal to ask on")
-    exclusions = load_exclusions(catalog, opts.exceptions_path)
     state_dir = catalog.state_dir
     gate_fn = gate_fn or default_gate
 
@@ -159,7 +177,8 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
 
     own_log = runlog is None
     run_id = runlog.run_id if runlog is not None else (run_id or new_run_id(opts.phase))
-    locks = TableLocks(state_dir, run_id, opts.command).acquire(lock_set(catalog, opts.phase, opts.tables))
+    to_lock = lock_set(catalog, opts.phase, opts.tables)
+    locks = TableLocks(state_dir, run_id, opts.command).acquire(to_lock)
     try:
         if own_log:
             runlog = RunLog(state_dir, run_id)
@@ -362,12 +381,8 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
     """`phasegate run PHASE`: upstream phase's gate (NO-GO stops here), backfill, the phase's gate.
 
     The upstream phase's tables stay locked from its gate to the end of the run."""
-    from phasegate.warehouse import resolve_url
-
-    catalog = load_catalog(opts.catalog_path)
+    catalog, url, start, end, _ = _checked_inputs(opts)
     phase = catalog.phase(opts.phase)
-    url = resolve_url(opts.warehouse_url)
-    start, end = _window(catalog, opts)
     if not opts.dry_run and not opts.yes and not (opts.interactive and confirm is not None):
         raise NeedsConfirmation(f"refusing to run {opts.phase} without confirmation: no terminal to ask on")
     gate_fn = gate_fn or default_gate

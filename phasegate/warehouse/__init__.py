@@ -114,7 +114,16 @@ class Warehouse(Protocol):
 
 
 def resolve_url(url: str | None) -> str:
-    return url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    """The URL given, else $PHASEGATE_WAREHOUSE, else the default. A variable set but empty is
+    a usage error, never "the default": a mistyped variable must not open another warehouse."""
+    if url is not None:
+        return url
+    env = os.environ.get(ENV_VAR)
+    if env is not None:
+        if not env.strip():
+            raise UsageError(f"{ENV_VAR} is set but empty (unset it or give a warehouse URL)")
+        return env
+    return DEFAULT_URL
 
 
 def absolute_url(url: str) -> str:
@@ -133,17 +142,51 @@ def absolute_url(url: str) -> str:
     return f"duckdb:///{os.path.abspath(path)}"
 
 
-def check_url(url: str) -> str:
-    """A warehouse URL this package can open (usage error otherwise); nothing is opened."""
+def shown_url(url: str) -> str:
+    return url if len(url) <= 120 else url[:60] + "..." + url[-40:]
+
+
+def check_url(url: str, *, create: bool = False) -> str:
+    """A warehouse URL this package can open, naming a warehouse that exists; nothing is opened.
+
+    Every mistake is a usage error (exit 2) found here, before anything is written: an empty
+    value, an unknown scheme, a DuckDB path that is a folder, not a DuckDB file, or does not
+    exist. Only `create=True` (`phasegate init`, `phasegate demo`) accepts a DuckDB file that
+    does not exist yet — in an existing folder: a mistyped path never becomes a new warehouse.
+    """
+    if not isinstance(url, str) or not url.strip():
+        raise UsageError("the warehouse URL is empty (try duckdb:///warehouse.duckdb or bigquery://PROJECT)")
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"warehouse {shown_url(url)!r} is not valid UTF-8") from None
+    if not url.isprintable():
+        raise UsageError(f"warehouse {shown_url(url)!r} contains control characters")
     scheme, sep, rest = url.partition("://")
-    if not sep or scheme not in ("duckdb", "bigquery") or not rest.split("?", 1)[0].strip("/"):
-        raise UsageError(f"warehouse {url!r} is not a duckdb:///FILE or bigquery://PROJECT URL")
+    if not sep:
+        raise UsageError(f"warehouse {shown_url(url)!r} is not a URL (try duckdb:///warehouse.duckdb or bigquery://PROJECT)")
+    if scheme == "duckdb":
+        from phasegate.warehouse.duckdb import check_duckdb_url
+
+        check_duckdb_url(url, create=create)
+    elif scheme == "bigquery":
+        from phasegate.warehouse.bigquery import check_bigquery_url
+
+        check_bigquery_url(url)
+    else:
+        raise UsageError(f"warehouse scheme {shown_url(scheme)!r} is not supported (use duckdb:// or bigquery://)")
     return url
 
 
+def new_local_file(url: str | None) -> str | None:
+    """The file a DuckDB URL names if it does not exist yet (init and demo say they create it)."""
+    local = capabilities_of(check_url(resolve_url(url), create=True)).local_file
+    return local if local is not None and not os.path.exists(local) else None
+
+
 def capabilities_of(url: str | None) -> Capabilities:
-    """The capabilities of the warehouse a URL names, without opening it."""
-    url = check_url(resolve_url(url))
+    """The capabilities of the warehouse a URL names, without opening it (nor asking it exists)."""
+    url = check_url(resolve_url(url), create=True)
     if url.startswith("duckdb://"):
         from phasegate.warehouse.duckdb import DuckDBWarehouse
 
@@ -173,18 +216,17 @@ def prepare_sqlalchemy_engine(engine: Any) -> None:
         fix_boolean_arrays(engine.dialect)
 
 
-def open_warehouse(url: str | None = None, *, read_only: bool = False, **options: Any) -> Warehouse:
-    """Open the warehouse named by `url`, the PHASEGATE_WAREHOUSE variable, or the default."""
-    url = resolve_url(url)
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise UsageError(f"warehouse {url!r} is not a URL (try duckdb:///warehouse.duckdb or bigquery://PROJECT)")
-    if scheme == "duckdb":
+def open_warehouse(url: str | None = None, *, read_only: bool = False, create: bool = False,
+                   **options: Any) -> Warehouse:
+    """Open the warehouse named by `url`, the PHASEGATE_WAREHOUSE variable, or the default.
+
+    It must exist (see `check_url`); `create=True` is for the commands that make one (init, demo).
+    """
+    url = check_url(resolve_url(url), create=create)
+    if url.startswith("duckdb://"):
         from phasegate.warehouse.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse.from_url(url, read_only=read_only)
-    if scheme == "bigquery":
-        from phasegate.warehouse.bigquery import BigQueryWarehouse
+    from phasegate.warehouse.bigquery import BigQueryWarehouse
 
-        return BigQueryWarehouse.from_url(url, **options)
-    raise UsageError(f"warehouse scheme {scheme!r} is not supported (use duckdb:// or bigquery://)")
+    return BigQueryWarehouse.from_url(url, **options)

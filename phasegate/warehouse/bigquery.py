@@ -262,6 +262,50 @@ def _quote(name: str) -> str:
     return f"`{check_identifier(name)}`"
 
 
+PROJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}")
+
+
+def parse_bigquery_url(url: str) -> tuple[str, dict[str, Any]]:
+    """bigquery://PROJECT[?options] -> (project, constructor options); a bad one is a UsageError."""
+    shown = url if len(url) <= 120 else url[:60] + "..." + url[-40:]
+    parts = urlsplit(url)
+    if parts.scheme != "bigquery" or not parts.netloc or parts.path not in ("", "/"):
+        raise UsageError(f"warehouse {shown!r} is not bigquery://PROJECT[?location=..&maximum_bytes_billed=N]")
+    if not PROJECT_ID.fullmatch(parts.netloc):
+        raise UsageError(f"warehouse project {parts.netloc[:80]!r} is not a BigQuery project id")
+    raw = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    unknown = set(raw) - _OPTIONS
+    if unknown:
+        raise UsageError(f"warehouse {shown!r}: unknown option(s) {', '.join(sorted(unknown))} "
+                         f"(known: {', '.join(sorted(_OPTIONS))})")
+    kwargs: dict[str, Any] = {}
+    for name in ("maximum_bytes_billed", "max_run_bytes", "max_workers", "chunk_workers"):
+        if name in raw:
+            try:
+                kwargs[name] = int(raw[name])
+            except ValueError:
+                raise UsageError(f"warehouse {shown!r}: {name} must be an integer") from None
+            if kwargs[name] < 0:
+                raise UsageError(f"warehouse {shown!r}: {name} must be >= 0")
+    if "timeout" in raw:
+        try:
+            kwargs["timeout"] = float(raw["timeout"])
+        except ValueError:
+            raise UsageError(f"warehouse {shown!r}: timeout must be a number of seconds") from None
+        if not 0 < kwargs["timeout"] < float("inf"):
+            raise UsageError(f"warehouse {shown!r}: timeout must be a positive, finite number of seconds")
+    for name in ("location", "api_endpoint"):
+        if raw.get(name):
+            kwargs[name] = raw[name]
+    return parts.netloc, kwargs
+
+
+def check_bigquery_url(url: str) -> str:
+    """A bigquery:// URL that names a project with known options (nothing is opened)."""
+    parse_bigquery_url(url)
+    return url
+
+
 class BigQueryWarehouse:
     dialect = "bigquery"
 
@@ -324,33 +368,9 @@ class BigQueryWarehouse:
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> BigQueryWarehouse:
-        parts = urlsplit(url)
-        if parts.scheme != "bigquery" or not parts.netloc or parts.path not in ("", "/"):
-            raise UsageError(f"warehouse {url!r} is not bigquery://PROJECT[?location=..&maximum_bytes_billed=N]")
-        raw = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        unknown = set(raw) - _OPTIONS
-        if unknown:
-            raise UsageError(f"warehouse {url!r}: unknown option(s) {', '.join(sorted(unknown))} "
-                             f"(known: {', '.join(sorted(_OPTIONS))})")
-        kwargs: dict[str, Any] = {}
-        for name in ("maximum_bytes_billed", "max_run_bytes", "max_workers", "chunk_workers"):
-            if name in raw:
-                try:
-                    kwargs[name] = int(raw[name])
-                except ValueError:
-                    raise UsageError(f"warehouse {url!r}: {name} must be an integer") from None
-                if kwargs[name] < 0:
-                    raise UsageError(f"warehouse {url!r}: {name} must be >= 0")
-        if "timeout" in raw:
-            try:
-                kwargs["timeout"] = float(raw["timeout"])
-            except ValueError:
-                raise UsageError(f"warehouse {url!r}: timeout must be a number of seconds") from None
-        for name in ("location", "api_endpoint"):
-            if raw.get(name):
-                kwargs[name] = raw[name]
+        project, kwargs = parse_bigquery_url(url)
         options.pop("read_only", None)
-        return cls(parts.netloc, **{**kwargs, **options})
+        return cls(project, **{**kwargs, **options})
 
     # -- plumbing -----------------------------------------------------------------------
 

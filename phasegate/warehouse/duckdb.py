@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import re
 import threading
 import uuid
@@ -54,6 +55,55 @@ def _a_job(component: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+# Bytes 8..12 of every DuckDB database file.
+MAGIC = b"DUCK"
+MAX_PATH_BYTES = 4096
+
+
+def url_path(url: str) -> str:
+    """duckdb:///rel/path and duckdb:////abs/path, like SQLAlchemy URLs -> the path."""
+    path = url.removeprefix("duckdb://")
+    return path[1:] if path.startswith("/") else path
+
+
+def check_duckdb_url(url: str, *, create: bool = False) -> str:
+    """The file a duckdb:// URL names, checked without opening it (see warehouse.check_url)."""
+    path = url_path(url)
+    shown = url if len(url) <= 120 else url[:60] + "..." + url[-40:]
+    if "?" in path:
+        raise UsageError(f"warehouse {shown!r}: a DuckDB URL takes no ?options (the command opens it read-only "
+                         "when it only reads)")
+    if not path.strip():
+        raise UsageError(f"warehouse {shown!r} names no file (try duckdb:///warehouse.duckdb)")
+    if path == ":memory:":
+        if not create:
+            raise UsageError(f"warehouse {shown!r} is a new, empty in-memory warehouse: only `phasegate init` and "
+                             "`phasegate demo` create a warehouse")
+        return path
+    if len(os.fsencode(path)) > MAX_PATH_BYTES:
+        raise UsageError(f"warehouse path is {len(path)} characters long: too long to be a file name")
+    file = Path(path)
+    try:
+        if file.is_dir():
+            raise UsageError(f"warehouse {shown!r} is a folder, not a DuckDB file")
+        if file.exists():
+            if not file.is_file():
+                raise UsageError(f"warehouse {shown!r} is not a regular file")
+            with file.open("rb") as handle:
+                if handle.read(12)[8:12] != MAGIC:
+                    raise UsageError(f"warehouse {shown!r}: {path} is not a DuckDB database file")
+            return path
+        parent = file.parent
+        if not create:
+            raise UsageError(f"warehouse file {path} does not exist; only `phasegate init` and `phasegate demo` "
+                             "create a warehouse (check the path or PHASEGATE_WAREHOUSE)")
+        if not parent.is_dir():
+            raise UsageError(f"warehouse {shown!r}: folder {parent} does not exist (create it first)")
+    except OSError as exc:
+        raise UsageError(f"warehouse {shown!r}: {exc.strerror or exc}") from None
+    return path
 
 
 # Tables are written by threads of one process, each on its own cursor (DDL is serialized).
@@ -110,9 +160,7 @@ class DuckDBWarehouse:
 
     @classmethod
     def from_url(cls, url: str, *, read_only: bool = False) -> DuckDBWarehouse:
-        path = url.removeprefix("duckdb://")
-        # duckdb:///rel/path and duckdb:////abs/path, like SQLAlchemy URLs.
-        path = path[1:] if path.startswith("/") else path
+        path = url_path(url)
         if not path:
             raise UsageError(f"warehouse {url!r} names no file (try duckdb:///warehouse.duckdb)")
         return cls(path, read_only=read_only)
