@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from phasegate.errors import CatalogError
 from phasegate.identifiers import check_identifier
+from phasegate.model.dates import EARLIEST, LATEST
 
 #  Season types are compared with schedule values; keep them to words so they are never SQL.
 SEASON_TYPE = re.compile(r"^[A-Za-z][A-Za-z -]*$")
@@ -94,8 +95,6 @@ class Settings(_Strict):
 
     @model_validator(mode="after")
     def _window(self) -> Settings:
-        from phasegate.model.window import EARLIEST, LATEST
-
         for name in ("default_start_date", "default_end_date"):
             day = getattr(self, name)
             if not EARLIEST <= day <= LATEST:

@@ -5,6 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+# The first NBA (BAA) game was played in November 1946; nothing before or far after is a
+# date anyone means (a 1000-year window would plan millions of dates): window and catalog check it.
+EARLIEST = dt.date(1946, 11, 1)
+LATEST = dt.date(2199, 12, 31)
+
 
 def fold_ranges(dates: Iterable[dt.date], universe: Sequence[dt.date] | None = None) -> list[tuple[dt.date, dt.date]]:
     """Fold dates into [first, last] runs.

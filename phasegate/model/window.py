@@ -15,15 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from phasegate.errors import UsageError
+from phasegate.model.dates import EARLIEST, LATEST
 
 if TYPE_CHECKING:
     from phasegate.model.catalog import Catalog
 
-# The first NBA (BAA) game was played in November 1946; nothing before or far after is a
-# window anyone means, and a 1000-year window would plan millions of dates.
-EARLIEST = dt.date(1946, 11, 1)
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-LATEST = dt.date(2199, 12, 31)
 
 
 @dataclass(frozen=True)
