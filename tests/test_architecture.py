@@ -15,7 +15,8 @@ import pytest
 from tests.fixtures.builders import ROOT
 
 PACKAGE = ROOT / "phasegate"
-CORE = ("phasegate.model", "phasegate.measure", "phasegate.gate", "phasegate.runner", "phasegate.expectations")
+CORE = ("phasegate.model", "phasegate.measure", "phasegate.gate", "phasegate.runner", "phasegate.expectations",
+        "phasegate.state")
 TERMINAL = ("typer", "rich")
 CLIENTS = ("duckdb", "duckdb_engine", "google.cloud", "google.api_core", "google.auth", "sqlalchemy_bigquery")
 # Lower layers never reach up to these.
@@ -71,6 +72,14 @@ def test_the_warehouse_package_stands_on_the_ground_only(module):
         if name.startswith("phasegate."):
             assert within(name, ("phasegate.errors", "phasegate.identifiers", "phasegate.warehouse")), \
                 f"{module} imports {name}: adapters sit at the ground, below the catalog"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if within(m, ("phasegate.state",))))
+def test_the_state_package_stands_on_the_warehouse_protocol_only(module):
+    for name, _ in imports(MODULES[module]):
+        if name.startswith("phasegate."):
+            assert within(name, ("phasegate.errors", "phasegate.identifiers", "phasegate.warehouse",
+                                 "phasegate.state")), f"{module} imports {name}: shared state sits above the adapters"
 
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if within(m, ("phasegate.model", "phasegate.measure"))))

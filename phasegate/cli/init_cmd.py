@@ -51,6 +51,6 @@ def init_command(
     for step in steps:
         note = f"  ({step.note})" if step.note else ""
         typer.echo(f"  {step.kind:<8} {step.name:<45} {step.action}{note}")
-    created = sum(s.action == "created" for s in steps)
+    created = sum(s.action == "created" for s in steps if s.kind == "table")
     typer.echo(f"init: {created} table(s) created, {sum(s.action == 'exists' for s in steps)} already there "
                f"on {wh.url}")

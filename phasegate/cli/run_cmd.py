@@ -275,6 +275,8 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
                 typer.echo(f"{'':12}   retry: {cmd}")
         elif kind == "cost":
             typer.echo(f"{at} cost of the run (planning, dry runs, chunks): {_bytes_text(e.get('run') or {})}")
+        elif kind == "lease_takeover":
+            typer.echo(f"{at} took over the expired lease on {e.get('table')} from run {(e.get('holder') or {}).get('run_id')}")
         elif kind == "lock_takeover":
             typer.echo(f"{at} took over a stale lock on {e.get('table')}")
 

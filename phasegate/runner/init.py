@@ -18,7 +18,7 @@ from phasegate.warehouse import Warehouse
 
 @dataclass(frozen=True)
 class InitStep:
-    kind: str    # "dataset" | "table"
+    kind: str    # "dataset" | "table" | "state" (the phasegate dataset's own tables)
     name: str    # dataset or dataset.table
     action: str  # "ensured" | "created" | "exists" | "skipped"
     note: str = ""
@@ -72,6 +72,11 @@ def init_warehouse(warehouse: Warehouse, catalog: Catalog, phase: str | None = N
         for dataset in catalog.datasets_of(name):
             warehouse.ensure_dataset(dataset)
             steps.append(InitStep("dataset", dataset, "ensured"))
+    from phasegate.state import DATASET, ensure_state
+
+    for name, created in ensure_state(warehouse).items():  # kind "state": not a catalog table, counted apart
+        steps.append(InitStep("state", f"{DATASET}.{name}", "created" if created else "exists",
+                              "shared state of every checkout"))
     wanted = [t.name for t in catalog.tables.values() if t.phase in phases]
     params = processor_params(catalog, catalog.settings.default_start_date, catalog.settings.default_end_date)
     for table_name in catalog.topological_order(wanted):

@@ -221,7 +221,9 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     wh = open_warehouse(url)
     execution = None
     cost = None
+    leases = None
     try:
+        leases = _take_leases(wh, catalog, opts, runlog, out)
         plan = build_plan(wh, catalog, opts.phase, start=start, end=end, tables=opts.tables, dates=opts.dates,
                           all_dates=opts.all_dates, chunk_days=opts.chunk_days, exclusions=exclusions)
         runlog.write("plan", **plan.to_json())
@@ -253,6 +255,8 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         if cost is not None:  # every job of the run so far: planning, dry runs, chunks, verification
             runlog.write("cost", **cost, max_bytes=cap)
     finally:
+        if leases is not None:
+            leases.release()
         wh.close()  # the gate opens the warehouse itself (DuckDB allows one writer process)
 
     retry: list[str] = []
@@ -316,6 +320,24 @@ def _chunk_workers(wh: Any, catalog: Catalog, plan: Plan) -> dict[str, int]:
         return {}
     return {name: bound for name, tp in plan.tables.items()
             if len(tp.chunks) > 1 and chunks_independent(catalog, catalog.table(name))}
+
+
+def _take_leases(wh: Any, catalog: Catalog, opts: Options, runlog: Any, out: Callable[[str], None]) -> Any:
+    """The warehouse leases of the tables this run writes, so no other checkout writes them meanwhile
+    (the local file locks only keep out runs of this machine). None where the state dataset is missing."""
+    from phasegate.runner.runlog import pid_alive
+    from phasegate.state import note_local_fallback, state_exists
+    from phasegate.state.leases import Leases
+
+    if not state_exists(wh, "leases"):
+        note_local_fallback("table locks", wh.url)
+        return None
+    leases = Leases(wh, runlog.run_id, opts.command, pid_alive=pid_alive)
+    leases.acquire(lock_set(catalog, opts.phase, opts.tables))
+    for holder in leases.taken_over:
+        out(f"took over the lease of {holder.describe()} on {holder.table}")
+        runlog.write("lease_takeover", table=holder.table, holder=holder.__dict__)
+    return leases
 
 
 def _explainer(wh: Any, catalog: Catalog, exclusions: Exclusions):
