@@ -87,7 +87,7 @@ def test_an_expired_lease_is_taken_over_and_released_at_the_end(two_checkouts):
 
 
 def test_a_lease_of_a_gone_process_on_this_host_is_taken_over(tmp_path):
-    wh = open_warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")  # creates the file, as init would
     ensure_state(wh)
     Leases(wh, "crashed", pid_alive=lambda pid: True).acquire(["t"])._stop.set()  # never released: a crash
     with pytest.raises(LeaseHeld):
@@ -99,7 +99,7 @@ def test_a_lease_of_a_gone_process_on_this_host_is_taken_over(tmp_path):
 
 
 def test_leases_are_all_or_none(tmp_path):
-    wh = open_warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")  # creates the file, as init would
     ensure_state(wh)
     first = Leases(wh, "first").acquire(["b"])
     with pytest.raises(LeaseHeld, match="table b is being backfilled by run first"):
@@ -111,7 +111,7 @@ def test_leases_are_all_or_none(tmp_path):
 
 def test_concurrent_takes_of_one_table_let_exactly_one_run_win(tmp_path):
     """Threads on one warehouse, each on its own connection, take the same lease at the same moment."""
-    wh = open_warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")  # creates the file, as init would
     ensure_state(wh)
     Leases(wh, "warmup").acquire(["t"]).release()  # the lease row exists: every take updates it
     start = threading.Barrier(8)
@@ -138,7 +138,7 @@ def test_concurrent_takes_of_one_table_let_exactly_one_run_win(tmp_path):
 
 
 def test_heartbeat_renews_the_lease(tmp_path):
-    wh = open_warehouse(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")  # creates the file, as init would
     ensure_state(wh)
     lease = Leases(wh, "r", ttl_s=1, heartbeat_s=3600).acquire(["t"])
     wh.execute(["UPDATE phasegate.leases SET expires_at = TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 5 SECOND)"])
