@@ -280,7 +280,8 @@ def test_run_log_and_runs_commands(world):
     outcome, _ = run(world)
     events = read_events(outcome.log_path)
     kinds = [e["event"] for e in events]
-    assert kinds[0] == "start" and kinds[1] == "plan" and kinds[-1] == "verdict" and "gate" in kinds
+    # phase3 reads the raw phase2: its pre-flight is the plan's measurement of the raw inputs
+    assert kinds[:3] == ["start", "preflight", "plan"] and kinds[-1] == "verdict" and "gate" in kinds
     summary = recent_runs(world.root / ".phasegate", phase="phase3")[0]
     assert summary["status"] == "GO" and summary["rows_written"] > 0
     assert summary["tables"]["team_summary"]["done"] == summary["tables"]["team_summary"]["planned"] > 0

@@ -41,6 +41,9 @@ ChunkOpt = Annotated[int, typer.Option("--chunk-days", min=1, max=3660,
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Print the plan and exit; write nothing.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (needed without a terminal).")]
 NoGateOpt = Annotated[bool, typer.Option("--no-gate", help="Do not run the phase's gate at the end.")]
+SkipUpstreamGateOpt = Annotated[bool, typer.Option(
+    "--skip-upstream-gate", help="Expert override: write without gating the upstream phase first (recorded in the "
+                                 "run log with who and when; shown on every later report of the phase).")]
 RetriesOpt = Annotated[int, typer.Option("--retries", min=0, max=20, help="Retries of a chunk after a transient error.")]
 BackoffOpt = Annotated[float, typer.Option("--backoff", min=0.0, max=3600.0,
                                            help="First retry delay in seconds (doubles each time).")]
@@ -49,7 +52,8 @@ BackoffOpt = Annotated[float, typer.Option("--backoff", min=0.0, max=3600.0,
 def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str | None, end_date: str | None,
              table: list[str] | None, dates: str | None, all_dates: bool, tables_parallel: int, chunk_days: int,
              dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float,
-             pytest_workers: int | None, max_bytes: str | None = None, audit: str | None = None):
+             pytest_workers: int | None, max_bytes: str | None = None, audit: str | None = None,
+             skip_upstream_gate: bool = False):
     from phasegate.cli.options import command_line, parse_bytes, parse_dates
     from phasegate.errors import UsageError
     from phasegate.model.window import parse_date
@@ -74,6 +78,7 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
         gate=not no_gate, exceptions_path=exceptions, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
         retries=retries, backoff_s=backoff, command=command_line(), gate_workers=pytest_workers, audit=audit,
         max_bytes=parse_bytes(max_bytes) if max_bytes is not None else None,
+        skip_upstream_gate=skip_upstream_gate,
     )
 
 
@@ -130,16 +135,20 @@ def backfill_command(
     backoff: BackoffOpt = 2.0, pytest_workers: PytestWorkersOpt = None, as_json: JsonOpt = False,
     max_bytes: MaxBytesOpt = None,
     audit: AuditOpt = None,
+    skip_upstream_gate: SkipUpstreamGateOpt = False,
 ) -> None:
-    """Rebuild only what is missing (missing and partial dates), in dependency order, then gate.
+    """Gate the upstream phase (anything but GO stops here, nothing written), rebuild only what is
+    missing (missing and partial dates) in dependency order, then gate PHASE.
 
-    Exit 0 GO, 1 NO-GO (a chunk failed or the gate says NO-GO), 2 usage / refused / locked / stopped
+    Exit 0 GO (or NOT VALIDATED with --no-gate: every chunk written and verified), 1 NO-GO (the
+    upstream phase or the gate says NO-GO, or a chunk failed), 2 usage / refused / locked / stopped
     at the byte cap (CAPPED), 3 could not validate.
     """
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
                     table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
                     chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
-                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes, audit=audit)
+                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes, audit=audit,
+                    skip_upstream_gate=skip_upstream_gate)
     _go("backfill", opts, as_json)
 
 
@@ -153,12 +162,14 @@ def run_command(
     backoff: BackoffOpt = 2.0, pytest_workers: PytestWorkersOpt = None, as_json: JsonOpt = False,
     max_bytes: MaxBytesOpt = None,
     audit: AuditOpt = None,
+    skip_upstream_gate: SkipUpstreamGateOpt = False,
 ) -> None:
     """Gate the upstream phase (NO-GO stops here, nothing written), backfill PHASE, gate PHASE."""
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
                     table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
                     chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
-                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes, audit=audit)
+                    retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes, audit=audit,
+                    skip_upstream_gate=skip_upstream_gate)
     _go("run", opts, as_json)
 
 
@@ -187,7 +198,7 @@ def runs_command(ctx: typer.Context,
     if ctx.invoked_subcommand is not None:
         return
     from phasegate.cli.terminal import console, make_table, style_of
-    from phasegate.runner.runlog import recent_runs
+    from phasegate.runner.runlog import gate_text, preflight_text, recent_runs
 
     cat = load_catalog(catalog)
     if phase is not None:
@@ -199,8 +210,9 @@ def runs_command(ctx: typer.Context,
     if not runs:
         typer.echo(f"no runs yet under {cat.state_dir / 'runs'}")
         return
-    out = make_table("Recent runs", ("run", "kind", "status", "started", "duration", "dates done/planned",
-                                     "unbuildable", "failed", "not attempted", "rows", "billed", "gate"),
+    out = make_table("Recent runs", ("run", "kind", "status", "started", "duration", "pre-flight",
+                                     "dates done/planned", "unbuildable", "failed", "not attempted", "rows",
+                                     "billed", "gate"),
                      names={"run": [r["run_id"] for r in runs]},
                      right=("duration", "unbuildable", "failed", "not attempted", "rows"))
     for r in runs:
@@ -211,8 +223,9 @@ def runs_command(ctx: typer.Context,
         status = str(r["status"]) + (" (killed)" if r.get("killed") else "")
         out.add_row(r["run_id"], r.get("kind") or "", f"[{style}]{status}[/]" if style else status,
                     (r.get("started_at") or "")[:19], f"{r['duration_s']}s" if r.get("duration_s") is not None else "",
-                    f"{total('done')}/{total('planned')}", str(total("unbuildable")), str(total("failed")),
-                    str(total("skipped")), f"{r['rows_written']:,}", _billed(r.get("cost")), r.get("gate_verdict") or "")
+                    preflight_text(r.get("preflight")), f"{total('done')}/{total('planned')}",
+                    str(total("unbuildable")), str(total("failed")), str(total("skipped")), f"{r['rows_written']:,}",
+                    _billed(r.get("cost")), gate_text(r))
     console().print(out)
 
 
@@ -220,7 +233,7 @@ def runs_command(ctx: typer.Context,
 def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (or a unique prefix).")],
               catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
     """One run: the command, the plan, every chunk attempt, the gate and the verdict."""
-    from phasegate.runner.runlog import find_run, read_events, summarize
+    from phasegate.runner.runlog import find_run, gate_text, preflight_text, read_events, summarize
 
     cat = load_catalog(catalog)
     path = find_run(cat.state_dir, run)
@@ -237,6 +250,9 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
     typer.echo(f"  log      {path}")
     if s.get("cost"):
         typer.echo(f"  cost     {_cost_text(s['cost'])}")
+    if s.get("preflight"):
+        typer.echo(f"  pre-flight {preflight_text(s['preflight'], long=True)}")
+    typer.echo(f"  gate     {gate_text(s) or 'not yet'}")
     for name, t in s["tables"].items():
         if t.get("planned"):
             typer.echo(f"  {name}: {t.get('done', 0)}/{t['planned']} dates written and verified, "
@@ -259,7 +275,8 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
             typer.echo(f"{at} chunk {e.get('table')} {e.get('start')}..{e.get('end')} ({e.get('dates')} dates) "
                        f"attempt {e.get('attempt')}: {e.get('status')} in {e.get('seconds')}s  {extra}")
         elif kind in ("gate", "upstream_gate"):
-            typer.echo(f"{at} {kind} {e.get('phase')}: {e.get('verdict')}  {e.get('run_dir') or ''}")
+            extra = e.get("message") if e.get("skipped") else (e.get("run_dir") or "")
+            typer.echo(f"{at} {kind} {e.get('phase')}: {e.get('verdict')}  {extra}")
             for name, reason in (e.get("failing_tables") or {}).items():
                 typer.echo(f"{'':12}   {name}: {reason}")
         elif kind == "dates" and e.get("outcome") != "done":
@@ -277,6 +294,8 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
             typer.echo(f"{at} cost of the run (planning, dry runs, chunks): {_bytes_text(e.get('run') or {})}")
         elif kind == "lease_takeover":
             typer.echo(f"{at} took over the expired lease on {e.get('table')} from run {(e.get('holder') or {}).get('run_id')}")
+        elif kind == "preflight":
+            typer.echo(f"{at} pre-flight {e.get('phase')}: {e.get('message') or ''}")
         elif kind == "lock_takeover":
             typer.echo(f"{at} took over a stale lock on {e.get('table')}")
 

@@ -197,6 +197,21 @@ def _backfill_runs(catalog: Catalog | None, phase: str | None) -> list[dict[str,
     return [r for r in runs if isinstance(r, dict)][:MAX_BACKFILL_RUNS]
 
 
+def _unguarded_write(catalog: Catalog | None, phase: str | None, before: str | None) -> dict[str, Any] | None:
+    """The latest write to the phase (before this gate run) when it skipped its pre-flight, else None."""
+    if catalog is None or not phase:
+        return None
+    try:
+        from phasegate.runner.runlog import latest_write
+
+        run = latest_write(catalog.state_dir, phase, before=before)
+    except Exception:  # noqa: BLE001 — the report never fails because of the run log
+        return None
+    pre = (run or {}).get("preflight") or {}
+    return {"run_id": run["run_id"], "by": pre.get("by") or "?", "at": pre.get("at") or run.get("started_at"),
+            "upstream": pre.get("phase"), "command": run.get("command")} if pre.get("skipped") else None
+
+
 def _tables_cell(tables: Any) -> str:
     if not isinstance(tables, dict):
         return "" if tables is None else str(tables)
@@ -235,8 +250,21 @@ BACKFILL_COLUMNS = (
     ("tables (dates done/planned)", lambda r: _tables_cell(r.get("tables"))),
     ("rows written", lambda r: r.get("rows_written")),
     ("cost (bytes billed)", lambda r: _cost_cell(r.get("cost"))),
-    ("gate after", lambda r: r.get("gate_verdict")),
+    ("pre-flight", lambda r: _preflight_cell(r.get("preflight"))),
+    ("gate after", lambda r: _gate_cell(r)),
 )
+
+
+def _preflight_cell(pre: Any) -> str:
+    from phasegate.runner.runlog import preflight_text
+
+    return preflight_text(pre if isinstance(pre, dict) else None)
+
+
+def _gate_cell(run: dict[str, Any]) -> str:
+    from phasegate.runner.runlog import gate_text
+
+    return gate_text(run)
 
 
 def _backfill_view(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
@@ -258,7 +286,8 @@ def _backfill_view(runs: list[dict[str, Any]]) -> tuple[list[str], list[list[str
 
 def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Path | None = None,
                signoffs: list[dict[str, Any]] | None = None,
-               backfills: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+               backfills: list[dict[str, Any]] | None = None,
+               unguarded: dict[str, Any] | None = None) -> dict[str, Any]:
     if not results.get("phase"):
         # an older or partial results.json: the phase is in the run id and the folder name
         from phasegate.report.store import RUN_ID
@@ -313,6 +342,7 @@ def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Pat
         "data_docs": data_docs,
         "backfill_keys": keys,
         "backfill_rows": rows,
+        "unguarded": unguarded,
         "states": [{"state": s, "cls": CLASS[s], "label": LABELS[s], "colour": COLOURS[s]} for s in STATES],
         "css": calendar_css(),
         "catalog_known": catalog is not None,
@@ -323,11 +353,13 @@ def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Pat
 
 def render_report(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Path | None = None,
                   signoffs: list[dict[str, Any]] | None = None,
-                  backfills: list[dict[str, Any]] | None = None) -> str:
+                  backfills: list[dict[str, Any]] | None = None,
+                  unguarded: dict[str, Any] | None = None) -> str:
     from phasegate.gate.ledger import cost_line, family_line
     from phasegate.warehouse.cost import format_bytes
 
-    view = build_view(results, catalog=catalog, run_dir=run_dir, signoffs=signoffs, backfills=backfills)
+    view = build_view(results, catalog=catalog, run_dir=run_dir, signoffs=signoffs, backfills=backfills,
+                      unguarded=unguarded)
     view["estimated_bytes_text"] = format_bytes(results.get("estimated_bytes"))
     view["cost_text"] = cost_line(results["cost"]).removeprefix("cost: ") if results.get("cost") else None
     view["family_cost_text"] = family_line(results["cost"]) if (results.get("cost") or {}).get("by_family") else None
@@ -357,7 +389,8 @@ def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehou
     root = reports_root_of(run_dir)
     run_id = results.get("run_id") or run_dir.name
     html = render_report(results, catalog=catalog, run_dir=run_dir, signoffs=read_signoffs(root, run_id),
-                         backfills=_backfill_runs(catalog, results.get("phase")))
+                         backfills=_backfill_runs(catalog, results.get("phase")),
+                         unguarded=_unguarded_write(catalog, results.get("phase"), results.get("started_at")))
     out = run_dir / REPORT
     _atomic_write(out, html)
     write_index(root)

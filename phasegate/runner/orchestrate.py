@@ -2,7 +2,13 @@
 
 * `backfill(opts)` plans from measurement (`phasegate.runner.plan`), asks for confirmation,
   takes the table locks, runs the plan (`phasegate.runner.execute`), then the phase's own gate.
-* `run_phase(opts)` first gates the upstream phase; NO-GO stops it before anything is written.
+* Pre-flight: every write (`backfill` as `run`) first gates the upstream phase; anything but GO
+  (NO-GO, ERROR, PARTIAL) stops it before anything is written. A raw upstream phase (tables no
+  processor builds, not gated by checks/) is pre-flighted by the plan itself: each required raw
+  input is measured per date and the dates it lacks are unbuildable. `--skip-upstream-gate` is
+  an expert's override: recorded in the run log (who, when) and shown on the phase's reports
+  while that run is the latest write to the phase.
+* Without the phase's own gate (`--no-gate`) the outcome is NOT VALIDATED, never GO.
 * Crash safety: the data is the checkpoint. Chunks are atomic, so a run killed at any moment
   leaves each chunk either old or new; re-running the same command re-plans from the
   warehouse and does exactly what is still missing. Locks keep two runs off the same table.
@@ -11,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import os
 import socket
 from collections.abc import Callable, Iterable
@@ -124,6 +131,7 @@ class Options:
     gate_workers: int | None = None  # None: the warehouse's default (one process; threads on BigQuery)
     max_bytes: int | None = None  # the run's byte cap (--max-bytes); None: the warehouse's per-run cap
     audit: str | None = None  # the gates' reproduction audit (--audit); None: the catalog's settings.audit
+    skip_upstream_gate: bool = False  # an expert's override of the pre-flight: recorded, shown on the reports
 
 
 def _window(catalog: Catalog, opts: Options) -> tuple[dt.date, dt.date]:
@@ -149,16 +157,62 @@ def _gate_text(g: GateResult) -> str:
     return (g.text or f"{g.phase}: {g.verdict}").rstrip()
 
 
+def gated_upstream(catalog: Catalog, phase: str) -> str | None:
+    """The upstream phase whose gate a write to `phase` must pass first; None when there is none.
+
+    A raw upstream phase (no table of it has a processor: loaded by scrapers, not gated by
+    checks/) has no gate: its pre-flight is the plan's measurement of each required raw input,
+    date by date (`phasegate.measure.provenance`): the dates an input lacks are unbuildable."""
+    upstream = catalog.phase(phase).upstream_phase
+    if not upstream or all(t.processor is None for t in catalog.tables_of(upstream)):
+        return None
+    return upstream
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return os.environ.get("USER") or "unknown"
+
+
+def _preflight_event(catalog: Catalog, phase: str, upstream_gate: GateResult | None,
+                     skipped_by: str | None) -> dict[str, Any]:
+    """What the run log records of the pre-flight (`upstream_gate` or `preflight` event)."""
+    upstream = catalog.phase(phase).upstream_phase
+    if skipped_by is not None:
+        return {"event": "upstream_gate", "phase": upstream, "verdict": "SKIPPED", "skipped": True,
+                "by": skipped_by, "host": socket.gethostname(),
+                "message": f"pre-flight skipped with --skip-upstream-gate by {skipped_by}: {upstream} was not gated"}
+    if upstream_gate is not None:
+        return {"event": "upstream_gate", "phase": upstream_gate.phase, "verdict": upstream_gate.verdict,
+                "exit_code": upstream_gate.exit_code, "run_dir": upstream_gate.run_dir,
+                "failing_tables": upstream_gate.failing_tables}
+    if upstream:
+        return {"event": "preflight", "phase": upstream, "raw": True,
+                "message": f"{upstream} is raw (not gated): the plan measured each required raw input per date; "
+                           "dates an input lacks are unbuildable"}
+    return {}
+
+
 def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Progress | None = None,
              confirm: Callable[[Plan], bool] | None = None, processor: Processor | None = None,
              gate_fn: GateFn | None = None, policy: RetryPolicy | None = None, kind: str = "backfill",
-             runlog: Any = None, upstream_gate: GateResult | None = None, run_id: str | None = None) -> RunOutcome:
-    """Plan (from measurement), confirm, lock, run the chunks, then the phase's own gate."""
+             runlog: Any = None, upstream_gate: GateResult | None = None, run_id: str | None = None,
+             preflight_skipped_by: str | None = None) -> RunOutcome:
+    """Pre-flight (the upstream phase's gate), plan (from measurement), confirm, lock, run the chunks,
+    then the phase's own gate."""
     from phasegate.warehouse import open_warehouse
 
     catalog, url, start, end, exclusions = _checked_inputs(opts)
     if not opts.dry_run and not opts.yes and not (opts.interactive and confirm is not None):
         raise NeedsConfirmation(f"refusing to {kind} {opts.phase} without confirmation: no terminal to ask on")
+    if upstream_gate is None and preflight_skipped_by is None and runlog is None and not opts.dry_run \
+            and gated_upstream(catalog, opts.phase):
+        # every write passes its upstream phase's gate first (or says, in the log, that it did not)
+        return _preflighted(opts, catalog, url, start, end, kind=kind, out=out, progress=progress, confirm=confirm,
+                            processor=processor, gate_fn=gate_fn or default_gate, policy=policy,
+                            run_id=run_id or new_run_id(opts.phase))
     state_dir = catalog.state_dir
     gate_fn = gate_fn or default_gate
 
@@ -170,6 +224,9 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
         finally:
             wh.close()
         out(plan.describe())
+        upstream = gated_upstream(catalog, opts.phase)
+        if upstream and kind == "backfill":
+            out(f"pre-flight: a write first gates {upstream} (not run for a dry run)")
         out("dry run: nothing written")
         return RunOutcome(opts.phase, None, "DRY-RUN", EXIT_GO, plan=plan)
 
@@ -186,7 +243,10 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
                          host=socket.gethostname(), warehouse=url, catalog=str(catalog.path),
                          catalog_fingerprint=catalog.fingerprint, window={"start": start, "end": end},
                          workers=opts.workers, chunk_days=opts.chunk_days, all_dates=opts.all_dates,
-                         tables=opts.tables, dates=dates_arg(opts.dates) if opts.dates else None)
+                         tables=opts.tables, dates=dates_arg(opts.dates) if opts.dates else None, gate=opts.gate)
+            record = _preflight_event(catalog, opts.phase, upstream_gate, preflight_skipped_by)
+            if record:
+                runlog.write(record.pop("event"), **record)
         for holder in locks.taken_over:
             msg = f"took over the stale lock of {holder.describe()} on {holder.table}"
             out(msg)
@@ -299,8 +359,10 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         verdict, code = Verdict.NO_GO, Verdict.NO_GO.exit_code
     elif gate is not None:
         verdict, code = gate.verdict, gate.exit_code
-    else:
-        verdict, code = Verdict.GO, Verdict.GO.exit_code
+    else:  # nothing judged the data: never GO
+        verdict, code = Verdict.NOT_VALIDATED, Verdict.NOT_VALIDATED.exit_code
+        out(f"{opts.phase}: gate not run (--no-gate): every chunk was written and verified, but the data was "
+            f"not validated; gate it with: phasegate gate {opts.phase}")
     failed = execution.failures() if execution is not None else {}
     runlog.write("verdict", verdict=verdict, exit_code=code, failed=failed, retry=retry,
                  dates_done=execution.dates_done if execution else 0,
@@ -402,17 +464,36 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
               gate_fn: GateFn | None = None, policy: RetryPolicy | None = None) -> RunOutcome:
     """`phasegate run PHASE`: upstream phase's gate (NO-GO stops here), backfill, the phase's gate.
 
-    The upstream phase's tables stay locked from its gate to the end of the run."""
+    The same pre-flight as `backfill`, also for a dry run (which then shows whether it would start)."""
     catalog, url, start, end, _ = _checked_inputs(opts)
-    phase = catalog.phase(opts.phase)
     if not opts.dry_run and not opts.yes and not (opts.interactive and confirm is not None):
         raise NeedsConfirmation(f"refusing to run {opts.phase} without confirmation: no terminal to ask on")
     gate_fn = gate_fn or default_gate
-    upstream = phase.upstream_phase
     run_id = new_run_id(opts.phase)
-    if not upstream:
+    if not gated_upstream(catalog, opts.phase):
         return backfill(opts, out=out, progress=progress, confirm=confirm, processor=processor, gate_fn=gate_fn,
                         policy=policy, kind="run", run_id=run_id)
+    return _preflighted(opts, catalog, url, start, end, kind="run", out=out, progress=progress, confirm=confirm,
+                        processor=processor, gate_fn=gate_fn, policy=policy, run_id=run_id)
+
+
+def _preflighted(opts: Options, catalog: Catalog, url: str, start: dt.date, end: dt.date, *, kind: str,
+                 out: Callable[[str], None], progress: Progress | None, confirm: Callable[[Plan], bool] | None,
+                 processor: Processor | None, gate_fn: GateFn, policy: RetryPolicy | None,
+                 run_id: str) -> RunOutcome:
+    """Gate the upstream phase, then write: anything but GO stops the run before anything is written.
+
+    The upstream tables stay locked from its gate to the end of the run: no backfill may rewrite
+    what this run has just found GO and is reading. `--skip-upstream-gate` writes without the
+    gate, and the run log says who did."""
+    upstream = gated_upstream(catalog, opts.phase)
+    assert upstream is not None
+    if opts.skip_upstream_gate:
+        who = _who()
+        out(f"pre-flight SKIPPED (--skip-upstream-gate, by {who}): {upstream} is not gated before writing "
+            f"{opts.phase}; the run log and every later {opts.phase} report will say so")
+        return backfill(opts, out=out, progress=progress, confirm=confirm, processor=processor, gate_fn=gate_fn,
+                        policy=policy, kind=kind, run_id=run_id, preflight_skipped_by=who)
     from phasegate.runner.locks import TableLocks, current_holders
 
     upstream_tables = [t.name for t in catalog.tables_of(upstream)]
@@ -420,9 +501,7 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
     if busy:
         table, holder = next(iter(busy.items()))
         raise Refused(f"{upstream} is being written right now ({table} is locked by {holder.describe()}); "
-                      f"run {opts.phase} after it finishes")
-    # Hold the upstream tables from the pre-flight gate to the end: no backfill may rewrite what
-    # this run has just found GO and is reading.
+                      f"{kind} {opts.phase} after it finishes")
     held = TableLocks(catalog.state_dir, run_id, opts.command)
     if not opts.dry_run:
         held.acquire(upstream_tables)
@@ -432,15 +511,16 @@ def run_phase(opts: Options, *, out: Callable[[str], None] = print, progress: Pr
                           exceptions_path=opts.exceptions_path, workers=opts.gate_workers,
                        **_audit_of(opts))
         out(_gate_text(up_gate))
-        if up_gate.verdict != "GO":
-            return _refuse_upstream(opts, catalog, url, start, end, up_gate, out, run_id)
+        verdict = Verdict.of(up_gate.verdict)
+        if verdict is None or not verdict.is_proof:  # NO-GO, ERROR, PARTIAL: not a pass
+            return _refuse_upstream(opts, catalog, url, start, end, up_gate, out, run_id, kind)
         out(f"{upstream} is GO: starting {opts.phase}")
         return backfill(opts, out=out, progress=progress, confirm=confirm, processor=processor, gate_fn=gate_fn,
-                        policy=policy, kind="run", upstream_gate=up_gate, run_id=run_id)
+                        policy=policy, kind=kind, upstream_gate=up_gate, run_id=run_id)
 
 
 def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, end: dt.date,
-                     up_gate: GateResult, out: Callable[[str], None], run_id: str) -> RunOutcome:
+                     up_gate: GateResult, out: Callable[[str], None], run_id: str, kind: str) -> RunOutcome:
     """Upstream NO-GO: nothing of this phase is written; say exactly which tables and dates to fix."""
     from phasegate.warehouse import open_warehouse
 
@@ -471,12 +551,15 @@ def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     for name, reason in up_gate.failing_tables.items():
         if fix_plan is None or not fix_plan.tables.get(name) or not fix_plan.tables[name].reasons:
             lines.append(f"  {name}: {reason}")
-    lines.append(f"fix with: phasegate backfill {upstream} --yes   then: phasegate run {opts.phase} --yes")
+    again = "phasegate run" if kind == "run" else "phasegate backfill"
+    lines.append(f"fix with: phasegate backfill {upstream} --yes   then: {again} {opts.phase} --yes")
+    lines.append(f"(an expert may write anyway with --skip-upstream-gate: the run log records who, and every "
+                 f"later {opts.phase} report shows it)")
     for line in lines:
         out(line)
     with RunLog(state_dir, run_id) as log:
-        log.write("start", kind="run", phase=opts.phase, command=opts.command, pid=os.getpid(),
-                  host=socket.gethostname(), warehouse=url, window={"start": start, "end": end})
+        log.write("start", kind=kind, phase=opts.phase, command=opts.command, pid=os.getpid(),
+                  host=socket.gethostname(), warehouse=url, window={"start": start, "end": end}, gate=opts.gate)
         log.write("upstream_gate", phase=upstream, verdict=up_gate.verdict, exit_code=up_gate.exit_code,
                   run_dir=up_gate.run_dir, failing_tables=up_gate.failing_tables)
         code = EXIT_NO_GO if up_gate.verdict == "NO-GO" else (up_gate.exit_code or EXIT_CANNOT_VALIDATE)

@@ -1,7 +1,9 @@
 """The run log: one JSON-lines file per backfill run, under `<state_dir>/runs/<run_id>.jsonl`.
 
 Every line is one event: `{"event": ..., "run_id": ..., "at": ISO-8601 UTC, ...}`. Events, in
-order: `start` (command, pid, host, warehouse, window), `upstream_gate` (run only), `plan`,
+order: `start` (command, pid, host, warehouse, window, gate: whether the phase's gate runs at the
+end), the pre-flight: `upstream_gate` (the upstream phase's gate: verdict, run_dir; or `skipped`
+with `by` for --skip-upstream-gate) or `preflight` (a raw upstream phase, measured by the plan), `plan`,
 `chunk` (one per processor attempt: table, start, end, dates, attempt, status
 ok|partial|rejected|retry|failed|interrupted, rows, seconds, error, output, cost: the jobs,
 bytes processed and billed of the attempt; a chunk narrowed down after a data error has one
@@ -9,7 +11,8 @@ event per part tried), `dates` (dates settled: table, outcome done|unbuildable|f
 count, dates as ranges, reason), `table` (a table finished: planned/done/unbuildable/failed/
 skipped counts), `cost` (every job of the run: engine, totals, per table, the byte cap),
 `gate` (the phase's own gate, with its cost),
-`verdict` (final: GO | NO-GO | ERROR | REFUSED | INTERRUPTED, exit_code, failed, retry commands).
+`verdict` (final: GO | NO-GO | ERROR | NOT VALIDATED | REFUSED | INTERRUPTED, exit_code, failed,
+retry commands).
 
 The accounting is per date: `dates` events settle each planned date exactly once, so the
 counts are right whatever the chunks did (narrowed, rejected, retried) and however far the
@@ -24,7 +27,11 @@ says how far it got; `recent_runs` reports such a run as INTERRUPTED with `kille
     status (GO | NO-GO | ERROR | REFUSED | INTERRUPTED | running), killed, exit_code, pid, host,
     tables (name -> {"planned", "done", "unbuildable", "failed", "skipped"}: dates), chunks_ok,
     chunks_failed, attempts, rows_written, cost (chunks summed, per table, the whole run, the gate;
-    bytes None where unknown), gate_run_dir, path.
+    bytes None where unknown), gate_run_dir, gate_verdict, gate_skipped (--no-gate),
+    preflight ({"phase", "verdict", "skipped", "by", "at", "run_dir"} or None), path.
+
+`latest_write(state_dir, phase, before=None)` is the newest run that wrote rows to the phase (the
+reports show a banner while it skipped its pre-flight).
 """
 
 from __future__ import annotations
@@ -155,6 +162,7 @@ def summarize(events: list[dict[str, Any]], path: Path | None = None) -> dict[st
     plan = next((e for e in events if e.get("event") == "plan"), {})
     verdict = next((e for e in reversed(events) if e.get("event") == "verdict"), None)
     gate = next((e for e in reversed(events) if e.get("event") == "gate"), None)
+    pre = next((e for e in events if e.get("event") in ("upstream_gate", "preflight")), None)
     tables: dict[str, dict[str, int]] = {}
 
     def entry(name: str) -> dict[str, int]:
@@ -228,6 +236,11 @@ def summarize(events: list[dict[str, Any]], path: Path | None = None) -> dict[st
         "cost": _cost(events, chunk_costs, gate),
         "gate_run_dir": (gate or {}).get("run_dir"),
         "gate_verdict": (gate or {}).get("verdict"),
+        "gate_skipped": start.get("gate") is False,
+        "preflight": None if pre is None else {
+            "phase": pre.get("phase"), "verdict": pre.get("verdict") or ("raw inputs" if pre.get("raw") else None),
+            "skipped": bool(pre.get("skipped")), "by": pre.get("by"), "at": pre.get("at"),
+            "run_dir": pre.get("run_dir")},
         "failed": (verdict or {}).get("failed", {}),
         "retry": (verdict or {}).get("retry", []),
         "path": str(path) if path else None,
@@ -276,6 +289,47 @@ def recent_runs(state_dir: str | Path, phase: str | None = None, limit: int | No
         if limit is not None and len(out) >= limit:
             break
     return out
+
+
+def preflight_text(pre: dict[str, Any] | None, long: bool = False) -> str:
+    """'phase3 GO', 'SKIPPED by alice', 'phase2 raw inputs' (runs, runs show, the report)."""
+    if not pre:
+        return ""
+    if pre.get("skipped"):
+        text = f"SKIPPED by {pre.get('by') or '?'}"
+        return f"{text} at {pre.get('at')} (--skip-upstream-gate: {pre.get('phase')} not gated)" if long else text
+    text = f"{pre.get('phase')} {pre.get('verdict') or ''}".strip()
+    if long and pre.get("run_dir"):
+        text += f"  {pre['run_dir']}"
+    return text
+
+
+def gate_text(summary: dict[str, Any]) -> str:
+    """The phase's own gate after the run: its verdict, or that it was not run (--no-gate)."""
+    if summary.get("gate_verdict"):
+        return str(summary["gate_verdict"])
+    return "not run (--no-gate)" if summary.get("gate_skipped") and summary.get("status") not in (
+        "REFUSED", "running") else ""
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def latest_write(state_dir: str | Path, phase: str, before: str | None = None, runs: int = 200) -> dict[str, Any] | None:
+    """The newest run (started before `before`, an ISO time, if given) that wrote rows to `phase`."""
+    limit = _moment(before) if before else None
+    for summary in recent_runs(state_dir, phase=phase, limit=runs):
+        started = _moment(summary.get("started_at"))
+        if limit is not None and (started is None or started > limit):
+            continue
+        if summary.get("rows_written"):
+            return summary
+    return None
 
 
 def _expand(ranges: str) -> list[dt.date]:
