@@ -26,6 +26,7 @@ import pytest
 
 from phasegate.expectations.suites import Rule, SuiteFile, discover
 from phasegate.model.catalog import Catalog
+from phasegate.model.severity import WARN
 
 FAMILY = "expectation"
 # The gate's recorder (phasegate/plugin.py) reads ("phasegate", json) user properties into results.json.
@@ -95,7 +96,7 @@ def expectation_outcome(expectation_case: ExpectationCase, expectation_session: 
     if case.rule is None:
         pytest.fail(case.suite.error or f"{case.suite.display}: unusable suite", pytrace=False)
     _record(request.node, threshold=_threshold(case.rule), rule=case.rule.type,
-            column=", ".join(case.rule.columns_no_condition))
+            column=", ".join(case.rule.columns_no_condition), severity=case.rule.severity)
     result = expectation_session.expectations(case.table)
     outcome = result.outcomes.get(case.rule.case_id)
     if outcome is None:
@@ -104,13 +105,16 @@ def expectation_outcome(expectation_case: ExpectationCase, expectation_session: 
             engine=result.engines.get(case.rule.case_id))
     if outcome.exception:
         pytest.fail(outcome.describe(case.rule), pytrace=False)
+    if not outcome.success and case.rule.severity == WARN:
+        # shown in the verdict and the report (outcome "warned"), never a NO-GO
+        _record(request.node, warning=outcome.describe(case.rule))
     return ExpectationOutcome(case, outcome)
 
 
 def assert_expectation(result: ExpectationOutcome) -> None:
     rule = result.case.rule
     assert rule is not None
-    if not result.outcome.success:
+    if not result.outcome.success and rule.severity != WARN:  # a warn rule's failure is recorded, not raised
         pytest.fail(result.outcome.describe(rule), pytrace=False)
 
 

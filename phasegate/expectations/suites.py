@@ -15,6 +15,7 @@ from typing import Any
 
 from phasegate.errors import PhasegateError, UsageError
 from phasegate.model.catalog import Catalog, Table
+from phasegate.model.severity import ERROR, SEVERITIES
 
 SUITES_DIRNAME = "expectations"
 # A rule may name its case explicitly (meta.case); otherwise its id is TABLE-TYPE-COLUMN.
@@ -40,6 +41,11 @@ class Rule:
     @property
     def columns(self) -> tuple[str, ...]:
         return rule_columns(self.kwargs)
+
+    @property
+    def severity(self) -> str:
+        """meta.severity: error (NO-GO) unless the rule says warn (phasegate.model.severity)."""
+        return self.meta.get("severity") or ERROR
 
     @property
     def subject(self) -> str:
@@ -193,6 +199,12 @@ def load_suite_file(path: Path, phase: str, catalog: Catalog | None = None) -> S
              case_id=cid, meta=dict(exp.get("meta") or {}))
         for i, (exp, cid) in enumerate(zip(raw["expectations"], ids, strict=True))
     ]
+    for rule in suite.rules:
+        if rule.meta.get("severity") is not None and rule.meta["severity"] not in SEVERITIES:
+            suite.error = (f"{suite.display}: rule {rule.index + 1} ({rule.type}): meta.severity must be one of "
+                           f"{', '.join(SEVERITIES)}, not {rule.meta['severity']!r}")
+            suite.rules = []
+            break
     return suite
 
 

@@ -62,6 +62,8 @@ def collect_cases(reports: dict[str, list[pytest.TestReport]]) -> tuple[list[Cas
                 outcome, message = "error", _message(rep)
         if outcome == "passed":
             message = props.get("message", "")
+            if props.get("warning"):  # a warn-severity check or rule failed: shown, not blocking
+                outcome, message = "warned", props["warning"]
         clean = _clean_nodeid(nodeid)
         name = clean.split("::")[-1]
         family = props.get("family") or name.split("[")[0].removeprefix("test_")

@@ -27,6 +27,9 @@ class Judgement:
     measured: str = ""
     threshold: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Failures of warn-severity checks (phasegate.model.severity): shown, never blocking. A
+    # passed judgement with a warning is the case outcome "warned".
+    warning: str = ""
 
 
 def _judge_schema(ctx: GateContext, table: str) -> Judgement:
@@ -154,18 +157,30 @@ def _judge_bootstrap_rows(ctx: GateContext, table: str) -> Judgement:
 
 def _judge_sql_family(family: str):
     def judge(ctx: GateContext, table: str) -> Judgement:
+        from phasegate.model.severity import WARN
+
         m = ctx.measurement(table)
         results = m.of_family(family)
-        failing = [r for r in results if not r.passed]
+        failing = [r for r in results if not r.passed and r.check.severity != WARN]
+        warned = [r for r in results if not r.passed and r.check.severity == WARN]
         extra = {"fingerprint": {"rows": m.rows, "max_processed_at": m.max_processed_at, "content": m.content},
                  "checks": {r.check.name: {"failures": r.failures, "examples": r.examples, "source": r.check.source,
-                                           "description": r.check.description} for r in results}}
+                                           "description": r.check.description, "severity": r.check.severity}
+                            for r in results}}
         measured = ", ".join(f"{r.check.name}={r.failures}" for r in results)
-        threshold = "0 failing rows per check"
+        threshold = "0 failing rows per check" + (" (warn checks do not block)" if any(
+            r.check.severity == WARN for r in results) else "")
+
+        def lines(rs: list[Any]) -> str:
+            return "; ".join(f"{r.check.name} ({r.check.description}): {r.failures} failing, e.g. {r.examples}"
+                             for r in rs)
+
+        warning = f"{table}: warning: {lines(warned)}" if warned else ""
         if failing:
-            lines = "; ".join(f"{r.check.name} ({r.check.description}): {r.failures} failing, e.g. {r.examples}"
-                              for r in failing)
-            return Judgement(family, table, False, f"{table}: {lines}", measured, threshold, extra)
+            return Judgement(family, table, False, f"{table}: {lines(failing)}" + (f"; {warning}" if warned else ""),
+                             measured, threshold, extra, warning)
+        if warned:
+            return Judgement(family, table, True, warning, measured, threshold, extra, warning)
         return Judgement(family, table, True, f"{table}: " + ", ".join(f"{r.check.name} ok" for r in results),
                        measured, threshold, extra)
     return judge

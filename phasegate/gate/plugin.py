@@ -358,7 +358,7 @@ def judgement(request: pytest.FixtureRequest, gate_context: GateContext) -> Judg
     _record(request.node, family=family, table=table)
     result = JUDGES[family](gate_context, table)
     _record(request.node, measured=result.measured, threshold=result.threshold, message=result.message,
-            **result.extra)
+            **result.extra, **({"warning": result.warning} if result.passed and result.warning else {}))
     return result
 
 

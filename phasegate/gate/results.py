@@ -15,7 +15,9 @@ from typing import Any
 
 from phasegate.model.verdict import Verdict
 
-OUTCOMES = ("passed", "failed", "error", "skipped")
+# "warned": the case ran and only warn-severity checks or rules failed (phasegate.model.severity):
+# shown in the verdict line and the report, never blocking.
+OUTCOMES = ("passed", "warned", "failed", "error", "skipped")
 
 
 @dataclass
@@ -26,7 +28,7 @@ class CaseResult:
     name: str
     table: str | None
     family: str
-    outcome: str  # passed | failed | error | skipped
+    outcome: str  # passed | warned | failed | error | skipped
     measured: str = ""
     threshold: str = ""
     message: str = ""
@@ -41,6 +43,7 @@ class CaseResult:
 @dataclass
 class Summary:
     passed: int = 0
+    warned: int = 0
     failed: int = 0
     error: int = 0
     skipped: int = 0
@@ -120,7 +123,7 @@ def verdict_of(summary: Summary | dict[str, int], pytest_exit: int | None = None
 
     A failure is NO-GO; an error, or an expected case that did not run, is ERROR ("could not
     validate"); when the caller narrowed the run (`selection`, e.g. -k) and what ran passed, it is
-    PARTIAL. Nothing run is never a GO.
+    PARTIAL. Nothing run is never a GO. Warned cases pass (their failing checks are warn-severity).
     """
     s = summary if isinstance(summary, dict) else asdict(summary)
     if s.get("failed", 0):
@@ -129,7 +132,7 @@ def verdict_of(summary: Summary | dict[str, int], pytest_exit: int | None = None
         return Verdict.ERROR, Verdict.ERROR.exit_code
     if pytest_exit not in (None, 0, 5):  # 1 with no recorded failure, interrupted, internal error, usage error
         return Verdict.ERROR, Verdict.ERROR.exit_code
-    if s.get("total", 0) == 0 or s.get("passed", 0) == 0:
+    if s.get("total", 0) == 0 or s.get("passed", 0) + s.get("warned", 0) == 0:
         return Verdict.ERROR, Verdict.ERROR.exit_code  # "no tests collected": nothing was validated
     if not_run:
         verdict = Verdict.PARTIAL if selection else Verdict.ERROR

@@ -13,7 +13,8 @@ phasegate.expectations.engine). The pytest process opens the warehouse read-only
 process only opens it for the byte-cap check. The run writes
 `reports/<phase>/<run_id>/{junit.xml,results.json,pytest.log}` and returns a GateResult:
 
-    GO       exit 0   exactly the catalog's cases ran, and all passed
+    GO       exit 0   exactly the catalog's cases ran, and all passed (warn-severity failures
+                      are shown: "GO — 2 warnings")
     NO-GO    exit 1   a case failed
     ERROR    exit 3   could not validate: an error (warehouse unreachable, query failed), or a
                       catalogued case did not run (deselected, skipped, interrupted)
@@ -107,8 +108,10 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
     failing: dict[str, str] = {}
     lines = []
     s = results.get("summary", {})
-    head = (f"{results.get('phase')}: {results.get('verdict')} — {s.get('failed', 0)} failed, {s.get('error', 0)} "
-            f"error(s), {s.get('passed', 0)} passed of {s.get('total', 0)} cases "
+    warned = int(s.get("warned", 0))
+    warnings = f"{warned} warning{'s' if warned != 1 else ''}, " if warned else ""
+    head = (f"{results.get('phase')}: {results.get('verdict')} — {warnings}{s.get('failed', 0)} failed, "
+            f"{s.get('error', 0)} error(s), {s.get('passed', 0)} passed of {s.get('total', 0)} cases "
             f"({results.get('window', {}).get('start')}..{results.get('window', {}).get('end')}, "
             f"{results.get('warehouse')})")
     lines.append(head)
@@ -141,6 +144,10 @@ def summarize(results: dict[str, Any]) -> tuple[dict[str, str], str]:
             lines.append(f"  {'':<32} why: {why}")
         if len(cases) > 1:
             lines.append(f"  {'':<32} failing families: {families}")
+    for case in results.get("checks", []):
+        if case["outcome"] == "warned":  # shown, not blocking (warn-severity checks and rules)
+            lines.append(f"  {case.get('table') or '(phase)':<32} warning: "
+                         f"{_one_line(case['message'].removeprefix(str(case.get('table')) + ': warning: '), 200)}")
     return failing, "\n".join(lines)
 
 

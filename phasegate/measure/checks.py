@@ -14,7 +14,8 @@ come from two places:
       -- family: cross_table
       -- points_allowed equals the opponent's points_scored in team_offense_game_summary
 
-  and may name shared CTEs (`-- shared: NAME`, bodies in checks/shared/NAME.sql), as
+  may declare a severity (`-- severity: warn`: a statistical band, shown and not blocking;
+  default error, `phasegate.model.severity`), and may name shared CTEs (`-- shared: NAME`, bodies in checks/shared/NAME.sql), as
   processors do (`phasegate.measure.compose`).
 
 Every check may use the parameters @start_date, @end_date (the window), @bootstrap_days,
@@ -36,9 +37,11 @@ from phasegate.measure.sql import as_text, literal, window_filter
 from phasegate.measure.staleness import stale_dates_sql, versioned_upstreams
 from phasegate.model.catalog import Catalog, Table
 from phasegate.model.families import FAMILIES, SQL_FAMILIES
+from phasegate.model.severity import ERROR, severity_of
 
 GAME_ID_REGEX = r"^\d{8}_[A-Z]{3}_[A-Z]{3}$"
 _HEADER = re.compile(r"^--\s*family:\s*([a-z_]+)\s*$", re.MULTILINE)
+_SEVERITY = re.compile(r"^--\s*severity:\s*(\S+)\s*$", re.MULTILINE)
 _FILE = re.compile(r"^(?P<table>[A-Za-z_][A-Za-z0-9_]*)\.(?P<check>[A-Za-z_][A-Za-z0-9_]*)\.sql$")
 
 
@@ -51,6 +54,7 @@ class Check:
     description: str
     source: str  # "catalog" or the SQL file's path relative to the project
     ctes: tuple[tuple[str, str], ...] = ()  # shared CTEs (name, body) the check reads
+    severity: str = ERROR  # error: a failing row is NO-GO; warn: shown, not blocking
 
 
 # -- built-in checks: one small factory each, from the catalog entry alone --------------------
@@ -255,14 +259,17 @@ def file_checks(catalog: Catalog, table: Table) -> list[Check]:
         if not family or family.group(1) not in SQL_FAMILIES:
             raise CatalogError(f"{path}: first lines must say '-- family: <one of {', '.join(SQL_FAMILIES)}>'")
         description = next((line.lstrip("- ").strip() for line in text.splitlines()
-                            if line.startswith("--") and not _HEADER.match(line)
+                            if line.startswith("--") and not _HEADER.match(line) and not _SEVERITY.match(line)
                             and not line.lstrip("- ").startswith("shared:")), name)
         source = str(path.relative_to(catalog.root)) if path.is_relative_to(catalog.root) else str(path)
+        declared = _SEVERITY.search(text)
+        severity = severity_of(declared.group(1) if declared else None, source)
         without_calendar_ctes(text, source=source)
         if not _has_sql(text):
             raise CatalogError(f"{path}: the check is empty (a SELECT returning the failing rows is required)")
         ctes = tuple(shared_ctes(text, catalog.check_shared_dir(), source=source, root=catalog.root))
-        out.append(Check(table.name, name, family.group(1), text.strip().rstrip(";"), description, source, ctes))
+        out.append(Check(table.name, name, family.group(1), text.strip().rstrip(";"), description, source, ctes,
+                         severity))
     return out
 
 

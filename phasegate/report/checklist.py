@@ -22,24 +22,25 @@ FAMILIES = tuple(f.name for f in REGISTRY)
 PHASE_LEVEL = tuple(f.name for f in REGISTRY if f.scope == "phase")
 LABELS = {f.name: f.label for f in REGISTRY}
 # Worst first: a cell shows the worst outcome among its cases.
-SEVERITY = {"error": 0, "failed": 1, "passed": 2, "skipped": 3}
-STATUS_OF = {"error": "error", "failed": "failed", "passed": "passed", "skipped": "n/a"}
+SEVERITY = {"error": 0, "failed": 1, "warned": 2, "passed": 3, "skipped": 4}
+STATUS_OF = {"error": "error", "failed": "failed", "warned": "warned", "passed": "passed", "skipped": "n/a"}
 
 
 @dataclass
 class Cell:
-    status: str          # passed | failed | error | n/a | gap
+    status: str          # passed | warned | failed | error | n/a | gap
     cases: int = 0
     failing: int = 0
     note: str = ""
 
     @property
     def css(self) -> str:
-        return {"passed": "ok", "failed": "bad", "error": "err", "n/a": "na", "gap": "gap"}[self.status]
+        return {"passed": "ok", "warned": "warn", "failed": "bad", "error": "err", "n/a": "na",
+                "gap": "gap"}[self.status]
 
     @property
     def symbol(self) -> str:
-        return {"passed": "✓", "failed": "✗", "error": "!", "n/a": "–", "gap": "GAP"}[self.status]
+        return {"passed": "✓", "warned": "⚠", "failed": "✗", "error": "!", "n/a": "–", "gap": "GAP"}[self.status]
 
 
 @dataclass

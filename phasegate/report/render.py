@@ -171,7 +171,8 @@ def _table_view(name: str, body: dict[str, Any], catalog: Catalog | None, checks
                                              c.get("name") or "")),
         "expectations": sorted(expectations, key=lambda c: (SEVERITY.get(c.get("outcome"), 0), c.get("name") or "")),
         "expectations_failed": sum(c.get("outcome") in ("failed", "error") for c in expectations),
-        "status": {"error": "error", "failed": "failed", None: "no checks"}.get(worst, "passed"),
+        "status": {"error": "error", "failed": "failed", "warned": "warned", None: "no checks"}.get(worst, "passed"),
+        "warnings": [c for c in checks if c.get("outcome") == "warned"],
         "failed": sum(o in ("failed", "error") for o in outcomes),
         "total": len(outcomes),
         "fingerprint": fp,
@@ -314,6 +315,7 @@ def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Pat
     checklist = build_checklist(results, catalog)
     verdict = results.get("verdict") or "ERROR"
     failing = [t for t in tables if t["failed"]]
+    warned = [t for t in tables if t["warnings"]]
     fps = {n: (b or {}).get("fingerprint") for n, b in tables_body.items()}
     data_docs = None
     if run_dir is not None:
@@ -334,6 +336,7 @@ def build_view(results: dict[str, Any], *, catalog: Catalog | None, run_dir: Pat
         "summary": results.get("summary") or {},
         "tables": tables,
         "failing": failing,
+        "warned": warned,
         "phase_checks": phase_checks,
         "checklist": checklist,
         "exceptions": results.get("exceptions_applied") or [],
