@@ -96,17 +96,32 @@ FROM (SELECT {date} AS d, COUNT(*) AS n FROM {table.ref} WHERE {window_filter(ta
 WHERE n NOT BETWEEN {lo} AND {hi}""", f"{lo}..{hi} rows per date", "catalog")]
 
 
+def not_a_number(expr: str) -> str:
+    """TRUE when a value of any scalar type is NaN or +-Inf, FALSE otherwise (NULL stays NULL).
+
+    Through its text form, so one predicate serves every column type (IS_NAN needs FLOAT64) and
+    both engines: BigQuery and DuckDB both spell them nan / inf / -inf.
+    """
+    return f"LOWER(CAST({expr} AS STRING)) IN ('nan', 'inf', '-inf', 'infinity', '-infinity', '+inf')"
+
+
+def bad_value(expr: str) -> str:
+    """NULL, NaN or +-Inf: a value no statistic can use (platform-facts §8: minutes coerced to NaN)."""
+    return f"({expr} IS NULL OR {not_a_number(expr)})"
+
+
 def max_null_rate(catalog: Catalog, table: Table) -> list[Check]:
     if not table.max_null_rate:
         return []
-    counts = ", ".join(f"COUNTIF({c} IS NULL) AS {c}__nulls" for c in table.max_null_rate)
+    counts = ", ".join(f"COUNTIF({bad_value(c)}) AS {c}__nulls" for c in table.max_null_rate)
     branches = "\n  UNION ALL\n".join(
-        f"  SELECT CONCAT('{c}: ', CAST({c}__nulls AS STRING), '/', CAST(total AS STRING), ' NULL > {rate:.1%}') "
+        f"  SELECT CONCAT('{c}: ', CAST({c}__nulls AS STRING), '/', CAST(total AS STRING), "
+        f"' NULL, NaN or Inf > {rate:.1%}') "
         f"AS example FROM n WHERE {c}__nulls > {rate!r} * total"
         for c, rate in table.max_null_rate.items())
     return [Check(table.name, "max_null_rate", "null_rates", f"""
 WITH n AS (SELECT COUNT(*) AS total, {counts} FROM {table.ref} WHERE {window_filter(table)})
-{branches}""", "NULL rates within the catalog's max_null_rate", "catalog")]
+{branches}""", "NULL (or NaN / Inf) rates within the catalog's max_null_rate", "catalog")]
 
 
 def game_id_format(catalog: Catalog, table: Table) -> list[Check]:
@@ -196,15 +211,94 @@ def feature_null_rates(catalog: Catalog, table: Table) -> list[Check]:
     if not table.features:
         return []
     count = len(table.features)
-    nulls = ", ".join(f"COUNTIF(features[SAFE_OFFSET({i})] IS NULL) AS f{i}" for i in range(count))
+    nulls = ", ".join(f"COUNTIF({bad_value(f'features[SAFE_OFFSET({i})]')}) AS f{i}" for i in range(count))
     limit = table.max_feature_null_rate
     branches = "\n  UNION ALL\n".join(
-        f"  SELECT CONCAT('{name}: ', CAST(f{i} AS STRING), '/', CAST(total AS STRING), ' NULL > {limit:.1%}') "
+        f"  SELECT CONCAT('{name}: ', CAST(f{i} AS STRING), '/', CAST(total AS STRING), ' NULL, NaN or Inf > {limit:.1%}') "
         f"AS example FROM n WHERE f{i} > {limit!r} * total"
         for i, name in enumerate(table.features))
     return [Check(table.name, "feature_null_rates", "feature_vector", f"""
 WITH n AS (SELECT COUNT(*) AS total, {nulls} FROM {table.ref} WHERE {window_filter(table)})
 {branches}""", f"each feature NULL in at most {limit:.0%} of rows", "catalog")]
+
+
+def feature_bounds(catalog: Catalog, table: Table) -> list[Check]:
+    """No feature is NaN or +-Inf, and each bounded feature (by name) is within its [min, max].
+
+    Per position of the vector, named from the catalog's list: a bounds table keyed by index
+    silently checks the wrong feature once the vector changes (platform-facts §8).
+    """
+    if not table.features:
+        return []
+    parts, branches = [], []
+    for i, name in enumerate(table.features):
+        f = f"features[SAFE_OFFSET({i})]"
+        bounds = table.feature_bounds.get(name)
+        out = f"{not_a_number(f)}" + (f" OR {f} < {bounds[0]!r} OR {f} > {bounds[1]!r}" if bounds else "")
+        parts.append(f"COUNTIF({out}) AS b{i}, CAST(MIN(IF({not_a_number(f)}, NULL, {f})) AS STRING) AS lo{i}, "
+                     f"CAST(MAX(IF({not_a_number(f)}, NULL, {f})) AS STRING) AS hi{i}, "
+                     f"COUNTIF({not_a_number(f)}) AS nan{i}")
+        limit = f"outside [{bounds[0]:g}, {bounds[1]:g}]" if bounds else "NaN/Inf"
+        branches.append(
+            f"  SELECT CONCAT('{name} (index {i}): ', CAST(b{i} AS STRING), ' row(s) {limit}, ', "
+            f"CAST(nan{i} AS STRING), ' NaN/Inf; range ', COALESCE(lo{i}, 'NULL'), '..', COALESCE(hi{i}, 'NULL')) "
+            f"AS example FROM n WHERE b{i} > 0")
+    union = "\n  UNION ALL\n".join(branches)
+    bounded = len(table.feature_bounds)
+    return [Check(table.name, "feature_bounds", "feature_vector", f"""
+WITH n AS (SELECT {", ".join(parts)} FROM {table.ref} WHERE {window_filter(table)})
+{union}""", f"no feature NaN or Inf; {bounded} features within their physical bounds, by name", "catalog")]
+
+
+def game_sides(catalog: Catalog, table: Table) -> list[Check]:
+    """A derived row belongs to a game that counts, and its home flag, opponent and season are the game's.
+
+    From the game id (YYYYMMDD_AWAY_HOME: the 3rd token is home) and the schedule's counted final
+    games (`expected_games`): a postponed game (final with NULL scores), preseason or All-Star game
+    has no rows; home and away are one each; the two rows of a game name each other.
+    """
+    if not (table.game_id_column and table.team_columns and table.processor):
+        return []
+    gid, team, date = table.game_id_column, table.team_columns[0], table.date_column
+    home, opp, season = table.home_column, table.opponent_column, table.season_column
+    cols = [f"{date} AS d", f"{team} AS team", f"{gid} AS game_id"]
+    reasons = []
+    if home:
+        cols.append(f"{home} AS home")
+        reasons.append(f"""      WHEN r.home IS NULL OR r.home != (r.team = SPLIT(r.game_id, '_')[SAFE_OFFSET(2)])
+        THEN CONCAT('{home} ', {as_text('r.home')}, ' but ', r.team, IF(r.team = SPLIT(r.game_id, '_')[SAFE_OFFSET(2)],
+                    ' is the home team', ' is the away team'))""")
+    if opp:
+        cols.append(f"{opp} AS opp")
+        reasons.append(f"""      WHEN r.opp IS NULL OR r.opp = r.team OR r.opp NOT IN (SPLIT(r.game_id, '_')[SAFE_OFFSET(1)],
+                                                        SPLIT(r.game_id, '_')[SAFE_OFFSET(2)])
+        THEN CONCAT('{opp} ', {as_text('r.opp')}, ' is not the other team of the game')""")
+    if season:
+        cols.append(f"{season} AS season")
+        reasons.append(f"""      WHEN r.season IS NULL OR r.season != g.season_year
+        THEN CONCAT('{season} ', {as_text('r.season')}, ', the schedule says ', CAST(g.season_year AS STRING))""")
+    extra = "\n".join(reasons)
+    return [Check(table.name, "game_sides", "game_id_consistency", f"""
+WITH r AS (
+  SELECT DISTINCT {", ".join(cols)} FROM {table.ref} WHERE {window_filter(table)} AND {team} IS NOT NULL
+),
+judged AS (
+  SELECT r.d, r.team, r.game_id,
+    CASE
+      WHEN r.game_id IS NULL OR NOT REGEXP_CONTAINS(r.game_id, r'{GAME_ID_REGEX}') THEN NULL  -- game_id_format says why
+      WHEN g.system_game_id IS NULL
+        THEN 'not a game that counts (postponed, not final, or a season type the catalog does not count)'
+{extra}
+    END AS reason
+  FROM r
+  LEFT JOIN expected_games AS g ON g.game_date = r.d AND g.system_game_id = r.game_id
+)
+SELECT DISTINCT CONCAT(CAST(d AS STRING), ' ', {as_text('team')}, ' ', {as_text('game_id')}, ': ', reason) AS example
+FROM judged WHERE reason IS NOT NULL""",
+        "rows only for counted games; " + ", ".join(
+            x for x in (f"{home} = the 3rd token of {gid}" if home else "",
+                        f"{opp} = the other team" if opp else "",
+                        f"{season} = the schedule's season" if season else "") if x), "catalog")]
 
 
 # The built-in checks, in the order they are reported (as sqlglot keeps its optimizer rules).
@@ -215,9 +309,11 @@ BUILTIN_CHECKS: tuple[CheckFactory, ...] = (
     max_null_rate,
     game_id_format,
     one_game_id_per_team_date,
+    game_sides,
     not_older_than_upstream,
     feature_shape,
     feature_null_rates,
+    feature_bounds,
 )
 
 

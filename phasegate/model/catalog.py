@@ -165,10 +165,19 @@ class Table(_Strict):
     # columns it never compares besides AUDIT_IGNORED. (A command processor is not audited.)
     audit_tolerance: dict[str, float] = Field(default_factory=dict)
     audit_ignore: tuple[str, ...] = ()
+    # Physical or definitional [min, max] of a feature, by name (never by index: platform-facts
+    # §8, FEATURE_BOUNDS drifted from FEATURE_NAMES); NaN and +-Inf are always out of bounds.
+    feature_bounds: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    # The sides of a game, checked against the game id and the schedule (game_id_consistency):
+    # home_column is TRUE on the home team's row (the 3rd token of YYYYMMDD_AWAY_HOME),
+    # opponent_column names the other team of the game, season_column is the schedule's season.
+    home_column: str | None = None
+    opponent_column: str | None = None
+    season_column: str | None = None
     description: str = ""
 
     @field_validator("name", "phase", "dataset", "date_column", "game_id_column",
-                     "processed_at_column", "partition_column")
+                     "processed_at_column", "partition_column", "home_column", "opponent_column", "season_column")
     @classmethod
     def _ident(cls, value: str | None) -> str | None:
         return None if value is None else check_identifier(value)
@@ -222,6 +231,15 @@ class Table(_Strict):
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"max_null_rate.{column} = {rate} is outside [0, 1]")
         return value
+
+    @model_validator(mode="after")
+    def _feature_bounds(self) -> Table:
+        for name, (lo, hi) in self.feature_bounds.items():
+            if name not in self.features:
+                raise ValueError(f"feature_bounds.{name}: not one of the table's features")
+            if not lo <= hi:
+                raise ValueError(f"feature_bounds.{name} = [{lo}, {hi}] must be [min, max] with min <= max")
+        return self
 
     @field_validator("rows_per_game", "rows_per_date")
     @classmethod
@@ -277,6 +295,7 @@ class Table(_Strict):
             cols.append(self.game_id_column)
         cols.extend(self.columns)
         cols.extend(self.max_null_rate)
+        cols.extend(c for c in (self.home_column, self.opponent_column, self.season_column) if c)
         return tuple(dict.fromkeys(cols))
 
 

@@ -1,5 +1,5 @@
 -- family: leakage
--- points_avg_last_5/10, days_rest and games_in_last_7_days equal a recomputation from the player's played games
+-- points_avg_last_5/10, days_rest, games_in_last_7/14_days and minutes_in_last_7/14_days equal a recomputation from the player's played games
 -- (gamebook: active, minutes > 0) strictly before the row's date, within the processor's 30-day lookback
 WITH gamebook AS (
   SELECT player_lookup, game_date, points,
@@ -13,11 +13,13 @@ WITH gamebook AS (
 events AS (
   -- played games and the rows to verify, one sequence per player; on a shared day the row to
   -- verify sorts first, so "before" never includes the game being predicted
-  SELECT player_lookup, game_date, 1 AS played, points, CAST(NULL AS FLOAT64) AS stored_5,
-         CAST(NULL AS FLOAT64) AS stored_10, CAST(NULL AS INT64) AS stored_rest, CAST(NULL AS INT64) AS stored_g7
+  SELECT player_lookup, game_date, 1 AS played, points, minutes_decimal, CAST(NULL AS FLOAT64) AS stored_5,
+         CAST(NULL AS FLOAT64) AS stored_10, CAST(NULL AS INT64) AS stored_rest, CAST(NULL AS INT64) AS stored_g7,
+         CAST(NULL AS INT64) AS stored_g14, CAST(NULL AS FLOAT64) AS stored_m7, CAST(NULL AS FLOAT64) AS stored_m14
   FROM gamebook WHERE player_status = 'active' AND minutes_decimal > 0
   UNION ALL
-  SELECT player_lookup, game_date, 0, NULL, points_avg_last_5, points_avg_last_10, days_rest, games_in_last_7_days
+  SELECT player_lookup, game_date, 0, NULL, NULL, points_avg_last_5, points_avg_last_10, days_rest, games_in_last_7_days,
+         games_in_last_14_days, minutes_in_last_7_days, minutes_in_last_14_days
   FROM nba_analytics.upcoming_player_game_context
   WHERE game_date BETWEEN @start_date AND @end_date
 ),
@@ -30,13 +32,20 @@ seq AS (
                       RANGE BETWEEN 30 PRECEDING AND 1 PRECEDING) AS in_30,
     SUM(played) OVER (PARTITION BY player_lookup ORDER BY DATE_DIFF(game_date, DATE '1970-01-01', DAY)
                       RANGE BETWEEN 6 PRECEDING AND 1 PRECEDING) AS in_7,
+    SUM(played) OVER (PARTITION BY player_lookup ORDER BY DATE_DIFF(game_date, DATE '1970-01-01', DAY)
+                      RANGE BETWEEN 13 PRECEDING AND 1 PRECEDING) AS in_14,
+    SUM(IF(played = 1, minutes_decimal, 0)) OVER (PARTITION BY player_lookup ORDER BY DATE_DIFF(game_date, DATE '1970-01-01', DAY)
+                      RANGE BETWEEN 6 PRECEDING AND 1 PRECEDING) AS min_7,
+    SUM(IF(played = 1, minutes_decimal, 0)) OVER (PARTITION BY player_lookup ORDER BY DATE_DIFF(game_date, DATE '1970-01-01', DAY)
+                      RANGE BETWEEN 13 PRECEDING AND 1 PRECEDING) AS min_14,
     MAX(IF(played = 1, game_date, NULL)) OVER (PARTITION BY player_lookup ORDER BY game_date, played
                                                ROWS UNBOUNDED PRECEDING) AS last_played
   FROM events
 ),
 played_seq AS (SELECT player_lookup, k, cum_points FROM seq WHERE played = 1),
 targets AS (
-  SELECT t.player_lookup, t.game_date, t.stored_5, t.stored_10, t.stored_rest, t.stored_g7,
+  SELECT t.player_lookup, t.game_date, t.stored_5, t.stored_10, t.stored_rest, t.stored_g7, t.stored_g14, t.stored_m7,
+    t.stored_m14, COALESCE(t.in_14, 0) AS g14, COALESCE(t.min_7, 0) AS m7, COALESCE(t.min_14, 0) AS m14,
     LEAST(5, t.in_30) AS n5, LEAST(10, t.in_30) AS n10,
     SAFE_DIVIDE(t.cum_points - COALESCE(p5.cum_points, 0), LEAST(5, t.in_30)) AS avg_5,
     SAFE_DIVIDE(t.cum_points - COALESCE(p10.cum_points, 0), LEAST(10, t.in_30)) AS avg_10,
@@ -60,6 +69,13 @@ judged AS (
         THEN CONCAT('days_rest ', COALESCE(CAST(stored_rest AS STRING), 'NULL'), ' vs ', COALESCE(CAST(rest AS STRING), 'NULL'))
       WHEN COALESCE(stored_g7 = g7, FALSE) IS NOT TRUE
         THEN CONCAT('games_in_last_7_days ', COALESCE(CAST(stored_g7 AS STRING), 'NULL'), ' vs ', CAST(g7 AS STRING))
+      WHEN COALESCE(stored_g14 = g14, FALSE) IS NOT TRUE
+        THEN CONCAT('games_in_last_14_days ', COALESCE(CAST(stored_g14 AS STRING), 'NULL'), ' vs ', CAST(g14 AS STRING),
+                    ' (games on the 13 days before)')
+      WHEN COALESCE(ABS(stored_m7 - m7) <= 0.051, FALSE) IS NOT TRUE
+        THEN CONCAT('minutes_in_last_7_days ', COALESCE(CAST(stored_m7 AS STRING), 'NULL'), ' vs ', CAST(ROUND(m7, 2) AS STRING))
+      WHEN COALESCE(ABS(stored_m14 - m14) <= 0.051, FALSE) IS NOT TRUE
+        THEN CONCAT('minutes_in_last_14_days ', COALESCE(CAST(stored_m14 AS STRING), 'NULL'), ' vs ', CAST(ROUND(m14, 2) AS STRING))
     END AS reason
   FROM targets
 )

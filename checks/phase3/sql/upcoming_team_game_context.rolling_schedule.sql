@@ -1,5 +1,6 @@
 -- family: leakage
--- team_days_rest, game_number_in_season, games_in_last_7_days and last_game_margin equal a recomputation
+-- team_days_rest, game_number_in_season, games_in_last_7_days, last_game_margin and the win/loss streaks entering the game
+-- equal a recomputation
 -- from the team's counted final games of the same season strictly before the row's date
 WITH expected_games_all AS (
   -- every counted final game since the season openers, not only those of the window
@@ -37,13 +38,37 @@ recomputed AS (
   WHERE t.game_date BETWEEN @start_date AND @end_date
   GROUP BY t.team_abbr, t.game_date
 ),
+history AS (
+  SELECT t.team_abbr, t.game_date, h.game_date AS h_date, m.margin
+  FROM team_games AS t
+  JOIN team_games AS h ON h.team_abbr = t.team_abbr AND h.season_year = t.season_year AND h.game_date < t.game_date
+  LEFT JOIN team_margins AS m ON m.team_abbr = h.team_abbr AND m.game_date = h.game_date AND m.margin IS NOT NULL
+  WHERE t.game_date BETWEEN @start_date AND @end_date
+),
+edges AS (
+  SELECT team_abbr, game_date, MAX(IF(margin < 0, h_date, NULL)) AS last_loss, MAX(IF(margin > 0, h_date, NULL)) AS last_win
+  FROM history
+  GROUP BY team_abbr, game_date
+),
+streaks AS (
+  -- entering the game: the games since the last loss (a win streak) or since the last win (a loss streak)
+  SELECT h.team_abbr, h.game_date,
+    COUNTIF(h.h_date > COALESCE(e.last_loss, DATE '1900-01-01')) AS win_streak,
+    COUNTIF(h.h_date > COALESCE(e.last_win, DATE '1900-01-01')) AS loss_streak
+  FROM history AS h
+  JOIN edges AS e ON e.team_abbr = h.team_abbr AND e.game_date = h.game_date
+  GROUP BY h.team_abbr, h.game_date
+),
 compared AS (
   SELECT c.game_date, c.team_abbr,
          c.team_days_rest, r.days_rest,
          c.game_number_in_season, r.game_number,
          c.games_in_last_7_days, r.games_7,
-         c.last_game_margin, m.margin AS previous_margin
+         c.last_game_margin, m.margin AS previous_margin,
+         c.team_win_streak_entering, COALESCE(st.win_streak, 0) AS win_streak,
+         c.team_loss_streak_entering, COALESCE(st.loss_streak, 0) AS loss_streak
   FROM nba_analytics.upcoming_team_game_context AS c
+  LEFT JOIN streaks AS st ON st.team_abbr = c.team_abbr AND st.game_date = c.game_date
   LEFT JOIN recomputed AS r ON r.team_abbr = c.team_abbr AND r.game_date = c.game_date
   LEFT JOIN team_margins AS m ON m.team_abbr = c.team_abbr AND m.game_date = r.previous_game_date
    AND m.margin IS NOT NULL
@@ -64,6 +89,10 @@ judged AS (
       WHEN COALESCE(last_game_margin = previous_margin, last_game_margin IS NULL AND previous_margin IS NULL) IS NOT TRUE
         THEN CONCAT('last_game_margin ', COALESCE(CAST(last_game_margin AS STRING), 'NULL'), ' vs ',
                   COALESCE(CAST(previous_margin AS STRING), 'NULL'))
+      WHEN COALESCE(team_win_streak_entering = win_streak AND team_loss_streak_entering = loss_streak, FALSE) IS NOT TRUE
+        THEN CONCAT('streaks entering ', COALESCE(CAST(team_win_streak_entering AS STRING), 'NULL'), 'W/',
+                    COALESCE(CAST(team_loss_streak_entering AS STRING), 'NULL'), 'L vs ', CAST(win_streak AS STRING), 'W/',
+                    CAST(loss_streak AS STRING), 'L from the earlier games')
     END AS reason
   FROM compared
 )
