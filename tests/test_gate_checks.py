@@ -276,7 +276,7 @@ def test_feature_vector_shape_and_nulls(broken):
                  phase="phase4")
     v = judge(ctx, "feature_vector", "ml_feature_store_v2")
     assert not v.passed
-    assert "feature_names differ" in v.message and "fatigue_score:" in v.message and "NULL > 5.0%" in v.message
+    assert "feature_names differ" in v.message and "fatigue_score:" in v.message and "NULL, NaN or Inf > 5.0%" in v.message
 
 
 def test_phase4_rows_on_bootstrap_dates(broken):
