@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+from phasegate.demo.raw import DEMO_END  # the demo schedule ends there
 from phasegate.demo.scenarios import build_scenario
 from phasegate.model.catalog import load_catalog
 from phasegate.runner.execute import execute_plan
@@ -59,7 +60,7 @@ def run_variant(base: Path, workdir: Path, name: str, phase: str, chunk_days: in
         exclusions = load_exclusions(catalog)
         t0 = time.perf_counter()
         plan = build_plan(wh, catalog, phase, start=catalog.settings.default_start_date,
-                          end=catalog.settings.default_end_date, chunk_days=chunk_days, exclusions=exclusions)
+                          end=DEMO_END, chunk_days=chunk_days, exclusions=exclusions)
         plan_s = time.perf_counter() - t0
         total_dates, total_chunks = plan.total_dates, plan.total_chunks
         share = 1.0

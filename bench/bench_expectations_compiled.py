@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from phasegate.demo.raw import DEMO_END  # the demo schedule ends there
 from phasegate.expectations.suites import discover
 from phasegate.model.catalog import load_catalog
 
@@ -44,7 +45,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed repetitions (best is reported)")
     args = parser.parse_args()
     catalog = load_catalog(ROOT / "pipeline.toml")
-    start, end = catalog.settings.default_start_date, catalog.settings.default_end_date
+    start, end = catalog.settings.default_start_date, DEMO_END
     url = args.warehouse
     if url is None:
         from phasegate.demo.scenarios import build_scenario

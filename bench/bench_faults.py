@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from phasegate.demo.faults import BENIGN, FAULTS, Change, apply_change, exceptions_toml
+from phasegate.demo.raw import DEMO_END  # the demo schedule ends there
 from phasegate.gate.results import GateResult
 from phasegate.gate.run import run_gate
 from phasegate.model.catalog import load_catalog
@@ -53,7 +54,7 @@ def failing_cases(result: GateResult) -> list[str]:
 
 def run_change(change: Change, clean: Path, work: Path, workers: int) -> dict:
     catalog = load_catalog(ROOT / "pipeline.toml")
-    start, end = catalog.settings.default_start_date, catalog.settings.default_end_date
+    start, end = catalog.settings.default_start_date, DEMO_END
     copy = work / "w.duckdb"
     shutil.copy(clean, copy)
     started = time.perf_counter()

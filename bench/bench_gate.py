@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from phasegate.demo.raw import DEMO_END  # the demo schedule ends there (the catalog's end is live)
 from phasegate.measure.coverage import measure_coverage
 from phasegate.measure.query import measure_table
 from phasegate.model.catalog import load_catalog
@@ -80,7 +81,7 @@ def main() -> int:
                         help="seconds of per-query job latency on BigQuery, for the projected ratio (default 1.5)")
     args = parser.parse_args()
     catalog = load_catalog(ROOT / "pipeline.toml")
-    start, end = catalog.settings.default_start_date, catalog.settings.default_end_date
+    start, end = catalog.settings.default_start_date, DEMO_END
     url = args.warehouse
     if url is None:
         from phasegate.demo.scenarios import build_scenario

@@ -18,6 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from phasegate.demo.raw import DEMO_END  # the demo schedule ends there
+
 MAX_BYTES = 2_000_000
 MAX_SECONDS = 1.0
 FAMILIES = ("schema", "date_coverage", "game_coverage", "key_uniqueness", "row_counts", "null_rates",
@@ -117,7 +119,7 @@ def main() -> int:
     catalog = load_catalog(ROOT / "pipeline.toml")
     tables = [t.name for t in catalog.tables_of("phase3")] + [t.name for t in catalog.tables_of("phase4")]
     results = synthetic_results("phase3", tables, catalog.settings.default_start_date,
-                                catalog.settings.default_end_date,
+                                DEMO_END,
                                 gaps={tables[1]: 72, tables[2]: 40, tables[3]: 25})
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "reports" / "phase3" / results["run_id"]

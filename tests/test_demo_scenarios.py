@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from phasegate.demo.raw import DEMO_END  # the demo schedule ends there
 from phasegate.demo.scenarios import (
     build_scenario,
     incident_missing_dates,
@@ -30,7 +31,7 @@ HANDOFF_COVERAGE = {
 
 def measure(wh, catalog, table):
     s = catalog.settings
-    return measure_coverage(wh, catalog, table, s.default_start_date, s.default_end_date)
+    return measure_coverage(wh, catalog, table, s.default_start_date, DEMO_END)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from phasegate.demo.raw import DEMO_END  # the demo schedule ends there
 from phasegate.report import write_report
 from phasegate.report.calendar_svg import CLASS, STATES, render_calendar
 from phasegate.report.checklist import FAMILIES, PHASE_LEVEL, build_checklist
@@ -184,7 +185,7 @@ def test_full_demo_window_page_budget(tmp_path, catalog):
 
     tables = [t.name for t in catalog.tables_of("phase3")] + [t.name for t in catalog.tables_of("phase4")]
     results = synthetic_results("phase3", tables, catalog.settings.default_start_date,
-                                catalog.settings.default_end_date, gaps={tables[1]: 72})
+                                DEMO_END, gaps={tables[1]: 72})
     run_dir = tmp_path / "reports" / "phase3" / results["run_id"]
     run_dir.mkdir(parents=True)
     (run_dir / "results.json").write_text(json.dumps(results))

@@ -16,7 +16,6 @@ from phasegate.cli.options import (
     WarehouseOpt,
 )
 from phasegate.model.catalog import load_catalog
-from phasegate.model.window import resolve_window
 
 PhaseArg = Annotated[str | None, typer.Argument(metavar="PHASE", help="Only this phase (default: every phase).", show_default=False)]
 # The positional phase is the convention; `--phase` stays accepted (hidden) for older scripts.
@@ -60,7 +59,9 @@ def calendar_command(start_date: StartOpt = None, end_date: EndOpt = None, wareh
     from phasegate.warehouse import open_warehouse
 
     cat = load_catalog(catalog)
-    start, end = resolve_window(cat, start_date, end_date)
+    from phasegate.measure.calendar import live_window
+
+    start, end = live_window(cat, start_date, end_date, warehouse=warehouse)
     wh = open_warehouse(warehouse, read_only=True)
     try:
         summary = load_calendar(wh, cat, start, end).summary()

@@ -30,15 +30,15 @@ def suggest_command(
     write: Annotated[bool, typer.Option("--write", help="Append the entries to the exceptions file.")] = False,
 ) -> None:
     """Entries for the dates and games whose raw inputs do not exist (exit 0; nothing to suggest is fine)."""
+    from phasegate.measure.calendar import live_window
     from phasegate.measure.provenance import propose_exceptions
     from phasegate.model.catalog import load_catalog
     from phasegate.model.exceptions import DEFAULT_PATH, append_proposals, load_exceptions, render_proposals
-    from phasegate.model.window import resolve_window
     from phasegate.warehouse import open_warehouse, resolve_url
 
     cat = load_catalog(catalog)
     cat.phase(phase)
-    window = resolve_window(cat, start_date, end_date)
+    window = live_window(cat, start_date, end_date, warehouse=warehouse)
     path = Path(exceptions) if exceptions else cat.root / DEFAULT_PATH
     known = load_exceptions(path, cat, required=exceptions is not None)
     wh = open_warehouse(resolve_url(warehouse), read_only=True)

@@ -15,7 +15,6 @@ from phasegate.cli.options import (
     WarehouseOpt,
 )
 from phasegate.model.catalog import load_catalog
-from phasegate.model.window import resolve_window
 
 expectations_app = PhasegateTyper(help="Great Expectations suites per table (expectations/PHASE/TABLE.json).",
                                no_args_is_help=True)
@@ -75,7 +74,9 @@ def scaffold_command(
             raise UsageError(f"--output {str(path)[:200]}: {'is a folder' if path.is_dir() else 'its folder does not exist'}")
     if path.exists() and not force:
         raise UsageError(f"{str(path)[:200]} exists; pass --force to overwrite it")
-    start, end = resolve_window(cat, start_date, end_date)
+    from phasegate.measure.calendar import live_window
+
+    start, end = live_window(cat, start_date, end_date, warehouse=warehouse)
     wh = open_warehouse(warehouse, read_only=True)
     try:
         rows, profile = profile_table(wh, entry, start, end)

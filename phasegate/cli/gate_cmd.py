@@ -20,7 +20,6 @@ from phasegate.cli.options import (
     WarehouseOpt,
 )
 from phasegate.model.catalog import load_catalog
-from phasegate.model.window import resolve_window
 
 
 @app.command("gate")
@@ -135,7 +134,9 @@ def status_command(
 
     cat = load_catalog(catalog)
     cat.phase(phase)
-    start, end = resolve_window(cat, start_date, end_date)
+    from phasegate.measure.calendar import live_window
+
+    start, end = live_window(cat, start_date, end_date, warehouse=warehouse)
     exc = load_exceptions(exceptions, cat, required=exceptions is not None)
     rows = []
     wh = open_warehouse(warehouse, read_only=True)

@@ -56,7 +56,7 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
              skip_upstream_gate: bool = False):
     from phasegate.cli.options import command_line, parse_bytes, parse_dates
     from phasegate.errors import UsageError
-    from phasegate.model.window import parse_date
+    from phasegate.model.window import parse_bound
     from phasegate.runner.orchestrate import Options
 
     if tables_parallel < 1:
@@ -71,8 +71,8 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
         raise UsageError("--retries and --backoff must be >= 0 (and --backoff finite)")
     return Options(
         phase=phase, warehouse_url=warehouse, catalog_path=catalog,
-        start=parse_date(start_date, "--start-date") if start_date else None,
-        end=parse_date(end_date, "--end-date") if end_date else None,
+        start=parse_bound(start_date, "--start-date") if start_date is not None else None,
+        end=parse_bound(end_date, "--end-date") if end_date is not None else None,
         tables=list(table) if table else None, dates=parse_dates(dates) if dates else None,
         all_dates=all_dates, workers=tables_parallel, chunk_days=chunk_days, dry_run=dry_run, yes=yes,
         gate=not no_gate, exceptions_path=exceptions, interactive=sys.stdin.isatty() and sys.stdout.isatty(),

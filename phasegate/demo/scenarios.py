@@ -72,8 +72,11 @@ def load_raw(warehouse: Warehouse, catalog: Catalog, *, seed: int = 7, extra_sea
 
 
 def demo_window(warehouse: Warehouse, catalog: Catalog) -> tuple[dt.date, dt.date]:
-    """The catalog's default window, widened to the first regular-season date (extra seasons)."""
-    start, end = catalog.settings.default_start_date, catalog.settings.default_end_date
+    """The catalog's default window (its end: the schedule's latest final game, where the demo's
+    schedule ends), widened to the first regular-season date (extra seasons)."""
+    from phasegate.measure.calendar import live_window
+
+    start, end = live_window(catalog, warehouse=warehouse)
     schedule = catalog.schedule
     first = warehouse.query(
         f"SELECT MIN(game_date) AS first_date FROM {schedule.ref} "

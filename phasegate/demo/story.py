@@ -71,7 +71,6 @@ def main() -> int:
     url = resolve_url(None)
     catalog_path = os.environ.get("PHASEGATE_CATALOG", "pipeline.toml")
     catalog = load_catalog(catalog_path)
-    start, end = catalog.settings.default_start_date, catalog.settings.default_end_date
     flag = "" if url == "duckdb:///warehouse.duckdb" else f" --warehouse {url}"
     say(f"Phasegate demo — the 2026-01-05 phase-3 incident, replayed on {url}")
     story_started = time.perf_counter()
@@ -86,6 +85,9 @@ def main() -> int:
         phase4 = [t for t in catalog.tables_of("phase4")]
         expect(all(not wh.columns(x.dataset, x.name) or not wh.query(f"SELECT 1 FROM {x.ref} LIMIT 1")
                    for x in phase4), "phase 4 is empty")
+        from phasegate.demo.scenarios import demo_window
+
+        start, end = demo_window(wh, catalog)
         # 2. the calendar: what is expected
         say(f"  ({time.perf_counter() - t:.1f}s)")
         t = step(f"phasegate calendar{flag}")

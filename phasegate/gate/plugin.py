@@ -40,7 +40,6 @@ from phasegate.gate.judges import JUDGES, Judgement
 from phasegate.gate.ledger import write_jobs
 from phasegate.gate.results import write_results
 from phasegate.model.catalog import CATALOG_ENV, Catalog, catalog_path, load_catalog
-from phasegate.model.window import resolve_window
 
 PHASE_GROUP = "_phase"
 
@@ -115,12 +114,14 @@ def _settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.date, An
 
 
 def _read_settings(config: pytest.Config) -> tuple[Catalog, str, dt.date, dt.date, Any]:
+    from phasegate.measure.calendar import live_window
     from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import resolve_url
 
     catalog = _catalog(config)
     try:
-        window = resolve_window(catalog, config.getoption("--start-date"), config.getoption("--end-date"))
+        window = live_window(catalog, config.getoption("--start-date"), config.getoption("--end-date"),
+                             warehouse=resolve_url(config.getoption("--warehouse")))
         path = config.getoption("--exceptions")
         exceptions = load_exceptions(path, catalog, required=path is not None)
         from phasegate.expectations.engine import check_engine

@@ -39,7 +39,6 @@ from phasegate.gate.expected import named, not_run
 from phasegate.gate.results import GateResult, GateResults, read_results, verdict_of, write_results
 from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.verdict import Verdict
-from phasegate.model.window import resolve_window
 
 
 def new_run_id(phase: str, now: dt.datetime | None = None) -> str:
@@ -161,11 +160,13 @@ def _why_line(provenance: dict[str, Any], shown: int = 2) -> str:
 
 
 def _phase_window(phase: str, catalog_path: str | Path | None, start: str | dt.date | None,
-                  end: str | dt.date | None) -> tuple[Catalog, dt.date, dt.date]:
-    """The catalog (with `phase` in it) and the window (default: the catalog's); usage errors raise."""
+                  end: str | dt.date | None, warehouse_url: str | None) -> tuple[Catalog, dt.date, dt.date]:
+    """The catalog (with `phase` in it) and the window (live defaults: phasegate.model.window); usage errors raise."""
+    from phasegate.measure.calendar import live_window
+
     catalog = load_catalog(catalog_path)
     catalog.phase(phase)
-    window = resolve_window(catalog, start, end)
+    window = live_window(catalog, start, end, warehouse=warehouse_url)
     return catalog, window.start, window.end
 
 
@@ -289,7 +290,7 @@ def estimate_gate(phase: str, *, warehouse_url: str | None = None, catalog_path:
     from phasegate.warehouse import open_warehouse
     from phasegate.warehouse.cost import estimate_bytes
 
-    catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
+    catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end, warehouse_url)
     wh = open_warehouse(warehouse_url, read_only=True)
     try:
         statements = gate_statements(catalog, phase, start_date, end_date, warehouse=wh, engine=expectations_engine,
@@ -314,7 +315,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     from phasegate.model.exceptions import load_exceptions
     from phasegate.warehouse import absolute_url, capabilities_of, check_url, resolve_url
 
-    catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end)
+    catalog, start_date, end_date = _phase_window(phase, catalog_path, start, end, warehouse_url)
     if workers is not None and workers < 0:
         raise UsageError("--pytest-workers must be >= 0")
     if select is not None and not select.strip():

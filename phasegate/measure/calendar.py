@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from phasegate.model.catalog import Catalog
+from phasegate.model.window import Window, needs_schedule, resolve_window
 from phasegate.warehouse import Warehouse
 
 # A season's opening night is at most ~9 months before any of its dates; read this far back
@@ -155,3 +157,76 @@ def load_calendar(warehouse: Warehouse, catalog: Catalog, start: dt.date, end: d
     dates = tuple(GameDate(r["game_date"], int(r["season_year"]), bool(r["is_bootstrap"]), int(r["games"]))
                   for r in rows)
     return Calendar(start, end, dates, {d.date: d for d in dates})
+
+
+# The schedule's two anchors of a live window, in one statement: the latest date with a final,
+# scored game of a counted season type, and the latest regular-season opening night, both on or
+# before today. Deduplicated like `schedule_latest` (a postponed game's final row has no scores).
+ANCHORS_SQL = """
+WITH schedule_latest AS (
+  SELECT game_id, game_date, season_year, season_type, game_status, home_team_score, away_team_score
+  FROM {schedule}
+  WHERE game_date <= @today
+  QUALIFY ROW_NUMBER() OVER (PARTITION BY game_id, game_date ORDER BY game_status DESC, processed_at DESC) = 1
+),
+openers AS (
+  SELECT season_year, MIN(game_date) AS opening_night
+  FROM schedule_latest
+  WHERE season_type = 'Regular Season'
+  GROUP BY season_year
+)
+SELECT
+  (SELECT MAX(game_date) FROM schedule_latest
+   WHERE game_status = 3 AND home_team_score IS NOT NULL AND away_team_score IS NOT NULL
+     AND season_type IN UNNEST(@season_types)) AS latest_final,
+  (SELECT MAX(opening_night) FROM openers) AS season_opener
+"""
+
+
+class ScheduleAnchors:
+    """The schedule's facts a live window needs (phasegate.model.window.ScheduleFacts), read once per day asked."""
+
+    def __init__(self, warehouse: Warehouse, catalog: Catalog) -> None:
+        self.warehouse = warehouse
+        self.catalog = catalog
+        self._read: dict[dt.date, dict[str, Any]] = {}
+
+    def _anchors(self, today: dt.date) -> dict[str, Any]:
+        if today not in self._read:
+            rows = self.warehouse.query(ANCHORS_SQL.format(schedule=self.catalog.schedule.ref),
+                                        {"today": today, "season_types": list(self.catalog.settings.season_types)},
+                                        labels={"component": "window"})
+            self._read[today] = rows[0] if rows else {}
+        return self._read[today]
+
+    def latest_final_date(self, today: dt.date) -> dt.date | None:
+        return _as_date(self._anchors(today).get("latest_final"))
+
+    def season_opener(self, today: dt.date) -> dt.date | None:
+        return _as_date(self._anchors(today).get("season_opener"))
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def live_window(catalog: Catalog, start: str | dt.date | None = None, end: str | dt.date | None = None, *,
+                warehouse: Warehouse | str | None = None, dates: Iterable[dt.date] | None = None,
+                today: dt.date | None = None) -> Window:
+    """`resolve_window` with the schedule read from the warehouse, only when the window needs it.
+
+    `warehouse` is an open Warehouse or a URL (opened read-only for the one query, then closed).
+    """
+    if not needs_schedule(catalog, start, end):
+        return resolve_window(catalog, start, end, dates=dates, today=today)
+    if isinstance(warehouse, str) or warehouse is None:
+        from phasegate.warehouse import open_warehouse
+
+        wh = open_warehouse(warehouse, read_only=True)
+        try:
+            return resolve_window(catalog, start, end, dates=dates, today=today, schedule=ScheduleAnchors(wh, catalog))
+        finally:
+            wh.close()
+    return resolve_window(catalog, start, end, dates=dates, today=today, schedule=ScheduleAnchors(warehouse, catalog))

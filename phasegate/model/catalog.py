@@ -56,7 +56,9 @@ class Settings(_Strict):
     season_types: tuple[str, ...] = ("Regular Season", "Play-In", "Playoffs", "NBA Cup Final")
     bootstrap_days: int = Field(14, ge=0, le=120)
     default_start_date: dt.date
-    default_end_date: dt.date
+    # None (the default): the window ends at the schedule's latest final game, never after today
+    # (phasegate.model.window); a date fixes the end instead.
+    default_end_date: dt.date | None = None
     # A derived table's missing date is a failed backfill: every expected date, unless excepted.
     coverage_threshold: float = Field(1.0, ge=0.0, le=1.0)
     # Folders, relative to the catalog's own folder unless absolute (see Catalog.*_dir).
@@ -97,9 +99,9 @@ class Settings(_Strict):
     def _window(self) -> Settings:
         for name in ("default_start_date", "default_end_date"):
             day = getattr(self, name)
-            if not EARLIEST <= day <= LATEST:
+            if day is not None and not EARLIEST <= day <= LATEST:
                 raise ValueError(f"{name} {day} is outside {EARLIEST}..{LATEST}")
-        if self.default_start_date > self.default_end_date:
+        if self.default_end_date is not None and self.default_start_date > self.default_end_date:
             raise ValueError("default_start_date is after default_end_date")
         return self
 

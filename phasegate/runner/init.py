@@ -78,7 +78,9 @@ def init_warehouse(warehouse: Warehouse, catalog: Catalog, phase: str | None = N
         steps.append(InitStep("state", f"{DATASET}.{name}", "created" if created else "exists",
                               "shared state of every checkout"))
     wanted = [t.name for t in catalog.tables.values() if t.phase in phases]
-    params = processor_params(catalog, catalog.settings.default_start_date, catalog.settings.default_end_date)
+    # The tables take their schema from the processors' SELECTs; any window compiles them.
+    start = catalog.settings.default_start_date
+    params = processor_params(catalog, start, catalog.settings.default_end_date or start)
     for table_name in catalog.topological_order(wanted):
         table: Table = catalog.table(table_name)
         if table.processor is None:

@@ -35,7 +35,6 @@ from phasegate.errors import (
 from phasegate.gate.results import GateResult
 from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.verdict import Verdict
-from phasegate.model.window import resolve_window
 from phasegate.runner.budget import RunBudget, plan_estimates
 from phasegate.runner.cost import run_cost
 from phasegate.runner.execute import DEFAULT_WORKERS, Processor, execute_plan
@@ -113,8 +112,8 @@ class Options:
     phase: str
     warehouse_url: str | None = None
     catalog_path: str | Path = "pipeline.toml"
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: str | dt.date | None = None  # a date or a word (today, yesterday, -Nd, season): model/window.py
+    end: str | dt.date | None = None
     tables: list[str] | None = None
     dates: list[dt.date] | None = None
     all_dates: bool = False
@@ -134,8 +133,10 @@ class Options:
     skip_upstream_gate: bool = False  # an expert's override of the pre-flight: recorded, shown on the reports
 
 
-def _window(catalog: Catalog, opts: Options) -> tuple[dt.date, dt.date]:
-    window = resolve_window(catalog, opts.start, opts.end, dates=opts.dates)
+def _window(catalog: Catalog, opts: Options, url: str) -> tuple[dt.date, dt.date]:
+    from phasegate.measure.calendar import live_window
+
+    window = live_window(catalog, opts.start, opts.end, dates=opts.dates, warehouse=url)
     return window.start, window.end
 
 
@@ -147,7 +148,7 @@ def _checked_inputs(opts: Options) -> tuple[Catalog, str, dt.date, dt.date, Excl
     catalog = load_catalog(opts.catalog_path)
     catalog.phase(opts.phase)
     url = check_url(resolve_url(opts.warehouse_url))
-    start, end = _window(catalog, opts)
+    start, end = _window(catalog, opts, url)
     select_tables(catalog, opts.phase, opts.tables)
     exclusions = load_exclusions(catalog, opts.exceptions_path)
     return catalog, url, start, end, exclusions
