@@ -92,9 +92,19 @@ def pair(emulator, small_raw, tmp_path, request):
     duck.close()  # (closing twice is harmless)
 
 
-def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path):
+def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path, capsys):
     catalog, bq, duck = pair
     assert isinstance(bq, BigQueryWarehouse)
+    # `init` on BigQuery says what it will create and asks; with no one to ask (no terminal) and
+    # no --yes it refuses with nothing created
+    from phasegate.cli import run
+
+    code = run(["init", "phase3", "--warehouse", bq.url])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.err.count("\n") == 1 and "--yes" in captured.err
+    assert f"init will create on {bq.url}:" in captured.out
+    assert all(catalog.table(t).ref in captured.out for t in PHASE3)
+    assert bq.tables("nba_analytics") == []
     for wh in (bq, duck):
         steps = init_warehouse(wh, catalog, "phase3")
         assert {s.name for s in steps if s.action == "created"} == {catalog.table(t).ref for t in PHASE3}

@@ -28,21 +28,34 @@ def demo_command(
                                                help="Whole seasons added before 2021-22 (benchmarks).")] = 0,
     games_scale: Annotated[float, typer.Option(min=1.0, max=MAX_GAMES_SCALE,
                                                help="Multiply games per date (benchmarks).")] = 1.0,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Write even to a warehouse that is not on this machine or holds non-demo data.")] = False,
 ) -> None:
-    """Write the demo warehouse: raw phase 2, then phases 3 and 4 as the scenario says."""
+    """Write the demo warehouse: raw phase 2, then phases 3 and 4 as the scenario says.
+
+    It replaces every raw table and drops every phase-3/4 table, so it refuses a warehouse that is
+    not on this machine (only a DuckDB file or the local BigQuery emulator) or that holds tables it
+    did not write (no demo marker), unless --force.
+    """
+    from phasegate.demo.guard import check_contents, check_url
     from phasegate.demo.scenarios import SCENARIOS, build_scenario
     from phasegate.errors import UsageError
-    from phasegate.warehouse import new_local_file, open_warehouse
+    from phasegate.warehouse import check_url as check_warehouse_url
+    from phasegate.warehouse import new_local_file, open_warehouse, resolve_url
 
     if scenario not in SCENARIOS:
         raise UsageError(f"unknown scenario {scenario[:80]!r}; choose one of: {', '.join(SCENARIOS)}")
     cat = load_catalog(catalog)
+    url = check_warehouse_url(resolve_url(warehouse))
+    check_url(url, force=force)
     started = time.perf_counter()
-    new_file = new_local_file(warehouse)
-    wh = open_warehouse(warehouse, create=True)
+    new_file = new_local_file(url)
+    wh = open_warehouse(url, create=True)
     if new_file:
         typer.echo(f"creating a new warehouse file {new_file}")
     try:
+        check_contents(wh, cat, force=force)
+        typer.echo(f"demo: writing scenario {scenario!r} to {wh.url} (raw tables replaced, phase 3/4 rebuilt)")
         counts = build_scenario(wh, cat, scenario, seed=seed, extra_seasons=extra_seasons, games_scale=games_scale)
     except BaseException:
         wh.close()

@@ -163,6 +163,9 @@ def build_scenario(warehouse: Warehouse, catalog: Catalog, scenario: str, *, see
         from phasegate.errors import UsageError
 
         raise UsageError(f"unknown scenario {scenario!r}; choose one of: {', '.join(SCENARIOS)}")
+    from phasegate.demo.guard import write_marker
+
+    write_marker(warehouse, scenario, seed)  # first: a demo stopped halfway is still known as one
     counts = load_raw(warehouse, catalog, seed=seed, extra_seasons=extra_seasons, games_scale=games_scale)
     drop_built_tables(warehouse, catalog)
     if scenario == "raw":

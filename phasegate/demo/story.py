@@ -77,8 +77,13 @@ def main() -> int:
 
     # 1. the warehouse as the handoff found it
     t = step(f"phasegate demo --scenario incident{flag}")
+    from phasegate.demo.guard import check_contents, check_url
+
+    check_url(url)  # never the production project PHASEGATE_WAREHOUSE may name
     wh = open_warehouse(url, create=True)  # like `phasegate demo`: the one command besides init that creates one
     try:
+        check_contents(wh, catalog)
+        say(f"  writing the demo to {wh.url}")
         counts = build_scenario(wh, catalog, "incident")
         for table, rows in counts.items():
             say(f"  {table:<45} {rows:>10,} rows")

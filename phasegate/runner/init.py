@@ -55,6 +55,27 @@ def missing_inputs(catalog: Catalog, phase: str | None, exists: Callable[[Table]
     return missing
 
 
+def plan_init(warehouse: Warehouse, catalog: Catalog, phase: str | None = None) -> list[InitStep]:
+    """What `init_warehouse` would create ("create", "create if missing") and what is there ("exists"); read only."""
+    steps: list[InitStep] = []
+    phases = _phases(catalog, phase)
+    for name in phases:
+        for dataset in catalog.datasets_of(name):
+            # a dataset holding tables exists; an empty one may or may not: it is created if missing
+            exists = bool(warehouse.tables(dataset))
+            steps.append(InitStep("dataset", dataset, "exists" if exists else "create if missing"))
+    wanted = [t.name for t in catalog.tables.values() if t.phase in phases]
+    for table_name in catalog.topological_order(wanted):
+        table = catalog.table(table_name)
+        if table.processor is None or table.is_command_processor:
+            continue
+        exists = bool(warehouse.columns(table.dataset, table.name))
+        steps.append(InitStep("table", table.ref, "exists" if exists else "create",
+                              "" if exists else f"partitioned by {table.partition}"
+                              + (f", clustered by {', '.join(table.cluster_by)}" if table.cluster_by else "")))
+    return steps
+
+
 def init_warehouse(warehouse: Warehouse, catalog: Catalog, phase: str | None = None) -> list[InitStep]:
     """Create datasets and processor-built tables (upstream first). Returns what was done.
 

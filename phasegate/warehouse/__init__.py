@@ -46,6 +46,8 @@ class Capabilities:
     chunk_workers        chunks of ONE table a backfill builds at once (BigQuery: each chunk stages its
                          rows on its own, the swaps into the table run one at a time, as BigQuery
                          cancels concurrent transactions on one table; DuckDB: 1, one writer)
+    on_this_machine      the warehouse lives here (a DuckDB file, BigQuery's local emulator): writing demo
+                         data cannot reach a shared project
     """
 
     dialect: str
@@ -58,6 +60,7 @@ class Capabilities:
     bills_bytes: bool = False
     gate_workers: int = 1
     chunk_workers: int = 1
+    on_this_machine: bool = False
 
 
 @runtime_checkable

@@ -67,6 +67,28 @@ _PARAM_REF = re.compile(r"(?<![@\w])@([A-Za-z_][A-Za-z0-9_]*)")
 _NOT_CODE = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`]*`|--[^\n]*|#[^\n]*|/\*.*?\*/", re.DOTALL)
 _LABEL_KEY = re.compile(r"[^a-z0-9_-]")
 _LEGACY_TYPES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT"}
+
+
+def is_loopback_endpoint(endpoint: str | None) -> bool:
+    """An api_endpoint on this machine (the emulator): http(s)://localhost|127.x|[::1][:PORT]."""
+    if not endpoint:
+        return False
+    import ipaddress
+
+    try:
+        host = urlsplit(endpoint).hostname
+    except ValueError:
+        return False
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 _OPTIONS = {"location", "maximum_bytes_billed", "max_run_bytes", "max_workers", "chunk_workers", "api_endpoint",
             "timeout"}
 
@@ -353,13 +375,15 @@ class BigQueryWarehouse:
             raise UsageError(f"warehouse {url!r}: byte caps and max_workers must be integers") from None
         return Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
                             max_workers=workers, max_run_bytes=run_cap or None, bills_bytes=True,
-                            gate_workers=GATE_WORKERS, chunk_workers=chunk_workers)
+                            gate_workers=GATE_WORKERS, chunk_workers=chunk_workers,
+                            on_this_machine=is_loopback_endpoint(raw.get("api_endpoint")))
 
     @property
     def capabilities(self) -> Capabilities:
         return Capabilities(dialect="bigquery", handover_writes=False, job_labels=True, dry_run_bytes=True,
                             max_workers=self.max_workers, max_run_bytes=self.max_run_bytes or None, bills_bytes=True,
-                            gate_workers=GATE_WORKERS, chunk_workers=self.chunk_workers)
+                            gate_workers=GATE_WORKERS, chunk_workers=self.chunk_workers,
+                            on_this_machine=is_loopback_endpoint(self.api_endpoint))
 
     @contextmanager
     def detached(self) -> Iterator[None]:

@@ -149,7 +149,7 @@ class DuckDBWarehouse:
         return Capabilities(dialect="duckdb", handover_writes=path != ":memory:", job_labels=False,
                             dry_run_bytes=False, max_workers=MAX_WORKERS, max_run_bytes=None,
                             local_file=None if path == ":memory:" else str(Path(path).resolve()),
-                            bills_bytes=False, gate_workers=GATE_WORKERS)
+                            bills_bytes=False, gate_workers=GATE_WORKERS, on_this_machine=True)
 
     @property
     def capabilities(self) -> Capabilities:
