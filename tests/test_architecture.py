@@ -16,7 +16,7 @@ from tests.fixtures.builders import ROOT
 
 PACKAGE = ROOT / "phasegate"
 CORE = ("phasegate.model", "phasegate.measure", "phasegate.gate", "phasegate.runner", "phasegate.expectations",
-        "phasegate.state")
+        "phasegate.state", "phasegate.hooks")
 TERMINAL = ("typer", "rich")
 CLIENTS = ("duckdb", "duckdb_engine", "google.cloud", "google.api_core", "google.auth", "sqlalchemy_bigquery")
 # Lower layers never reach up to these.
@@ -87,6 +87,19 @@ def test_model_and_measure_never_import_gate_runner_or_report(module):
     for name, _ in imports(MODULES[module]):
         assert not within(name, ("phasegate.gate", "phasegate.runner", "phasegate.report", *FACES)), \
             f"{module} imports {name}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if within(m, ("phasegate.hooks",))))
+def test_hooks_sit_below_the_gate_and_the_runner(module):
+    # the gate and the runner call the hooks; the hooks know only the ground and the model
+    for name, _ in imports(MODULES[module]):
+        if name.startswith("phasegate."):
+            assert within(name, ("phasegate.errors", "phasegate.hooks", "phasegate.model")), f"{module} imports {name}"
+
+
+def test_the_gate_and_the_runner_announce_through_the_hooks():
+    for module in ("phasegate.gate.run", "phasegate.runner.orchestrate"):
+        assert any(within(name, ("phasegate.hooks",)) for name, _ in imports(MODULES[module])), module
 
 
 def test_no_import_circles():

@@ -391,7 +391,8 @@ def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(m
         return wh
 
     monkeypatch.setattr(warehouse_module, "open_warehouse", fake_open)
-    estimate = estimate_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml")
+    window = {"start": "2021-10-19", "end": "2026-01-03"}  # given: a live end would ask the mock's schedule
+    estimate = estimate_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml", **window)
     # coverage, checks, the audit (re-run of the processor) and the suite of each of the 5 tables
     assert estimate.queries == 20 and estimate.estimated_bytes == 20 * 400_000
     assert sum(1 for _, sql, _ in estimate.statements.queries if "FULL OUTER JOIN stored" in sql) == 5
@@ -400,7 +401,7 @@ def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(m
     assert len(configs) == 20 and all(c.dry_run for c in configs)
     with pytest.raises(UsageError, match=r"the phase3 gate would scan 7\.6 MiB \(8,000,000 bytes\), over the cap"):
         run_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml",
-                 reports_dir=tmp_path)
+                 reports_dir=tmp_path, **window)
     assert not any(tmp_path.iterdir())  # refused before a run folder was made
     assert all(c.kwargs["job_config"].dry_run for client in opened for c in client.query.call_args_list)
 

@@ -407,5 +407,24 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
 
     text += "\n" + render_gate_report(run_dir, catalog=catalog)
 
-    return GateResult(phase=phase, verdict=results.verdict, exit_code=results.exit_code, run_dir=run_dir,
-                      failing_tables=failing, text=text, results=results)
+    result = GateResult(phase=phase, verdict=results.verdict, exit_code=results.exit_code, run_dir=run_dir,
+                        failing_tables=failing, text=text, results=results)
+    from phasegate.hooks import notify_gate_verdict
+
+    notify_gate_verdict(gate_event(result), catalog)  # plugins never change the verdict
+    return result
+
+
+def gate_event(result: GateResult) -> Any:
+    """The hooks' record of a gate run (phasegate.hooks.GateVerdictEvent)."""
+    from phasegate.hooks import GateVerdictEvent, current_run
+
+    doc = result.results.to_json() if result.results is not None else {}
+    gaps = {table: ((doc.get("tables", {}).get(table) or {}).get("coverage") or {}).get("missing_ranges") or ""
+            for table in result.failing_tables}
+    report = result.run_dir / "report.html" if result.run_dir is not None else None
+    return GateVerdictEvent(phase=result.phase, run_id=doc.get("run_id"), verdict=str(result.verdict),
+                            exit_code=result.exit_code, window=doc.get("window") or {}, warehouse=doc.get("warehouse"),
+                            failing_tables=dict(result.failing_tables), gaps={t: g for t, g in gaps.items() if g},
+                            summary=doc.get("summary") or {}, report=str(report) if report is not None else None,
+                            error=doc.get("error"), part_of=current_run())

@@ -72,6 +72,9 @@ class Settings(_Strict):
     audit_sample_dates: int = Field(12, ge=1, le=400)  # spread evenly over the window
     audit_latest_dates: int = Field(3, ge=0, le=400)   # plus the window's latest dates
     audit_tolerance: float = Field(DEFAULT_AUDIT_TOLERANCE, ge=0.0)  # default per float column
+    # Where the built-in notifier posts verdicts and run ends (Slack-compatible JSON); the
+    # PHASEGATE_WEBHOOK_URL variable overrides it (phasegate.hooks.webhook).
+    notify_webhook_url: str | None = None
 
     @field_validator("season_types")
     @classmethod
@@ -81,6 +84,13 @@ class Settings(_Strict):
         for season_type in value:
             if not SEASON_TYPE.match(season_type):
                 raise ValueError(f"season type {season_type!r} must be words only")
+        return value
+
+    @field_validator("notify_webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("notify_webhook_url must be an http:// or https:// URL")
         return value
 
     @field_validator("schedule_table")

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import os
@@ -33,6 +34,7 @@ from phasegate.errors import (
     PhasegateError,
 )
 from phasegate.gate.results import GateResult
+from phasegate.hooks import within_run
 from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.verdict import Verdict
 from phasegate.runner.budget import RunBudget, plan_estimates
@@ -252,19 +254,29 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
             msg = f"took over the stale lock of {holder.describe()} on {holder.table}"
             out(msg)
             runlog.write("lock_takeover", table=holder.table, holder=holder.__dict__)
-        outcome = _backfill_locked(opts, catalog, url, start, end, exclusions, runlog, out=out, progress=progress,
-                                   confirm=confirm, processor=processor, gate_fn=gate_fn, policy=policy)
+        with within_run(run_id):
+            outcome = _backfill_locked(opts, catalog, url, start, end, exclusions, runlog, out=out,
+                                       progress=progress, confirm=confirm, processor=processor, gate_fn=gate_fn,
+                                       policy=policy)
         outcome.upstream_gate = upstream_gate
+        if outcome.verdict != "REFUSED":  # a person who said no needs no notification
+            _notify_end(kind, opts, catalog, url, start, end, outcome)
         return outcome
     except KeyboardInterrupt:
         # outside the chunks (planning, the gate): nothing half-written; the same command resumes
+        message = f"interrupted; resume with the same command: {opts.command or 'phasegate ' + kind}"
         if runlog is not None:
             runlog.write("verdict", verdict=Verdict.INTERRUPTED, exit_code=Verdict.INTERRUPTED.exit_code,
-                         message=f"interrupted; resume with the same command: {opts.command or 'phasegate ' + kind}")
+                         message=message)
+        _notify_end(kind, opts, catalog, url, start, end,
+                    RunOutcome(opts.phase, run_id, Verdict.INTERRUPTED, Verdict.INTERRUPTED.exit_code,
+                               messages=[message]))
         raise
     except PhasegateError as exc:
         if runlog is not None:
             runlog.write("verdict", verdict="ERROR", exit_code=exc.exit_code, message=str(exc))
+        _notify_end(kind, opts, catalog, url, start, end,
+                    RunOutcome(opts.phase, run_id, Verdict.ERROR, exc.exit_code, messages=[str(exc)]))
         raise
     finally:
         locks.release()
@@ -403,6 +415,26 @@ def _take_leases(wh: Any, catalog: Catalog, opts: Options, runlog: Any, out: Cal
     return leases
 
 
+def _notify_end(kind: str, opts: Options, catalog: Catalog, url: str, start: dt.date, end: dt.date,
+                outcome: RunOutcome) -> None:
+    """Tell the hooks (phasegate.hooks) how the run ended; they never change the outcome."""
+    from phasegate.gate.run import gate_event
+    from phasegate.hooks import RunEndEvent, notify_run_end
+
+    execution = outcome.execution
+    failed = execution.failures() if execution is not None else {}
+    lines = [line for line in outcome.messages if line]
+    event = RunEndEvent(kind=kind, phase=opts.phase, run_id=outcome.run_id, verdict=str(outcome.verdict),
+                        exit_code=outcome.exit_code, window={"start": start.isoformat(), "end": end.isoformat()},
+                        warehouse=url, dates_done=execution.dates_done if execution is not None else 0,
+                        rows_written=execution.rows_written if execution is not None else 0,
+                        failed={str(k): v for k, v in failed.items()}, retry=tuple(outcome.retry),
+                        message="\n".join(lines[:10]), log=str(outcome.log_path) if outcome.log_path else None,
+                        gate=dataclasses.replace(gate_event(outcome.gate), part_of=outcome.run_id)
+                        if outcome.gate is not None else None)
+    notify_run_end(event, catalog)
+
+
 def _explainer(wh: Any, catalog: Catalog, exclusions: Exclusions):
     """Why dates that did not verify cannot be built, measured now (their inputs may have changed)."""
     from phasegate.measure.provenance import explain_dates
@@ -508,9 +540,10 @@ def _preflighted(opts: Options, catalog: Catalog, url: str, start: dt.date, end:
         held.acquire(upstream_tables)
     with held:
         out(f"gate {upstream} (pre-flight for {opts.phase}) ...")
-        up_gate = gate_fn(upstream, warehouse_url=url, catalog_path=catalog.path, start=start, end=end,
-                          exceptions_path=opts.exceptions_path, workers=opts.gate_workers,
-                       **_audit_of(opts))
+        with within_run(run_id):
+            up_gate = gate_fn(upstream, warehouse_url=url, catalog_path=catalog.path, start=start, end=end,
+                              exceptions_path=opts.exceptions_path, workers=opts.gate_workers,
+                              **_audit_of(opts))
         out(_gate_text(up_gate))
         verdict = Verdict.of(up_gate.verdict)
         if verdict is None or not verdict.is_proof:  # NO-GO, ERROR, PARTIAL: not a pass
@@ -566,8 +599,10 @@ def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         code = EXIT_NO_GO if up_gate.verdict == "NO-GO" else (up_gate.exit_code or EXIT_CANNOT_VALIDATE)
         log.write("verdict", verdict="NO-GO" if code == EXIT_NO_GO else "ERROR", exit_code=code,
                   message=lines[0], failed={}, retry=[f"phasegate backfill {upstream} --yes"])
-    return RunOutcome(opts.phase, run_id, "NO-GO" if code == EXIT_NO_GO else "ERROR", code, plan=fix_plan,
-                      upstream_gate=up_gate, log_path=state_dir / "runs" / f"{run_id}.jsonl", messages=lines,
-                      retry=[f"phasegate backfill {upstream} --yes"])
+    outcome = RunOutcome(opts.phase, run_id, "NO-GO" if code == EXIT_NO_GO else "ERROR", code, plan=fix_plan,
+                         upstream_gate=up_gate, log_path=state_dir / "runs" / f"{run_id}.jsonl", messages=lines,
+                         retry=[f"phasegate backfill {upstream} --yes"], gate=None)
+    _notify_end("run", opts, catalog, url, start, end, dataclasses.replace(outcome, gate=up_gate))
+    return outcome
 
 
