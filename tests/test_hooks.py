@@ -14,7 +14,7 @@ import pytest
 
 from phasegate.hooks import GateVerdictEvent, hookimpl, plugin_manager
 from phasegate.hooks.webhook import gate_message
-from tests.fixtures.worlds import coverage_gate, delete, make_world
+from tests.fixtures.worlds import coverage_gate, delete, make_world, with_gate_checks
 
 
 class Receiver:
@@ -55,7 +55,7 @@ def receiver():
 
 @pytest.fixture
 def world(tmp_path):
-    return make_world(tmp_path)
+    return with_gate_checks(make_world(tmp_path))
 
 
 def gate_cli(world, *extra):
@@ -89,15 +89,15 @@ def test_a_local_webhook_receives_the_gate_verdict_with_failing_tables_gaps_and_
 
 def test_the_catalog_setting_names_the_webhook_and_the_report_links_to_ci(world, receiver, monkeypatch, capsys):
     monkeypatch.delenv("PHASEGATE_WEBHOOK_URL", raising=False)
+    delete(world, "team_summary", "game_date = DATE '2023-11-07'")
     catalog = world.root / "pipeline.toml"
     catalog.write_text(catalog.read_text().replace("[settings]\n", f'[settings]\nnotify_webhook_url = "{receiver.url}"\n'))
     monkeypatch.setenv("PHASEGATE_REPORT_BASE_URL", "https://ci.example.com/artifacts/reports/")
     code = gate_cli(world)
     result = json.loads(capsys.readouterr().out)
-    # every table complete; the tiny world's one skipped case (no suite) keeps it from GO
-    assert code == result["exit_code"] and result["failing_tables"] == {}
+    assert code == 1 and result["verdict"] == "NO-GO"
     [body] = receiver.bodies
-    assert body["text"] == f"phase3: {result['verdict']} — failing tables: none"
+    assert body["text"].startswith("phase3: NO-GO — failing tables: team_summary")
     link = f"https://ci.example.com/artifacts/reports/phase3/{result['run_id']}/report.html"
     assert f"<{link}|report {result['run_id']}>" in text_of(body)
 
@@ -161,6 +161,7 @@ def test_the_builtin_notifier_is_registered_through_the_hooks():
 
 
 def test_a_plugin_that_raises_is_a_warning_and_the_others_still_run(world, plugin, monkeypatch, capsys, receiver):
+    delete(world, "team_summary", "game_date = DATE '2023-11-07'")
     broken = Recorder(fail=True)
     plugin_manager().register(broken, name="test-broken")
     monkeypatch.setenv("PHASEGATE_WEBHOOK_URL", receiver.url)
@@ -170,7 +171,7 @@ def test_a_plugin_that_raises_is_a_warning_and_the_others_still_run(world, plugi
         plugin_manager().unregister(name="test-broken")
     captured = capsys.readouterr()
     result = json.loads(captured.out)
-    assert code == result["exit_code"] == 1 and result["verdict"] == "NO-GO"  # what this world's gate says
+    assert code == result["exit_code"] == 1 and result["verdict"] == "NO-GO"
     assert "plugin test-broken failed in phasegate_gate_verdict: RuntimeError: plugin bug" in captured.err
     assert [e.verdict for e in plugin.gates] == ["NO-GO"] and len(receiver.bodies) == 1
 

@@ -10,7 +10,7 @@ import pytest
 from phasegate.errors import UsageError
 from phasegate.model.window import Bound, league_today, parse_bound, resolve_window
 from tests.fixtures.builders import d, load_schedule, schedule_row
-from tests.fixtures.worlds import CATALOG, game_dates, games_of, make_world
+from tests.fixtures.worlds import CATALOG, game_dates, games_of, make_world, with_gate_checks
 
 
 class Facts:
@@ -103,7 +103,7 @@ def past_the_catalog_end(tmp_path):
     """The tiny world whose catalog has no fixed end, its schedule running past 2023-12-31: final games
     on 2024-01-02 and 2024-01-03, a postponed game (final, no scores) on 2024-01-04, a game still
     scheduled on 2024-01-05 and games scheduled a year after today."""
-    world = make_world(tmp_path)
+    world = with_gate_checks(make_world(tmp_path))
     (world.root / "pipeline.toml").write_text(CATALOG.replace("default_end_date = 2023-12-31\n", ""))
     sched = []
     for i, day in enumerate(game_dates()):
