@@ -97,7 +97,7 @@ def test_the_catalog_setting_names_the_webhook_and_the_report_links_to_ci(world,
     result = json.loads(capsys.readouterr().out)
     assert code == 1 and result["verdict"] == "NO-GO"
     [body] = receiver.bodies
-    assert body["text"].startswith("phase3: NO-GO — failing tables: team_summary")
+    assert body["text"].startswith("phase3: NO-GO — failing tables: ") and "team_summary" in body["text"]
     link = f"https://ci.example.com/artifacts/reports/phase3/{result['run_id']}/report.html"
     assert f"<{link}|report {result['run_id']}>" in text_of(body)
 

@@ -46,7 +46,7 @@ def demo_command(
     if scenario not in SCENARIOS:
         raise UsageError(f"unknown scenario {scenario[:80]!r}; choose one of: {', '.join(SCENARIOS)}")
     cat = load_catalog(catalog)
-    url = check_warehouse_url(resolve_url(warehouse))
+    url = check_warehouse_url(resolve_url(warehouse), create=True)
     check_url(url, force=force)
     started = time.perf_counter()
     new_file = new_local_file(url)
