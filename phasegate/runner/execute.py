@@ -18,8 +18,12 @@
   the dates that break it fail. The narrowing stops at once when the error fails any range (a
   query that does not compile: `retry.fails_on_any_range`; the table's other chunks are not
   attempted), and when both halves fail with the same error (not date-specific): no bisect storm.
-* A writer that verifies before it commits raises `ChunkRejected` with the dates that did not
-  verify: nothing of the chunk was written, so the other dates are rebuilt on their own.
+* Verify before commit: the catalogued SQL processors build each chunk aside and the warehouse
+  swaps it in only when `phasegate.runner.staged.BeforeCommit` finds every date right (planned
+  dates present, key unique, no game with one team, no game or row lost against what it
+  replaces). A rejected chunk raises `ChunkRejected` with the dates that did not verify and
+  why: nothing of it was written, the old rows stay, and the other dates are rebuilt on their
+  own. (A command processor writes itself: it is verified after the fact only.)
 * A failed date does not stop the other tables: a downstream table skips only the dates whose
   upstream failed, and cannot build those its upstream cannot.
 * Every chunk attempt records its cost in the run log (`phasegate.runner.cost`: the bytes its jobs
@@ -50,6 +54,7 @@ from phasegate.runner.plan import Chunk, Exclusions, Plan, make_chunks
 from phasegate.runner.progress import NullProgress, Progress
 from phasegate.runner.retry import RetryPolicy, fails_on_any_range, is_transient
 from phasegate.runner.runlog import NullRunLog
+from phasegate.runner.staged import ChunkRejected, before_commit_for
 
 __all__ = ["DEFAULT_WORKERS", "ChunkCheck", "ChunkRejected", "Execution", "TableOutcome", "dates_arg",
            "execute_plan", "verify_chunk"]
@@ -58,20 +63,6 @@ DEFAULT_WORKERS = 4
 # A table whose chunks keep failing is abandoned after this many failed chunks in a row.
 MAX_CONSECUTIVE_FAILURES = 3
 OUTPUT_KEEP_CHARS = 4000
-
-
-class ChunkRejected(PhasegateError):
-    """A chunk that did not verify before its commit: nothing of it was written.
-
-    `problems` names the dates that did not verify (date -> why); the runner rebuilds the
-    chunk's other dates on their own. Without dates the whole chunk is in question, and the
-    runner narrows it down as it does a data error."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, problems: Mapping[dt.date, str] | None = None) -> None:
-        super().__init__(message)
-        self.problems = dict(problems or {})
 
 
 @dataclass(frozen=True)
@@ -167,7 +158,8 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                  workers: int = DEFAULT_WORKERS, policy: RetryPolicy | None = None, runlog: Any = None,
                  progress: Progress | None = None, exclusions: Exclusions | None = None, verify: bool = True,
                  labels: Mapping[str, str] | None = None, explain: Explain | None = None,
-                 chunk_workers: Mapping[str, int] | None = None, budget: Any = None) -> Execution:
+                 chunk_workers: Mapping[str, int] | None = None, budget: Any = None,
+                 allow_fewer_rows: bool = False) -> Execution:
     """Run every chunk of the plan; never raises for a chunk's failure (every date is accounted for).
 
     `chunk_workers`: per table, how many of its chunks may run at once (default 1; see module doc).
@@ -175,6 +167,9 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
     it; the first refusal stops the run (that chunk and every later one not attempted, `capped`).
 
     Ctrl-C / SIGTERM: the chunks in flight finish, the execution returns `interrupted`."""
+    # the catalogued processors verify each chunk before it replaces anything (a caller's own
+    # processor may too: `accepts_before_commit`)
+    pre_commit = verify and (processor is None or getattr(processor, "accepts_before_commit", False))
     processor = processor or _default_processor()
     policy = policy or RetryPolicy()
     runlog = runlog or NullRunLog()
@@ -206,10 +201,15 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
             t0 = time.monotonic()
             record: dict[str, Any] = {"table": chunk.table, "start": chunk.start, "end": chunk.end,
                                       "dates": len(chunk.dates), "attempt": tries}
+            extra: dict[str, Any] = {}
+            if pre_commit:
+                excepted = exclusions.get(chunk.table, (frozenset(), frozenset()))[1]
+                extra["before_commit"] = before_commit_for(catalog, chunk.table, chunk.start, chunk.end, chunk.dates,
+                                                           excepted, allow_fewer_rows)
             try:
                 with metered(warehouse, catalog.table(chunk.table), record):  # record["cost"]: its jobs' bytes
                     result = processor(warehouse, catalog, chunk.table, chunk.start, chunk.end,
-                                       labels={**(labels or {}), "run_id": getattr(runlog, "run_id", "")})
+                                       labels={**(labels or {}), "run_id": getattr(runlog, "run_id", "")}, **extra)
                     rows = getattr(result, "rows_written", None)
                     output = getattr(result, "output", "") or ""
                     if verify:
@@ -227,7 +227,9 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                     return Attempt(error=_first_line(str(exc)))
                 runlog.write("chunk", **record, status="rejected", seconds=seconds, error=_first_line(str(exc)),
                              problems=ChunkCheck(problems).text())
-                return Attempt(problems=problems, committed=False)
+                progress.note(f"{chunk.label()}: rejected before commit, old rows kept: {_first_line(str(exc), 200)}")
+                return Attempt(problems=problems, committed=False,
+                               missing_games={d: g for d, g in exc.games.items() if d in problems})
             except Exception as exc:  # noqa: BLE001 - every failure is recorded, none kills the run
                 seconds = round(time.monotonic() - t0, 3)
                 transient = is_transient(exc)
@@ -260,8 +262,11 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
             return Attempt(rows=rows or 0, problems=dict(check.problems), missing_games=dict(check.missing_games))
 
     def classify(out: TableOutcome, problems: Mapping[dt.date, str],
-                 games: Mapping[dt.date, tuple[str, ...]] | None = None) -> None:
-        """Dates that did not verify: unbuildable when the warehouse explains why, else failed."""
+                 games: Mapping[dt.date, tuple[str, ...]] | None = None, rejected: bool = False) -> None:
+        """Dates that did not verify: unbuildable when the warehouse explains why, else failed.
+
+        A date rejected before commit keeps its old rows: its reason says why it was rejected
+        and, when the warehouse explains it, why it cannot be built better."""
         if not problems:
             return
         why: Mapping[dt.date, str] = {}
@@ -272,7 +277,7 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                 progress.note(f"{out.table}: could not explain the dates that did not build: {exc}")
         for day, problem in sorted(problems.items()):
             if day in why:
-                settle(out, "unbuildable", [day], why[day])
+                settle(out, "unbuildable", [day], f"{why[day]}: {problem}" if rejected else why[day])
             else:
                 settle(out, "failed", [day], problem)
 
@@ -290,7 +295,7 @@ def execute_plan(plan: Plan, warehouse: Any, catalog: Catalog, *, processor: Pro
                 out.add_rows(a.rows)
                 settle(out, "done", good)
                 progress.advance(out.table, len(good), a.rows)
-            classify(out, a.problems, a.missing_games)
+            classify(out, a.problems, a.missing_games, rejected=not a.committed)
             if not a.committed and good:  # nothing was written: build the dates that verified on their own
                 for part in make_chunks(out.table, good, plan.tables[out.table].universe, plan.chunk_days):
                     if cancel.is_set():

@@ -60,7 +60,7 @@ from phasegate.errors import PhasegateError, UsageError
 from phasegate.measure.calendar import calendar_params, load_calendar
 from phasegate.measure.compose import with_calendar, with_shared
 from phasegate.model.catalog import Catalog, Table
-from phasegate.warehouse import Warehouse, absolute_url
+from phasegate.warehouse import BeforeCommitFn, Warehouse, absolute_url
 
 # Lines of a failed command's output kept in the error message.
 OUTPUT_TAIL_LINES = 20
@@ -109,8 +109,11 @@ def chunks_independent(catalog: Catalog, table: Table) -> bool:
 
 
 def run_processor(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date, end: dt.date, *,
-                  labels: Mapping[str, str] | None = None) -> ProcessorResult:
-    """Rebuild `table_name` for start..end (inclusive) with its catalogued processor."""
+                  labels: Mapping[str, str] | None = None, before_commit: BeforeCommitFn | None = None) -> ProcessorResult:
+    """Rebuild `table_name` for start..end (inclusive) with its catalogued processor.
+
+    `before_commit` (a SQL processor only) judges the staged rows before they replace the range
+    (`phasegate.runner.staged.BeforeCommit`); a command processor writes itself."""
     table = catalog.table(table_name)
     if start > end:
         raise UsageError(f"start date {start} is after end date {end}")
@@ -118,18 +121,18 @@ def run_processor(warehouse: Warehouse, catalog: Catalog, table_name: str, start
         raise UsageError(f"table {table.name!r} has no processor (phase-2 tables are loaded by scrapers)")
     if table.is_command_processor:
         return _run_command(warehouse, catalog, table, start, end)
-    return _run_sql(warehouse, catalog, table, start, end, labels)
+    return _run_sql(warehouse, catalog, table, start, end, labels, before_commit)
 
 
 def _run_sql(warehouse: Warehouse, catalog: Catalog, table: Table, start: dt.date, end: dt.date,
-             labels: Mapping[str, str] | None) -> ProcessorResult:
+             labels: Mapping[str, str] | None, before_commit: BeforeCommitFn | None = None) -> ProcessorResult:
     sql = processor_sql(catalog, table)
     params = processor_params(catalog, start, end)
     warehouse.create_table_from_query(table.dataset, table.name, sql, params,
                                       partition_column=table.partition, cluster_by=table.cluster_by)
     job_labels = {"component": "processor", "table": table.name, **(labels or {})}
     rows = warehouse.replace_range(table.dataset, table.name, table.partition, start, end, sql, params,
-                                   labels=job_labels)
+                                   labels=job_labels, before_commit=before_commit)
     return ProcessorResult(rows_written=rows, output=f"{table.ref}: {rows} rows for {start}..{end}")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -26,6 +26,10 @@ ENV_VAR = "PHASEGATE_WAREHOUSE"
 
 Params = Mapping[str, Any]
 Row = dict[str, Any]
+# `replace_range`'s check of the staged rows: (staged relation, query beside it) -> anything; it
+# raises to refuse the swap (phasegate.runner.staged.BeforeCommit).
+StagedQuery = Callable[[str, Params], list[Row]]
+BeforeCommitFn = Callable[[str, StagedQuery], Any]
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,12 @@ class Warehouse(Protocol):
 
     def replace_range(self, dataset: str, table: str, date_column: str, start: dt.date, end: dt.date,
                       select_sql: str, params: Params | None = None, *,
-                      labels: Mapping[str, str] | None = None) -> int:
+                      labels: Mapping[str, str] | None = None, before_commit: BeforeCommitFn | None = None) -> int:
         """Atomically replace rows with date_column in [start, end] by the SELECT's rows.
 
+        The rows are staged first; `before_commit(staged, query)` is called with the staged
+        relation's name and a function running BigQuery SQL beside it (same transaction or
+        session), before anything of the table changes: whatever it raises aborts the replace.
         Returns the number of rows written. A failure leaves the previous rows untouched.
         """
 

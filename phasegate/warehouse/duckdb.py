@@ -17,7 +17,7 @@ import duckdb
 
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.identifiers import check_identifier
-from phasegate.warehouse import Capabilities, Params, Row
+from phasegate.warehouse import BeforeCommitFn, Capabilities, Params, Row
 from phasegate.warehouse.ledger import LOAD, METADATA, QUERY, Ledger
 from phasegate.warehouse.translate import to_duckdb
 
@@ -343,7 +343,7 @@ class DuckDBWarehouse:
     @_a_job("replace_range")
     def replace_range(self, dataset: str, table: str, date_column: str, start: dt.date, end: dt.date,
                       select_sql: str, params: Params | None = None, *,
-                      labels: Mapping[str, str] | None = None) -> int:
+                      labels: Mapping[str, str] | None = None, before_commit: BeforeCommitFn | None = None) -> int:
         for name in (dataset, table, date_column):
             check_identifier(name)
         target = f"{dataset}.{table}"
@@ -361,6 +361,13 @@ class DuckDBWarehouse:
             if outside:
                 raise WarehouseError(
                     f"processor for {target} returned {outside} row(s) outside {start}..{end}; nothing written")
+            if before_commit is not None:  # judged inside the transaction, before the table changes
+                def beside(sql: str, query_params: Params | None = None) -> list[Row]:
+                    ran = self._run(cursor, sql, query_params, {"component": "replace_range_verify", "table": table})
+                    names = [d[0] for d in ran.description or []]
+                    return [dict(zip(names, row, strict=True)) for row in ran.fetchall()]
+
+                before_commit(chunk, beside)
             cursor.execute(f"DELETE FROM {target} WHERE {date_column} BETWEEN ? AND ?", [start, end])
             cursor.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {chunk}")
             written = cursor.execute(f"SELECT COUNT(*) FROM {chunk}").fetchone()[0]
