@@ -39,7 +39,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from phasegate.errors import UsageError, WarehouseError
 from phasegate.identifiers import check_identifier
-from phasegate.warehouse import Capabilities, Params, Row
+from phasegate.warehouse import BeforeCommitFn, Capabilities, Params, Row
 from phasegate.warehouse.ledger import LOAD, METADATA, QUERY, Ledger
 
 DEFAULT_MAXIMUM_BYTES_BILLED = 50 * 10**9  # 50 GB per job
@@ -609,7 +609,7 @@ class BigQueryWarehouse:
 
     def replace_range(self, dataset: str, table: str, date_column: str, start: dt.date, end: dt.date,
                       select_sql: str, params: Params | None = None, *,
-                      labels: Mapping[str, str] | None = None) -> int:
+                      labels: Mapping[str, str] | None = None, before_commit: BeforeCommitFn | None = None) -> int:
         for name in (dataset, table, date_column):
             check_identifier(name)
         target = f"{dataset}.{table}"
@@ -634,6 +634,10 @@ class BigQueryWarehouse:
                     raise WarehouseError(f"processor for {target} returned row(s) outside {start}..{end} "
                                          "(or with no date); nothing written") from None
                 raise
+            # the staged rows judged before anything of the table changes (whatever it raises, nothing is swapped in)
+            if before_commit is not None:
+                before_commit(stage, lambda sql, query_params=None: self.query(
+                    sql, query_params, labels={"component": "replace_range_verify", "table": table, **(labels or {})}))
             # 2. the swap, one transaction, one at a time per table: transactions that mutate the same
             # table cannot run concurrently on BigQuery (the later one is cancelled).
             with self._table_lock(target):
