@@ -107,7 +107,9 @@ def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path, capsys):
     assert bq.tables("nba_analytics") == []
     for wh in (bq, duck):
         steps = init_warehouse(wh, catalog, "phase3")
-        assert {s.name for s in steps if s.action == "created"} == {catalog.table(t).ref for t in PHASE3}
+        # the phase's tables and the shared state's lease table (phasegate.state)
+        assert {s.name for s in steps if s.action == "created"} == {catalog.table(t).ref for t in PHASE3} | \
+            {"phasegate.leases"}
         again = init_warehouse(wh, catalog, "phase3")  # idempotent
         assert not [s for s in again if s.action == "created"]
     for name in PHASE3:

@@ -218,8 +218,10 @@ def test_a_missing_column_is_a_table_error_not_a_pass(warehouses):
 def test_engine_urls():
     from phasegate.warehouse import sqlalchemy_engine_args as engine_url
 
-    url, kwargs = engine_url("bigquery://nba-props-platform?location=US&maximum_bytes_billed=1000&foo=1")
+    url, kwargs = engine_url("bigquery://nba-props-platform?location=US&maximum_bytes_billed=1000")
     assert url == "bigquery://nba-props-platform?location=US&maximum_bytes_billed=1000" and kwargs == {}
+    with pytest.raises(Exception, match="unknown option"):  # a typo in the URL is refused, never ignored
+        engine_url("bigquery://nba-props-platform?location=US&foo=1")
     with pytest.raises(Exception, match="does not exist"):
         engine_url("duckdb:////nonexistent/x.duckdb")
 

@@ -160,9 +160,11 @@ def test_query_errors_without_failures_cannot_validate(copy, tmp_path):
     assert "could not validate" in result.text
 
 
-def test_unreachable_warehouse_cannot_validate(tmp_path):
-    result = gate(f"duckdb:///{tmp_path}/absent.duckdb", tmp_path, workers=1, pytest_args=("-k", "coverage and not test_expectation"))
-    assert result.exit_code == 3 and "does not exist" in result.text
+def test_a_missing_warehouse_file_is_a_usage_error_before_anything_runs(tmp_path):
+    # a mistyped path is not "the warehouse is down": exit 2, and no file or report is created
+    with pytest.raises(UsageError, match="does not exist"):
+        gate(f"duckdb:///{tmp_path}/absent.duckdb", tmp_path, workers=1)
+    assert not (tmp_path / "absent.duckdb").exists() and not (tmp_path / "reports").exists()
 
 
 def test_no_tests_collected_is_never_a_go(copy, tmp_path):
