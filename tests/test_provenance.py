@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pyarrow as pa
 import pytest
 
@@ -114,3 +116,22 @@ def test_an_optional_input_is_never_a_cause_and_a_failed_backfill_is(tmp_path):
     assert [c.kind for c in gaps[d("2023-11-15")].causes] == ["buildable"]
     assert gaps[d("2023-11-16")].causes[0].text == ("the last backfill failed on it: Conversion Error: could not "
                                                     "convert 'n/a'")
+
+
+def test_a_gap_reaches_every_downstream_date_whose_lookback_reads_it():
+    """Impact through the catalog's lookbacks: a last-N-games window reads the gap for its N
+    following game dates, a season-long one until the season's last game, a same-date read once."""
+    from phasegate.model.catalog import load_catalog
+    from tests.fixtures.builders import ROOT
+
+    catalog = load_catalog(ROOT / "pipeline.toml")
+    season = [d("2023-10-24") + dt.timedelta(days=i) for i in range(174)]  # .. 2024-04-14
+    next_season = [d("2024-10-22") + dt.timedelta(days=i) for i in range(30)]
+    gap = d("2023-11-15")
+    impact = downstream_impact(catalog, "team_offense_game_summary", [gap], season + next_season)
+    assert impact["player_game_summary"] == [gap]  # read on its own date only (lookback 0)
+    cache = impact["player_daily_cache"]  # season aggregates: the rest of that season, not the next
+    assert cache[0] == gap and cache[-1] == d("2024-04-14") and len(cache) == 152
+    raw = downstream_impact(catalog, "nbac_gamebook_player_stats", [gap], season + next_season)
+    assert raw["upcoming_player_game_context"] == season[22:53]  # the 30 game dates after it, and itself
+    assert downstream_impact(catalog, "team_offense_game_summary", [gap])["player_daily_cache"] == [gap]

@@ -76,8 +76,10 @@ def provenance_facts(ctx: GateContext, table: str, gaps: dict[Any, Any]) -> dict
     downstream tables and dates that read it."""
     from phasegate.measure.provenance import downstream_impact
 
+    game_dates = ctx.coverage(table).game_dates
     return {day.isoformat(): {**gap.as_dict(), "impact": {name: [d.isoformat() for d in ds] for name, ds in
-                                                           downstream_impact(ctx.catalog, table, [day]).items()}}
+                                                           downstream_impact(ctx.catalog, table, [day],
+                                                                             game_dates).items()}}
             for day, gap in sorted(gaps.items())}
 
 

@@ -227,14 +227,52 @@ def explain_dates(warehouse: Warehouse, catalog: Catalog, table_name: str,
     return explain(catalog, table_name, gaps, coverage_of=inputs, excepted_of=excepted_of)
 
 
-def downstream_impact(catalog: Catalog, table_name: str, dates: Iterable[dt.date]) -> dict[str, list[dt.date]]:
-    """The tables that read `table_name` (directly or through others), and the dates of theirs that
-    read the given dates: the same dates (rolling windows' later dates are not counted yet)."""
+def downstream_impact(catalog: Catalog, table_name: str, dates: Iterable[dt.date],
+                      game_dates: Iterable[dt.date] | None = None) -> dict[str, list[dt.date]]:
+    """The tables that read `table_name` (directly or through others), and the dates of theirs
+    that read the given dates: through each reader's lookback on the table it reads (N game
+    dates, or the rest of the season), counted on `game_dates` (the window's game dates); without
+    them, the same dates."""
     days = sorted(set(dates))
     if not days:
         return {}
     readers = catalog.downstream_of(table_name)
-    return {name: days for name in catalog.topological_order(sorted(readers))}
+    order = catalog.topological_order(sorted(readers))
+    if game_dates is None:
+        return {name: days for name in order}
+    universe = sorted(set(game_dates) | set(days))
+    position = {d: i for i, d in enumerate(universe)}
+    season_end = _season_ends(universe)
+    affected: dict[str, set[dt.date]] = {table_name: set(days)}
+    for name in order:
+        reader = catalog.table(name)
+        hit: set[dt.date] = set()
+        for upstream in reader.upstream:
+            for day in affected.get(upstream, ()):
+                back = reader.lookback.get(upstream, 0)
+                last = season_end[day] if back == "season" else universe[min(position[day] + int(back), len(universe) - 1)]
+                hit.update(d for d in universe[position[day]:position[last] + 1])
+        if hit:
+            affected[name] = hit
+    return {name: sorted(affected[name]) for name in order if name in affected}
+
+
+# Consecutive game dates further apart than this are in different seasons (the off-season is
+# months; the longest in-season break, the All-Star break, about a week).
+_SEASON_BREAK = dt.timedelta(days=60)
+
+
+def _season_ends(universe: list[dt.date]) -> dict[dt.date, dt.date]:
+    """Each game date -> the last game date of its season (a run of dates without a long break)."""
+    ends: dict[dt.date, dt.date] = {}
+    run: list[dt.date] = []
+    for day in universe:
+        if run and day - run[-1] > _SEASON_BREAK:
+            ends.update(dict.fromkeys(run, run[-1]))
+            run = []
+        run.append(day)
+    ends.update(dict.fromkeys(run, run[-1]) if run else {})
+    return ends
 
 
 def propose_exceptions(warehouse: Warehouse, catalog: Catalog, phase: str, start: dt.date, end: dt.date,
