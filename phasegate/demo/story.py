@@ -195,12 +195,13 @@ def cascade(url: str, catalog_path: str, catalog, flag: str, opts):
 
     from phasegate.cli.progress import make_progress
     from phasegate.gate.run import run_gate
-    from phasegate.measure.calendar import load_calendar
+    from phasegate.measure.calendar import live_window, load_calendar
     from phasegate.model.lookback import dates_reading
     from phasegate.runner.orchestrate import backfill
     from phasegate.warehouse import open_warehouse
 
-    start, end = catalog.settings.default_start_date, catalog.settings.default_end_date
+    # the window every other step of the story gates: the catalog's start, the schedule's latest final game
+    start, end = live_window(catalog, None, None, warehouse=url)
     wh = open_warehouse(url, read_only=True)
     try:
         calendar = load_calendar(wh, catalog, start, end)
