@@ -94,10 +94,15 @@ class RichProgress:
         self._tasks: dict[str, int] = {}
         self._started: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._progress.start()
+        # The live display starts with the first table, never before: the confirmation prompt,
+        # asked after planning, must be on the screen alone (typed blind otherwise).
+        self._live = False
 
     def start_table(self, table: str, total_dates: int) -> None:
         with self._lock:
+            if not self._live:
+                self._progress.start()
+                self._live = True
             self._tasks[table] = self._progress.add_task(table, total=total_dates, rate="", status="")
             self._started[table] = time.monotonic()
 
@@ -121,7 +126,8 @@ class RichProgress:
         self._progress.console.print(message)
 
     def close(self) -> None:
-        self._progress.stop()
+        if self._live:
+            self._progress.stop()
 
 
 def make_progress(*, interactive: bool | None = None, stream: TextIO | None = None) -> Progress:
