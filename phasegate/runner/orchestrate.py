@@ -452,20 +452,13 @@ def _interrupted(opts: Options, plan: Plan, execution: Execution, runlog: Any, o
                  messages: list[str]) -> RunOutcome:
     """Ctrl-C / SIGTERM during the chunks: say what was written and how to resume; no gate."""
     verdict = Verdict.INTERRUPTED
-    written = [f"{name} {len(t.done)}/{len(t.planned)}" for name, t in execution.tables.items() if t.planned]
+    written = _written(execution)
     resume = opts.command or f"phasegate backfill {opts.phase} --yes"
     lines = [f"{opts.phase}: {verdict}: {execution.dates_done} table-date(s) written and verified "
              f"({', '.join(written) or 'nothing planned'}); every chunk is whole (old rows or new), none was "
              "started after the interrupt",
              f"resume with the same command (it re-plans from the warehouse): {resume}"]
-    for line in lines:
-        out(line)
-    runlog.write("verdict", verdict=verdict, exit_code=verdict.exit_code, failed=execution.failures(), retry=[resume],
-                 message=lines[0], dates_done=execution.dates_done, rows_written=execution.rows_written,
-                 seconds=execution.seconds)
-    out(f"{opts.phase}: {verdict} (run {runlog.run_id}, log {runlog.path})")
-    return RunOutcome(opts.phase, runlog.run_id, verdict, verdict.exit_code, plan=plan, execution=execution,
-                      retry=[resume], log_path=runlog.path, messages=[*messages, *lines])
+    return _stopped(opts, plan, execution, runlog, out, messages, verdict, lines, resume)
 
 
 def _capped(opts: Options, plan: Plan, execution: Execution, runlog: Any, out: Callable[[str], None],
@@ -474,7 +467,7 @@ def _capped(opts: Options, plan: Plan, execution: Execution, runlog: Any, out: C
     from phasegate.runner.cost import describe
 
     verdict = Verdict.CAPPED
-    written = [f"{name} {len(t.done)}/{len(t.planned)}" for name, t in execution.tables.items() if t.planned]
+    written = _written(execution)
     again = opts.command or f"phasegate backfill {opts.phase} --yes"
     lines = [f"{opts.phase}: {verdict}: stopped before the next chunk: {execution.capped}",
              f"{execution.dates_done} table-date(s) written and verified ({', '.join(written) or 'nothing planned'}); "
@@ -482,6 +475,17 @@ def _capped(opts: Options, plan: Plan, execution: Execution, runlog: Any, out: C
              f"{describe((cost or {}).get('run'))}",
              f"go on with a higher cap (--max-bytes N) or fewer dates (--dates / --table); the same command "
              f"re-plans from the warehouse: {again}"]
+    return _stopped(opts, plan, execution, runlog, out, messages, verdict, lines, again)
+
+
+def _written(execution: Execution) -> list[str]:
+    """'TABLE done/planned' of each table with planned dates."""
+    return [f"{name} {len(t.done)}/{len(t.planned)}" for name, t in execution.tables.items() if t.planned]
+
+
+def _stopped(opts: Options, plan: Plan, execution: Execution, runlog: Any, out: Callable[[str], None],
+             messages: list[str], verdict: Verdict, lines: list[str], again: str) -> RunOutcome:
+    """The end of a run stopped before its gate (interrupted, capped): say it, log it, return it."""
     for line in lines:
         out(line)
     runlog.write("verdict", verdict=verdict, exit_code=verdict.exit_code, failed=execution.failures(), retry=[again],
