@@ -26,27 +26,9 @@ from phasegate.model.verdict import Verdict
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import ROOT
 from tests.fixtures.worlds import GATE_START as START
-from tests.fixtures.worlds import build_world
 
 END = dt.date(2023, 11, 20)  # a short window keeps each gate run quick
 HOLE = "DELETE FROM nba_analytics.team_defense_game_summary WHERE game_date BETWEEN DATE '2023-11-10' AND DATE '2023-11-14'"
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return build_world(tmp_path_factory.getbasetemp() / "gate_world.duckdb")
-
-
-@pytest.fixture()
-def warehouse(world, tmp_path):
-    def make(*statements: str) -> str:
-        target = tmp_path / "w.duckdb"
-        shutil.copy(world, target)
-        if statements:
-            with DuckDBWarehouse(target) as wh:
-                wh.execute(list(statements))
-        return f"duckdb:///{target}"
-    return make
 
 
 @pytest.fixture()
@@ -98,9 +80,9 @@ def test_verdict_needs_exactly_the_expected_set():
 
 # -- isolation from the caller's pytest configuration --------------------------------------------
 
-def test_run_phase4_under_a_narrowing_pytest_addopts_refuses_and_writes_nothing(warehouse, project, tmp_path):
+def test_run_phase4_under_a_narrowing_pytest_addopts_refuses_and_writes_nothing(world_copy, project, tmp_path):
     """`PYTEST_ADDOPTS="-k schema" phasegate run phase4 --yes` on an incomplete phase 3 gave GO and wrote phase 4."""
-    url = warehouse(HOLE, "DELETE FROM nba_precompute.player_daily_cache WHERE cache_date >= DATE '2023-11-15'")
+    url = world_copy(HOLE, "DELETE FROM nba_precompute.player_daily_cache WHERE cache_date >= DATE '2023-11-15'")
     path = Path(url.removeprefix("duckdb:///"))
     with DuckDBWarehouse(path, read_only=True) as wh:
         before = wh.query("SELECT COUNT(*) AS n FROM nba_precompute.player_daily_cache")[0]["n"]
@@ -117,7 +99,7 @@ def test_run_phase4_under_a_narrowing_pytest_addopts_refuses_and_writes_nothing(
 
 @pytest.mark.parametrize("addopts", ["-k 'not date_coverage'", "-k expectation",
                                      "--ignore=checks/phase3/test_gate.py -p no:phasegate.gate.plugin"])
-def test_pytest_environment_does_not_change_what_runs(warehouse, tmp_path, monkeypatch, addopts):
+def test_pytest_environment_does_not_change_what_runs(world_copy, tmp_path, monkeypatch, addopts):
     conftest_dir = tmp_path / "caller"
     conftest_dir.mkdir()
     (conftest_dir / "deselect_all.py").write_text(
@@ -125,7 +107,7 @@ def test_pytest_environment_does_not_change_what_runs(warehouse, tmp_path, monke
     monkeypatch.setenv("PYTEST_ADDOPTS", addopts)
     monkeypatch.setenv("PYTEST_PLUGINS", "deselect_all")
     monkeypatch.setenv("PYTHONPATH", str(conftest_dir))
-    result = gate(warehouse(HOLE))
+    result = gate(world_copy(HOLE))
     data = results_of(result)
     assert (result.verdict, result.exit_code) == ("NO-GO", 1), result.text
     assert data["summary"]["total"] == data["expected_cases"] == len(expected_names()) and not data["not_run"]
@@ -135,38 +117,38 @@ def test_pytest_environment_does_not_change_what_runs(warehouse, tmp_path, monke
     assert "PYTEST" not in log.splitlines()[0] and "-c" in log.splitlines()[0]
 
 
-def test_a_conftest_inside_the_checks_that_deselects_is_error_naming_what_did_not_run(warehouse, project):
+def test_a_conftest_inside_the_checks_that_deselects_is_error_naming_what_did_not_run(world_copy, project):
     (project / "checks" / "phase3" / "conftest.py").write_text(
         "def pytest_collection_modifyitems(config, items):\n"
         "    keep = [i for i in items if i.name == 'test_uncatalogued_tables']\n"
         "    config.hook.pytest_deselected(items=[i for i in items if i not in keep])\n"
         "    items[:] = keep\n")
-    result = gate(warehouse(), catalog=project / "pipeline.toml")
+    result = gate(world_copy(), catalog=project / "pipeline.toml")
     data = results_of(result)
     assert (result.verdict, result.exit_code) == ("ERROR", 3), result.text
     assert data["summary"]["passed"] == 1 and len(data["not_run"]) == len(expected_names()) - 1
     assert "did not run" in result.text and "test_schema[" in result.text
 
 
-def test_a_conftest_above_the_project_is_not_loaded(warehouse, tmp_path, project):
+def test_a_conftest_above_the_project_is_not_loaded(world_copy, tmp_path, project):
     # the project's parent folder holds a conftest that would deselect every case
     (project.parent / "conftest.py").write_text(
         "def pytest_collection_modifyitems(config, items):\n    items[:] = []\n")
     (project / "conftest.py").write_text("raise RuntimeError('the gate loaded a conftest above its checks')\n")
-    result = gate(warehouse(HOLE), catalog=project / "pipeline.toml", select="team_defense_game_summary and coverage")
+    result = gate(world_copy(HOLE), catalog=project / "pipeline.toml", select="team_defense_game_summary and coverage")
     assert result.verdict == "NO-GO", result.text  # the selection ran, and found the hole
 
 
 # -- a selection is PARTIAL, never GO ---------------------------------------------------------
 
-def test_a_selection_is_partial_and_neither_signable_nor_a_preflight(warehouse, project):
+def test_a_selection_is_partial_and_neither_signable_nor_a_preflight(world_copy, project):
     from typer.testing import CliRunner
 
     from phasegate.cli import app
     from phasegate.errors import NoGo
     from phasegate.report.signoff import sign
 
-    url = warehouse()
+    url = world_copy()
     result = gate(url, select="schema")
     assert (result.verdict, result.exit_code) == ("PARTIAL", 3), result.text
     data = results_of(result)
@@ -201,21 +183,21 @@ def test_a_partial_upstream_gate_is_no_preflight_pass(tmp_path):
 # -- check files: relative to the catalog, catalogued, and a missing one is exit 2 ---------------
 
 @pytest.mark.parametrize("damage", ["emptied", "deleted"])
-def test_an_emptied_or_deleted_test_module_is_a_configuration_error(warehouse, project, damage):
+def test_an_emptied_or_deleted_test_module_is_a_configuration_error(world_copy, project, damage):
     module = project / "checks" / "phase3" / "test_gate.py"
     if damage == "emptied":
         module.write_text('"""emptied"""\n')
     else:
         module.unlink()
     with pytest.raises(UsageError, match=r"defined by no module of .*checks/phase3 .*test_schema\[") as err:
-        gate(warehouse(), catalog=project / "pipeline.toml")
+        gate(world_copy(), catalog=project / "pipeline.toml")
     assert err.value.exit_code == 2 and "\n" not in str(err.value)
 
 
-def test_a_deleted_sql_check_is_a_configuration_error_before_pytest_runs(project, warehouse, tmp_path):
+def test_a_deleted_sql_check_is_a_configuration_error_before_pytest_runs(project, world_copy, tmp_path):
     (project / "checks" / "phase3" / "sql" / "team_defense_game_summary.points_allowed_mirror.sql").unlink()
     with pytest.raises(CatalogError, match=r"catalogues check 'points_allowed_mirror' but .* does not exist") as err:
-        gate(warehouse(), catalog=project / "pipeline.toml")
+        gate(world_copy(), catalog=project / "pipeline.toml")
     assert err.value.exit_code == 2
     assert not (tmp_path / "reports").exists() and not (project / "reports").exists()
 
@@ -227,19 +209,19 @@ def test_an_uncatalogued_sql_check_is_a_configuration_error(project):
         expected_cases(load_catalog(project / "pipeline.toml"), "phase3")
 
 
-def test_a_catalog_elsewhere_uses_its_own_checks_or_names_them(warehouse, tmp_path):
+def test_a_catalog_elsewhere_uses_its_own_checks_or_names_them(world_copy, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "backfill").symlink_to(ROOT / "backfill")
     text = (ROOT / "pipeline.toml").read_text()
     (elsewhere / "pipeline.toml").write_text(text)
     with pytest.raises(UsageError, match=r"no checks folder for phase3: .*elsewhere/checks/phase3 does not exist"):
-        gate(warehouse(), catalog=elsewhere / "pipeline.toml")
+        gate(world_copy(), catalog=elsewhere / "pipeline.toml")
     # named explicitly (relative to the catalog's folder): the same checks as in the tree, found
     checks, suites = os.path.relpath(ROOT / "checks", elsewhere), os.path.relpath(ROOT / "expectations", elsewhere)
     (elsewhere / "pipeline.toml").write_text(text.replace(
         "[settings]\n", f'[settings]\nchecks_dir = "{checks}"\nexpectations_dir = "{suites}"\n', 1))
-    broken = warehouse("UPDATE nba_analytics.team_defense_game_summary SET points_allowed = points_allowed + 7 "
+    broken = world_copy("UPDATE nba_analytics.team_defense_game_summary SET points_allowed = points_allowed + 7 "
                        "WHERE game_date = DATE '2023-11-15'")
     result = gate(broken, catalog=elsewhere / "pipeline.toml", select="team_defense_game_summary and cross_table")
     # the elsewhere catalog's own cross-table checks ran (two of them see the +7: the mirror of

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -12,28 +11,9 @@ from phasegate.errors import UsageError
 from phasegate.gate.run import run_gate
 from phasegate.model.catalog import load_catalog
 from phasegate.model.exceptions import ExceptionsError
-from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import ROOT
 from tests.fixtures.worlds import GATE_END as END
 from tests.fixtures.worlds import GATE_START as START
-from tests.fixtures.worlds import build_world
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    return build_world(tmp_path_factory.getbasetemp() / "gate_world.duckdb")
-
-
-@pytest.fixture()
-def copy(world, tmp_path):
-    def make(*statements: str) -> str:
-        target = tmp_path / "w.duckdb"
-        shutil.copy(world, target)
-        if statements:
-            with DuckDBWarehouse(target) as wh:
-                wh.execute(list(statements))
-        return f"duckdb:///{target}"
-    return make
 
 
 def gate(url, tmp_path, phase="phase3", pytest_args=(), **kw):
@@ -50,8 +30,8 @@ def jobs_by(run_dir, component):
     return Counter(j.labels.get("table") for j in read_jobs(run_dir) if j.labels.get("component") == component)
 
 
-def test_default_gate_is_one_process_with_compiled_expectations_in_four_statements_per_table(copy, tmp_path):
-    result = gate(copy(), tmp_path)
+def test_default_gate_is_one_process_with_compiled_expectations_in_four_statements_per_table(world_copy, tmp_path):
+    result = gate(world_copy(), tmp_path)
     assert (result.verdict, result.exit_code) == ("GO", 0), result.text
     assert "-p no:xdist" in (result.run_dir / "pytest.log").read_text().splitlines()[0]
     data = json.loads((result.run_dir / "results.json").read_text())
@@ -83,8 +63,8 @@ def test_default_gate_is_one_process_with_compiled_expectations_in_four_statemen
     assert "cost by family" in (result.run_dir / "report.html").read_text()
 
 
-def test_a_broken_value_fails_its_compiled_expectation(copy, tmp_path):
-    url = copy("UPDATE nba_analytics.player_game_summary SET points = -3 "
+def test_a_broken_value_fails_its_compiled_expectation(world_copy, tmp_path):
+    url = world_copy("UPDATE nba_analytics.player_game_summary SET points = -3 "
                "WHERE game_date = DATE '2023-11-15' AND points = (SELECT MIN(points) FROM nba_analytics.player_game_summary "
                "WHERE game_date = DATE '2023-11-15')")
     result = gate(url, tmp_path, pytest_args=("-k", "test_expectation"))
@@ -99,9 +79,9 @@ def test_a_broken_value_fails_its_compiled_expectation(copy, tmp_path):
     assert all("-3" in c.message and "unexpected" in c.message for c in failed + warned)
 
 
-def test_a_value_outside_a_warn_band_only_warns_and_fails_nothing(copy, tmp_path):
+def test_a_value_outside_a_warn_band_only_warns_and_fails_nothing(world_copy, tmp_path):
     # 80 points: inside the physical limit (error, 0..100), outside the statistical band (warn, 0..75 mostly 0.9999)
-    url = copy("UPDATE nba_analytics.player_game_summary SET points = 80 "
+    url = world_copy("UPDATE nba_analytics.player_game_summary SET points = 80 "
                "WHERE game_date = DATE '2023-11-15' AND player_lookup = (SELECT MIN(player_lookup) "
                "FROM nba_analytics.player_game_summary WHERE game_date = DATE '2023-11-15' AND points IS NOT NULL)")
     result = gate(url, tmp_path, pytest_args=("-k", "test_expectation and player_game_summary"))
@@ -117,20 +97,20 @@ def test_a_value_outside_a_warn_band_only_warns_and_fails_nothing(copy, tmp_path
     assert 'id="warnings"' in html and "1 warned (not blocking)" in html
 
 
-def test_ge_engine_with_data_docs(copy, tmp_path):
+def test_ge_engine_with_data_docs(world_copy, tmp_path):
     # Data Docs render Great Expectations' own results: asking for them runs the suites through GE
-    result = gate(copy(), tmp_path, pytest_args=("-k", "team_offense_game_summary and test_expectation"), data_docs=True)
+    result = gate(world_copy(), tmp_path, pytest_args=("-k", "team_offense_game_summary and test_expectation"), data_docs=True)
     assert (result.verdict, result.exit_code) == ("PARTIAL", 3), result.text  # a selection: what ran passed
     assert result.results.cost["engine"] == "ge"
     assert jobs_by(result.run_dir, "expectations_ge")["team_offense_game_summary"] > 3
     assert not jobs_by(result.run_dir, "expectations")
     assert (result.run_dir / "data_docs" / "index.html").is_file()
     with pytest.raises(UsageError, match="--data-docs"):
-        gate(copy(), tmp_path, data_docs=True, expectations_engine="compiled")
+        gate(world_copy(), tmp_path, data_docs=True, expectations_engine="compiled")
 
 
-def test_go_on_clean_data(copy, tmp_path):
-    result = gate(copy(), tmp_path, workers=2)
+def test_go_on_clean_data(world_copy, tmp_path):
+    result = gate(world_copy(), tmp_path, workers=2)
     assert (result.verdict, result.exit_code) == ("GO", 0), result.text
     # two xdist workers, every table (suite included) still measured exactly once
     for component in ("coverage", "gate", "expectations"):
@@ -144,8 +124,8 @@ def test_go_on_clean_data(copy, tmp_path):
     assert "@" not in "".join(c["nodeid"] for c in data["checks"])  # xdist group suffixes are stripped
 
 
-def test_no_go_names_the_failing_table_and_its_first_missing_dates(copy, tmp_path):
-    url = copy("DELETE FROM nba_analytics.team_defense_game_summary "
+def test_no_go_names_the_failing_table_and_its_first_missing_dates(world_copy, tmp_path):
+    url = world_copy("DELETE FROM nba_analytics.team_defense_game_summary "
                "WHERE game_date BETWEEN DATE '2023-11-10' AND DATE '2023-11-20'")
     result = gate(url, tmp_path, workers=2)
     assert (result.verdict, result.exit_code) == ("NO-GO", 1)
@@ -154,8 +134,8 @@ def test_no_go_names_the_failing_table_and_its_first_missing_dates(copy, tmp_pat
     assert "NO-GO" in result.text and "team_defense_game_summary" in result.text
 
 
-def test_query_errors_without_failures_cannot_validate(copy, tmp_path):
-    result = gate(copy("DROP TABLE nba_raw.nbac_schedule"), tmp_path, workers=1)
+def test_query_errors_without_failures_cannot_validate(world_copy, tmp_path):
+    result = gate(world_copy("DROP TABLE nba_raw.nbac_schedule"), tmp_path, workers=1)
     assert (result.verdict, result.exit_code) == ("ERROR", 3), result.text
     assert "could not validate" in result.text
 
@@ -167,8 +147,8 @@ def test_a_missing_warehouse_file_is_a_usage_error_before_anything_runs(tmp_path
     assert not (tmp_path / "absent.duckdb").exists() and not (tmp_path / "reports").exists()
 
 
-def test_no_tests_collected_is_never_a_go(copy, tmp_path):
-    result = gate(copy(), tmp_path, workers=1, pytest_args=("-k", "no_such_case"))
+def test_no_tests_collected_is_never_a_go(world_copy, tmp_path):
+    result = gate(world_copy(), tmp_path, workers=1, pytest_args=("-k", "no_such_case"))
     assert (result.verdict, result.exit_code) == ("ERROR", 3)
     assert "no gate case ran: nothing was validated" in result.text
 
@@ -185,8 +165,8 @@ def test_usage_errors_before_anything_runs(tmp_path):
         gate("postgres://x", tmp_path)
 
 
-def test_cli_status_and_gate_exit_codes(copy, tmp_path):
-    url = copy("DELETE FROM nba_analytics.upcoming_team_game_context WHERE game_date >= DATE '2023-11-25'")
+def test_cli_status_and_gate_exit_codes(world_copy, tmp_path):
+    url = world_copy("DELETE FROM nba_analytics.upcoming_team_game_context WHERE game_date >= DATE '2023-11-25'")
     pg = str(ROOT / ".venv" / "bin" / "phasegate")
     window = ["--start-date", START.isoformat(), "--end-date", END.isoformat()]
     status = subprocess.run([pg, "status", "phase3", "--warehouse", url, "--json", *window],
@@ -238,13 +218,13 @@ def test_bigquery_budget_check_opens_the_warehouse_once(monkeypatch, tmp_path):
     assert not any(tmp_path.iterdir())  # refused before a run folder or a pytest process
 
 
-def test_status_agrees_with_the_gate_on_rows_without_a_game(copy):
+def test_status_agrees_with_the_gate_on_rows_without_a_game(world_copy):
     # a postponed game written on its original date fails the gate's game_coverage: status must not say ok
     from typer.testing import CliRunner
 
     from phasegate.cli import app
 
-    url = copy("INSERT INTO nba_analytics.team_offense_game_summary "
+    url = world_copy("INSERT INTO nba_analytics.team_offense_game_summary "
                "SELECT * REPLACE (DATE '2023-11-23' AS game_date) FROM nba_analytics.team_offense_game_summary "
                "WHERE game_date = DATE '2023-11-22' LIMIT 2")
     window = ["--start-date", START.isoformat(), "--end-date", END.isoformat()]

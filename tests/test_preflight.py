@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -23,7 +22,7 @@ from phasegate.runner.orchestrate import Options, backfill
 from phasegate.runner.runlog import read_events, recent_runs
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import ROOT, d
-from tests.fixtures.worlds import GATE_END, GATE_START, build_world, coverage_gate, delete, make_world
+from tests.fixtures.worlds import GATE_END, GATE_START, coverage_gate, delete, make_world, project_on_world
 
 
 def opts(world, phase="phase4", **kw):
@@ -152,24 +151,18 @@ def test_no_gate_is_not_validated_never_go(world):
 # -- the incident reproduction: the real gate on the repository's checks ------------------------
 
 @pytest.fixture(scope="module")
-def incident_project(tmp_path_factory):
+def incident_project(tmp_path_factory, gate_world):
     """A project copy (its own run logs and reports) on the gate world with phase 3 incomplete and
     phase 4 empty, as the incident warehouse: team_defense_game_summary lacks a run of dates."""
-    root = tmp_path_factory.mktemp("incident_preflight")
-    for name in ("pipeline.toml", "conftest.py", "exceptions.toml"):
-        shutil.copy(ROOT / name, root / name)
-    for folder in ("backfill", "checks", "expectations"):
-        shutil.copytree(ROOT / folder, root / folder)
-    path = root / "w.duckdb"
-    shutil.copy(build_world(tmp_path_factory.getbasetemp() / "gate_world.duckdb"), path)
+    project = project_on_world(tmp_path_factory.mktemp("incident_preflight"), gate_world)
     from phasegate.model.catalog import load_catalog
 
-    catalog = load_catalog(root / "pipeline.toml")
-    with DuckDBWarehouse(path) as wh:
+    catalog = load_catalog(project["root"] / "pipeline.toml")
+    with DuckDBWarehouse(project["path"]) as wh:
         wh.execute(["DELETE FROM nba_analytics.team_defense_game_summary "
                     "WHERE game_date BETWEEN DATE '2023-11-20' AND DATE '2023-11-24'"]
                    + [f"DROP TABLE IF EXISTS {t.ref}" for t in catalog.tables_of("phase4")])
-    return {"root": root, "url": f"duckdb:///{path}", "path": path, "catalog": catalog}
+    return {**project, "catalog": catalog}
 
 
 def test_backfill_phase4_no_gate_on_the_incident_refuses_and_writes_nothing(incident_project):

@@ -9,16 +9,14 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from typer.testing import CliRunner
 
 from phasegate.runner.orchestrate import Options, backfill
 from phasegate.runner.retry import RetryPolicy
 from phasegate.warehouse.duckdb import DuckDBWarehouse
-from tests.fixtures.builders import ROOT, d
-from tests.fixtures.worlds import build_world, make_world
+from tests.fixtures.builders import d
+from tests.fixtures.worlds import make_world, project_on_world
 
 NO_RETRY = RetryPolicy(retries=0, sleep=lambda s: None)
 
@@ -50,15 +48,8 @@ def test_a_processor_returning_every_row_twice_is_rejected_naming_the_key(tmp_pa
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    root = tmp_path_factory.mktemp("verify_before_commit")
-    for name in ("pipeline.toml", "conftest.py", "exceptions.toml"):
-        shutil.copy(ROOT / name, root / name)
-    for folder in ("backfill", "checks", "expectations"):
-        shutil.copytree(ROOT / folder, root / folder)
-    path = root / "w.duckdb"
-    shutil.copy(build_world(tmp_path_factory.getbasetemp() / "gate_world.duckdb"), path)
-    return {"root": root, "path": path, "url": f"duckdb:///{path}"}
+def project(tmp_path_factory, gate_world):
+    return project_on_world(tmp_path_factory.mktemp("verify_before_commit"), gate_world)
 
 
 def test_a_raw_game_removed_leaves_the_dates_rows_and_says_why(project):
