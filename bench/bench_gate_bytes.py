@@ -102,7 +102,7 @@ def main() -> int:
                               cwd=ROOT, capture_output=True, text=True, check=False)
         if proc.returncode:
             raise SystemExit(proc.stdout + proc.stderr)
-    catalog, start, end = _phase_window(args.phase, ROOT / "pipeline.toml", None, None)
+    catalog, start, end = _phase_window(args.phase, ROOT / "pipeline.toml", None, None, url)
     wh = open_warehouse(url, read_only=True)
     try:
         statements = gate_statements(catalog, args.phase, start, end, warehouse=wh)

@@ -30,7 +30,17 @@ def jobs_by(run_dir, component):
     return Counter(j.labels.get("table") for j in read_jobs(run_dir) if j.labels.get("component") == component)
 
 
-def test_default_gate_is_one_process_with_compiled_expectations_in_four_statements_per_table(world_copy, tmp_path):
+def served_by(run_dir, measure):
+    """table -> number of jobs that carried `measure` folded into them (label `serves`)."""
+    from collections import Counter
+
+    from phasegate.gate.ledger import read_jobs
+
+    return Counter(j.labels.get("table") for j in read_jobs(run_dir)
+                   if measure in (j.labels.get("serves") or "").split("-"))
+
+
+def test_default_gate_is_one_process_with_compiled_expectations_in_two_statements_per_table(world_copy, tmp_path):
     result = gate(world_copy(), tmp_path)
     assert (result.verdict, result.exit_code) == ("GO", 0), result.text
     assert "-p no:xdist" in (result.run_dir / "pytest.log").read_text().splitlines()[0]
@@ -40,16 +50,19 @@ def test_default_gate_is_one_process_with_compiled_expectations_in_four_statemen
     cost = data["cost"]
     tables = {t.name for t in load_catalog(ROOT / "pipeline.toml").tables_of("phase3")}
     assert cost["engine"] == "compiled" and set(cost["by_table"]) == tables
-    # coverage, the one-pass checks, the audit and the suite: four statements per table, each once, no GE
-    assert all(facts["total"]["jobs"] == 4 for facts in cost["by_table"].values()), cost["by_table"]
-    assert jobs_by(result.run_dir, "expectations") == dict.fromkeys(tables, 1)
-    assert jobs_by(result.run_dir, "audit") == dict.fromkeys(tables, 1)
+    # coverage, and the one-pass checks with the audit and the suite folded in: two statements per table, no GE
+    assert all(facts["total"]["jobs"] == 2 for facts in cost["by_table"].values()), cost["by_table"]
+    assert jobs_by(result.run_dir, "gate") == dict.fromkeys(tables, 1)
+    assert served_by(result.run_dir, "audit") == served_by(result.run_dir, "expectations") == dict.fromkeys(tables, 1)
+    assert not jobs_by(result.run_dir, "expectations") and not jobs_by(result.run_dir, "audit")
+    assert all(facts["audit"]["jobs"] == facts["expectations"]["jobs"] == facts["sql"]["jobs"] == 1
+               for facts in cost["by_table"].values()), cost["by_table"]
     audit_cases = [c for c in data["checks"] if c["family"] == "audit"]
     assert len(audit_cases) == len(tables) and all(c["outcome"] == "passed" for c in audit_cases)
     assert not jobs_by(result.run_dir, "expectations_ge")
-    assert cost["run"]["jobs"] == 20 and cost["run"]["bytes_billed"] == 0 and cost["run"]["bytes_processed"] is None
-    assert "cost: 20 warehouse statements (4.0 per table)" in result.text and "nothing billed" in result.text
-    assert "20 warehouse statements" in (result.run_dir / "report.html").read_text()  # summed in the report
+    assert cost["run"]["jobs"] == 10 and cost["run"]["bytes_billed"] == 0 and cost["run"]["bytes_processed"] is None
+    assert "cost: 10 warehouse statements (2.0 per table)" in result.text and "nothing billed" in result.text
+    assert "10 warehouse statements" in (result.run_dir / "report.html").read_text()  # summed in the report
     # per family: every catalogued family, with the statements of the measurement that served it
     from phasegate.model.families import FAMILIES
 
@@ -58,7 +71,7 @@ def test_default_gate_is_one_process_with_compiled_expectations_in_four_statemen
     assert families["date_coverage"]["jobs"] == families["game_coverage"]["jobs"] == 5  # one coverage query a table
     assert "game_coverage" in families["date_coverage"]["shared_with"]
     assert families["expectation"]["jobs"] == 5 and families["key_uniqueness"]["jobs"] == 5
-    assert families["audit"]["jobs"] == 5  # one re-run of the processor a table
+    assert families["audit"]["jobs"] == 5  # one re-run of the processor a table (in the checks statement)
     assert families["schema"]["jobs"] == 0 and families["schema"]["bytes_billed"] == 0
     assert "cost by family" in (result.run_dir / "report.html").read_text()
 
@@ -113,8 +126,9 @@ def test_go_on_clean_data(world_copy, tmp_path):
     result = gate(world_copy(), tmp_path, workers=2)
     assert (result.verdict, result.exit_code) == ("GO", 0), result.text
     # two xdist workers, every table (suite included) still measured exactly once
-    for component in ("coverage", "gate", "expectations"):
+    for component in ("coverage", "gate"):
         assert set(jobs_by(result.run_dir, component).values()) == {1}, component
+    assert set(served_by(result.run_dir, "expectations").values()) == {1}  # folded into the checks statement
     assert result.run_dir.parent == (tmp_path / "reports" / "phase3").resolve()
     assert result.run_dir.name.startswith("phase3-") and (result.run_dir / "junit.xml").exists()
     data = json.loads((result.run_dir / "results.json").read_text())

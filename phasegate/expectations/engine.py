@@ -80,22 +80,29 @@ class SuiteEvaluator:
         return compile_table(table, suite.rules, columns)
 
     def evaluate(self, warehouse: Any, table: Table, suite: SuiteFile, start: dt.date, end: dt.date, *,
-                 columns: Mapping[str, str]) -> SuiteResult:
+                 columns: Mapping[str, str], compiled: CompiledTable | None = None,
+                 rows: list[dict[str, Any]] | None = None) -> SuiteResult:
         """Every rule of `suite` on [start, end]. A failed compiled statement raises WarehouseError
-        (the table's expectation cases ERROR); GE failures become error outcomes of its rules."""
+        (the table's expectation cases ERROR); GE failures become error outcomes of its rules.
+
+        `compiled` and its `rows`: the compiled statement already run by the caller (the gate folds
+        it into the table's checks statement, `phasegate.measure.query.measure_folded`): its rows
+        are read here and no statement is sent."""
         if suite.error:
             raise UsageError(suite.error)
         started = time.perf_counter()
         result = SuiteResult(table.name)
-        compiled = self.compile(table, suite, columns)
+        if compiled is None or rows is None:
+            compiled, rows = self.compile(table, suite, columns), None
         ge_rules = list(suite.rules)
         if compiled is not None:
             result.outcomes.update(compiled.errors)
             result.engines.update({case: COMPILED for case in compiled.errors})
             if compiled.sql is not None:
-                rows = warehouse.query(compiled.sql, statement_params(start, end),
-                                       labels={**LABELS, "table": table.name})
-                result.statements += 1
+                if rows is None:
+                    rows = warehouse.query(compiled.sql, statement_params(start, end),
+                                           labels={**LABELS, "table": table.name})
+                    result.statements += 1
                 result.outcomes.update(outcomes_from_rows(compiled.rules, rows))
                 result.engines.update({r.case_id: COMPILED for r in compiled.rules})
             result.uncompiled = dict(compiled.uncompiled)

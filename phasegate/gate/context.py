@@ -156,7 +156,9 @@ class GateContext:
             columns = self.columns(table)
             if not columns:
                 raise missing_table(t, self.warehouse_url)
-            return self.evaluator.evaluate(self.warehouse, t, suite, self.start, self.end, columns=columns)
+            compiled, rows = self._folded_part(table, "expectations")
+            return self.evaluator.evaluate(self.warehouse, t, suite, self.start, self.end, columns=columns,
+                                           compiled=compiled, rows=rows)
 
         return self._cached("expectations", table, compute)
 
@@ -195,7 +197,16 @@ class GateContext:
         return self._cached("provenance", table, compute)
 
     def measurement(self, table: str):
-        from phasegate.measure.query import measure_table
+        """All SQL checks of the table, with its audit and compiled suite folded in: one statement."""
+        return self._one_pass(table)[0]
+
+    def _one_pass(self, table: str):
+        """(TableMeasurement, {part: (plan, rows)}): the table's checks statement with the reproduction
+        audit and the compiled suite folded in (`phasegate.measure.query.measure_folded`), so each
+        stored column is scanned once. A part whose plan cannot be made is left out (its cases then
+        measure it alone and report why); if the folded statement fails, the checks run alone, so
+        an error is reported by the cases of the part that caused it."""
+        from phasegate.measure.query import measure_folded, measure_table
 
         def compute():
             missing = self.missing_columns(table)
@@ -203,41 +214,103 @@ class GateContext:
                 raise WarehouseError(f"table {self.catalog.table(table).ref} does not exist in {self.warehouse_url}")
             if missing:
                 raise WarehouseError(f"cannot measure {table}: column(s) {', '.join(missing)} missing (see test_schema)")
-            return measure_table(self.warehouse, self.catalog, table, self.start, self.end)
+            plans = {}
+            for name, plan_of in (("audit", self._audit_plan), ("expectations", self._suite_plan)):
+                try:
+                    plan = plan_of(table)
+                except Exception:  # noqa: BLE001 — measured alone by its own cases, which report the error
+                    plan = None
+                if plan is not None:
+                    plans[name] = plan
+            if not plans:
+                return measure_table(self.warehouse, self.catalog, table, self.start, self.end), {}
+            try:
+                measurement, rows = measure_folded(self.warehouse, self.catalog, table, self.start, self.end,
+                                                   [part for part, _ in plans.values()])
+            except WarehouseError:
+                return measure_table(self.warehouse, self.catalog, table, self.start, self.end), {}
+            return measurement, {name: (plan, rows[name]) for name, (_, plan) in plans.items()}
 
         return self._cached("measurement", table, compute)
 
+    def _folded_part(self, table: str, name: str) -> tuple[Any, Any]:
+        """(plan, rows) of a part the checks statement answered, else (None, None): measure it alone."""
+        try:
+            _, parts = self._one_pass(table)
+        except Exception:  # noqa: BLE001 — the checks' own cases report it; the part is measured alone
+            return None, None
+        return parts.get(name, (None, None))
+
+    def _suite_plan(self, table: str):
+        """(Part, CompiledTable) of the table's compiled suite, None when nothing is compiled."""
+        from phasegate.expectations.compiled import RESULT_TYPES
+        from phasegate.expectations.engine import statement_params
+        from phasegate.measure.query import Part
+
+        suite = self.suite(table)
+        columns = self.columns(table)
+        if suite is None or suite.error or not columns:
+            return None
+        compiled = self.evaluator.compile(self.catalog.table(table), suite, columns)
+        if compiled is None or compiled.sql is None:
+            return None
+        return Part("expectations", compiled.sql, statement_params(self.start, self.end), RESULT_TYPES), compiled
+
+    def _audit_plan(self, table: str):
+        """(Part, AuditDates) of the table's reproduction audit, None when it is not audited."""
+        from phasegate.measure.audit import AUDIT_COLUMNS, audit_sql, audited
+        from phasegate.measure.query import Part
+
+        t = self.catalog.table(table)
+        if self.audit_mode == "off" or not audited(t):
+            return None
+        selection, columns, sql = self._audit_inputs(table)
+        audit, params = audit_sql(self.catalog, t, columns, selection, sql)
+        return Part("audit", audit, params, AUDIT_COLUMNS), selection
+
     def audit(self, table: str):
-        """The table's reproduction audit (phasegate.measure.audit), measured once."""
+        """The table's reproduction audit (phasegate.measure.audit), measured once (folded into
+        the checks statement when it could be)."""
         def compute():
-            from phasegate.measure.audit import choose_dates, measure_audit, resolve_mode
-            from phasegate.measure.staleness import measure_stale_dates
-            from phasegate.runner.processors import processor_sql
-            from phasegate.warehouse import capabilities_of
+            from phasegate.measure.audit import audit_result, measure_audit
 
-            t = self.catalog.table(table)
-            columns = self.columns(table)
-            if not columns:
-                raise WarehouseError(f"table {t.ref} does not exist in {self.warehouse_url}: nothing to audit")
-            cov = self.coverage(table)
-            dates = sorted(d.date for d in cov.dates if d.is_game_date or d.rows > 0)
-            mode = resolve_mode(self.audit_mode, rows=sum(d.rows for d in cov.dates),
-                                bills_bytes=capabilities_of(self.warehouse_url).dry_run_bytes)
-            stale = (list(measure_stale_dates(self.warehouse, self.catalog, table, self.start, self.end))
-                     if mode == "sample" else [])
-            selection = choose_dates(self.catalog, mode, start=self.start, end=self.end, dates=dates, stale=stale,
-                                     excepted=frozenset(self.exceptions_of(table).dates))
-            sql = processor_sql(self.catalog, t)
-            # a column the table holds but the processor does not make (added later) is not compared
-            made = getattr(self.warehouse, "query_columns", None)
-            if made is not None:
-                from phasegate.runner.processors import processor_params
-
-                produced = made(sql, processor_params(self.catalog, self.start, self.end))
-                columns = {c: kind for c, kind in columns.items() if c in produced}
+            selection, rows = self._folded_part(table, "audit")
+            if rows is not None:
+                return audit_result(self.catalog.table(table), selection, rows)
+            selection, columns, sql = self._audit_inputs(table)
             return measure_audit(self.warehouse, self.catalog, table, selection, columns, sql)
 
         return self._cached("audit", table, compute)
+
+    def _audit_inputs(self, table: str):
+        """(AuditDates, compared columns, processor SQL) of the table's audit; errors raise."""
+        from phasegate.measure.audit import choose_dates, resolve_mode
+        from phasegate.measure.staleness import measure_stale_dates
+        from phasegate.runner.processors import processor_sql
+        from phasegate.warehouse import capabilities_of
+
+        t = self.catalog.table(table)
+        columns = self.columns(table)
+        if not columns:
+            raise WarehouseError(f"table {t.ref} does not exist in {self.warehouse_url}: nothing to audit")
+        cov = self.coverage(table)
+        dates = sorted(d.date for d in cov.dates if d.is_game_date or d.rows > 0)
+        mode = resolve_mode(self.audit_mode, rows=sum(d.rows for d in cov.dates),
+                            bills_bytes=capabilities_of(self.warehouse_url).dry_run_bytes)
+        stale = self._cached("stale", table, lambda: list(measure_stale_dates(
+            self.warehouse, self.catalog, table, self.start, self.end)) if mode == "sample" else [])
+        selection = choose_dates(self.catalog, mode, start=self.start, end=self.end, dates=dates, stale=stale,
+                                 excepted=frozenset(self.exceptions_of(table).dates))
+        sql = processor_sql(self.catalog, t)
+        # a column the table holds but the processor does not make (added later) is not compared
+        made = getattr(self.warehouse, "query_columns", None)
+        if made is not None:
+            from phasegate.runner.processors import processor_params
+
+            produced = self._cached("made", table, lambda: made(sql, processor_params(self.catalog, self.start,
+                                                                                      self.end)))
+            columns = {c: kind for c, kind in columns.items() if c in produced}
+        return selection, columns, sql
 
     def columns(self, table: str) -> dict[str, str]:
         t = self.catalog.table(table)

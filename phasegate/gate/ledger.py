@@ -4,8 +4,10 @@ Every process of a gate (one by default; each xdist worker otherwise) writes the
 warehouse ledger (`phasegate.warehouse.ledger`) to `jobs-<pid>.json` in the run folder when
 its session ends; the process that writes results.json reads them all (`cost_of`), so the
 cost covers every worker. A measurement serves several families (the one-pass checks
-statement serves every SQL family of its table), so jobs are attributed to the measurement
-and the families it serves are named, never a job counted twice.
+statement serves every SQL family of its table), and one statement may serve several
+measurements (the checks statement with the audit and the compiled suite folded in: label
+`serves`), so jobs are attributed to each measurement they served and the families named;
+a run's and a table's totals count each job once.
 """
 
 from __future__ import annotations
@@ -50,21 +52,29 @@ def cost_of(jobs: list[Job], *, engine: str | None = None) -> dict[str, Any]:
     by_table: dict[str, dict[str, list[Job]]] = {}
     by_measure: dict[str, list[Job]] = {}
     for job in jobs:
-        measure = MEASURE_OF_COMPONENT.get(job.labels.get("component", ""), "other")
-        by_measure.setdefault(measure, []).append(job)
-        table = job.labels.get("table")
-        if table:
-            by_table.setdefault(table, {}).setdefault(measure, []).append(job)
+        for measure in measures_of(job):
+            by_measure.setdefault(measure, []).append(job)
+            table = job.labels.get("table")
+            if table:
+                by_table.setdefault(table, {}).setdefault(measure, []).append(job)
     families = {m: [f.name for f in FAMILIES if f.measure == m] for m in by_measure}
     return {
         "engine": engine,
         "run": totals(jobs),
         "by_measure": {m: {"families": families[m], **totals(js)} for m, js in sorted(by_measure.items())},
         "by_family": by_family(by_measure),
-        "by_table": {t: {"total": totals([j for js in ms.values() for j in js]),
+        "by_table": {t: {"total": totals(list({id(j): j for js in ms.values() for j in js}.values())),
                          **{m: totals(js) for m, js in sorted(ms.items())}}
                      for t, ms in sorted(by_table.items())},
     }
+
+
+def measures_of(job: Job) -> list[str]:
+    """The measurements a job served: its component's, and those folded into it (label `serves`,
+    e.g. the checks statement that also answered the audit and the suite: "audit-expectations")."""
+    first = MEASURE_OF_COMPONENT.get(job.labels.get("component", ""), "other")
+    folded = [MEASURE_OF_COMPONENT.get(p, p) for p in (job.labels.get("serves") or "").split("-") if p]
+    return list(dict.fromkeys([first, *folded]))
 
 
 def by_family(by_measure: dict[str, list[Job]]) -> dict[str, dict[str, Any]]:

@@ -184,9 +184,9 @@ class GateStatements:
 
 def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, *, warehouse: Any = None,
                     engine: str | None = None, audit: str | None = None) -> GateStatements:
-    """The SQL the gate sends for a phase: coverage, the one-pass checks query, the reproduction
-    audit of each table with an SQL processor and, with the compiled engine, the expectations
-    statement of each table (`warehouse` gives the column types the audit and the expectations
+    """The SQL the gate sends for a phase: coverage and the one-pass checks query of each table, with
+    the reproduction audit (tables with an SQL processor) and, with the compiled engine, the
+    expectations folded into that checks query (`warehouse` gives the column types the audit and the expectations
     are compiled against; without it both are left out). The audit's dates are chosen from the
     calendar as the gate does (`auto` on a billing warehouse: the sample; the dates whose
     upstream changed are added at run time)."""
@@ -195,7 +195,9 @@ def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, 
     from phasegate.measure.calendar import calendar_params
     from phasegate.measure.checks import table_checks
     from phasegate.measure.coverage import coverage_sql
-    from phasegate.measure.query import table_sql
+    from phasegate.expectations.compiled import RESULT_TYPES
+    from phasegate.measure.audit import AUDIT_COLUMNS
+    from phasegate.measure.query import Part, checks_part, folded_params, folded_sql
 
     engine = check_engine(engine)
     params = calendar_params(catalog, start, end)
@@ -205,24 +207,27 @@ def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, 
     for table in catalog.tables_of(phase):
         if table.measure_coverage:
             out.queries.append((table.name, coverage_sql(catalog, table), params))
-        out.queries.append((table.name, table_sql(catalog, table, table_checks(catalog, table)), params))
+        # the checks, the audit and the compiled suite: one statement (as GateContext sends it)
+        parts = [checks_part(catalog, table, table_checks(catalog, table), start, end)]
         if table.name in audits:
-            out.queries.append((table.name, *audits[table.name]))
+            parts.append(Part("audit", *audits[table.name], AUDIT_COLUMNS))
         suite = suites.get(table.name)
-        if suite is None or warehouse is None:
-            continue
-        if engine != COMPILED:
-            out.ge_rules[table.name] = len(suite.rules)
-            continue
-        columns = warehouse.columns(table.dataset, table.name)
-        if not columns:
-            out.missing_tables.append(table.name)
-            continue
-        compiled = SuiteEvaluator(warehouse.url, engine=engine).compile(table, suite, columns)
-        if compiled is not None and compiled.sql is not None:
-            out.queries.append((table.name, compiled.sql, statement_params(start, end)))
-        if compiled is not None and compiled.uncompiled:
-            out.ge_rules[table.name] = len(compiled.uncompiled)
+        if suite is not None and warehouse is not None:
+            columns = warehouse.columns(table.dataset, table.name)
+            if engine != COMPILED:
+                out.ge_rules[table.name] = len(suite.rules)
+            elif not columns:
+                out.missing_tables.append(table.name)
+            else:
+                compiled = SuiteEvaluator(warehouse.url, engine=engine).compile(table, suite, columns)
+                if compiled is not None and compiled.sql is not None:
+                    parts.append(Part("expectations", compiled.sql, statement_params(start, end), RESULT_TYPES))
+                if compiled is not None and compiled.uncompiled:
+                    out.ge_rules[table.name] = len(compiled.uncompiled)
+        if len(parts) == 1:
+            out.queries.append((table.name, parts[0].sql, parts[0].params))
+        else:
+            out.queries.append((table.name, folded_sql(parts), folded_params(parts)))
     return out
 
 

@@ -235,12 +235,23 @@ class AuditResult:
                 "examples": self.examples}
 
 
+AUDIT_COLUMNS = (("what", "STRING"), ("n", "INT64"), ("examples", "STRING"))
+
+
 def measure_audit(warehouse: Warehouse, catalog: Catalog, table_name: str, selection: AuditDates,
                   columns: dict[str, str], processor: str) -> AuditResult:
-    """Run a table's audit statement (one query); a failed query raises WarehouseError (an ERROR)."""
+    """Run a table's audit statement (one query); a failed query raises WarehouseError (an ERROR).
+
+    The gate folds the same statement into the table's checks statement
+    (`phasegate.measure.query.measure_folded`) and reads its rows with `audit_result`."""
     table = catalog.table(table_name)
     sql, params = audit_sql(catalog, table, columns, selection, processor)
     rows = warehouse.query(sql, params, labels={"component": "audit", "table": table.name})
+    return audit_result(table, selection, rows)
+
+
+def audit_result(table: Table, selection: AuditDates, rows: list[dict[str, Any]]) -> AuditResult:
+    """The audit statement's rows (what, n, examples) -> AuditResult; no row count raises WarehouseError."""
     got = {r["what"]: r for r in rows}
     if "rows" not in got or "stored" not in got:
         raise WarehouseError(f"the audit query of {table.name} returned no row count")

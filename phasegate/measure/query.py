@@ -82,6 +82,71 @@ def measure_table(warehouse: Warehouse, catalog: Catalog, table_name: str, start
     checks = table_checks(catalog, table) if checks is None else checks
     rows = warehouse.query(table_sql(catalog, table, checks), calendar_params(catalog, start, end),
                            labels={"component": "gate", "table": table.name})
+    return measurement_of(catalog, table, checks, rows)
+
+
+# -- folding other statements of the table into the checks statement --------------------------
+
+@dataclass(frozen=True)
+class Part:
+    """A statement of the table folded into its checks statement (the reproduction audit, the
+    compiled suite): its SQL, parameters and result columns (name, BigQuery type), in order."""
+
+    name: str
+    sql: str
+    params: dict
+    columns: tuple[tuple[str, str], ...]
+
+
+CHECKS_COLUMNS = (("check_name", "STRING"), ("failures", "INT64"), ("examples", "STRING"))
+
+
+def folded_sql(parts: list[Part]) -> str:
+    """ONE statement returning every part's rows: a UNION ALL of the parts (each a subquery with
+    its own CTEs), one row shape for all, a row's own columns `<part>__<column>` and the other
+    parts' columns typed NULLs. The warehouse scans each table once per statement, not per part
+    (BigQuery bills a column once per statement however many parts read it)."""
+    names = [p.name for p in parts]
+    if len(set(names)) != len(names) or any(not n.isidentifier() for n in names):
+        raise CatalogError(f"folded statement parts must have distinct identifier names: {names}")
+    columns = [(p.name, c, kind) for p in parts for c, kind in p.columns]
+    branches = []
+    for i, part in enumerate(parts):
+        own = {c for c, _ in part.columns}
+        select = ", ".join(
+            (f"q{i}.{c}" if name == part.name and c in own else f"CAST(NULL AS {kind})") + f" AS {name}__{c}"
+            for name, c, kind in columns)
+        branches.append(f"SELECT {literal(part.name)} AS part, {select}\nFROM (\n{part.sql.strip()}\n) AS q{i}")
+    return "\nUNION ALL\n".join(branches)
+
+
+def folded_params(parts: list[Part]) -> dict:
+    """The parts' parameters in one mapping; a name two parts give different values is an error."""
+    params: dict = {}
+    for part in parts:
+        for key, value in part.params.items():
+            if key in params and params[key] != value:
+                raise CatalogError(f"parameter @{key} differs between the folded parts ({part.name})")
+            params[key] = value
+    return params
+
+
+def split_rows(parts: list[Part], rows: list[dict]) -> dict[str, list[dict]]:
+    """The folded statement's rows -> part name -> its rows with their own column names."""
+    out: dict[str, list[dict]] = {p.name: [] for p in parts}
+    own = {p.name: [c for c, _ in p.columns] for p in parts}
+    for row in rows:
+        name = row["part"]
+        out[name].append({c: row[f"{name}__{c}"] for c in own[name]})
+    return out
+
+
+def checks_part(catalog: Catalog, table: Table, checks: list[Check], start: dt.date, end: dt.date) -> Part:
+    return Part("checks", table_sql(catalog, table, checks), calendar_params(catalog, start, end), CHECKS_COLUMNS)
+
+
+def measurement_of(catalog: Catalog, table: Table, checks: list[Check], rows: list[dict]) -> TableMeasurement:
+    """The checks statement's rows (check_name, failures, examples) -> TableMeasurement."""
     by_name = {r["check_name"]: r for r in rows}
     missing = [name for name in [c.name for c in checks] + [FINGERPRINT] if name not in by_name]
     if missing:
@@ -91,3 +156,18 @@ def measure_table(warehouse: Warehouse, catalog: Catalog, table_name: str, start
     stamp, hi, lo = str(fp["examples"] or "||").rsplit("|", 2)
     return TableMeasurement(table.name, results, int(fp["failures"]), stamp or None,
                             content_hash(fp["failures"], hi, lo))
+
+
+def measure_folded(warehouse: Warehouse, catalog: Catalog, table_name: str, start: dt.date, end: dt.date,
+                   parts: list[Part], checks: list[Check] | None = None) -> tuple[TableMeasurement, dict[str, list[dict]]]:
+    """The table's checks and `parts` in ONE query: (the checks' measurement, part -> its rows).
+
+    WarehouseError propagates; the caller may then run the parts alone to tell which one failed."""
+    table = catalog.table(table_name)
+    checks = table_checks(catalog, table) if checks is None else checks
+    every = [checks_part(catalog, table, checks, start, end), *parts]
+    serves = "-".join(p.name for p in parts)
+    rows = warehouse.query(folded_sql(every), folded_params(every),
+                           labels={"component": "gate", "table": table.name, **({"serves": serves} if serves else {})})
+    split = split_rows(every, rows)
+    return measurement_of(catalog, table, checks, split.pop("checks")), split

@@ -20,6 +20,7 @@ parity tests run every rule of the repository's suites through both engines.
 
 from phasegate.expectations.compiled.query import (
     RESULT_COLUMNS,
+    RESULT_TYPES,
     CompiledTable,
     Evaluation,
     compile_table,
@@ -30,5 +31,5 @@ from phasegate.expectations.compiled.query import (
 from phasegate.expectations.compiled.rules import COMPILERS, EXAMPLES, RuleSQL
 from phasegate.expectations.compiled.sql import Unsupported
 
-__all__ = ["COMPILERS", "EXAMPLES", "RESULT_COLUMNS", "CompiledTable", "Evaluation", "RuleSQL", "Unsupported",
+__all__ = ["COMPILERS", "EXAMPLES", "RESULT_COLUMNS", "RESULT_TYPES", "CompiledTable", "Evaluation", "RuleSQL", "Unsupported",
            "compile_table", "evaluate", "outcomes_from_rows", "supports"]

@@ -40,6 +40,10 @@ from phasegate.warehouse import Warehouse
 
 RESULT_COLUMNS = ("rule_index", "case_id", "family", "element_count", "missing_count", "unexpected_count",
                   "observed_value", "unexpected_examples", "examples_kind", "observed_kind")
+# Their BigQuery types (a folded statement types the other parts' NULLs with them).
+RESULT_TYPES = (("rule_index", "INT64"), ("case_id", "STRING"), ("family", "STRING"), ("element_count", "INT64"),
+                ("missing_count", "INT64"), ("unexpected_count", "INT64"), ("observed_value", "STRING"),
+                ("unexpected_examples", "STRING"), ("examples_kind", "STRING"), ("observed_kind", "STRING"))
 _INT_FIELDS = ("element_count", "missing_count", "unexpected_count")
 _STRING_FIELDS = ("observed_value", "unexpected_examples")
 
