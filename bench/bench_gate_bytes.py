@@ -12,7 +12,7 @@ per statement, however often the statement names it), over the partitions it sca
 size is the sum of its values' logical sizes (INT64, FLOAT64, DATE, TIMESTAMP 8 B, BOOL 1 B,
 NUMERIC 16 B, STRING 2 B + its UTF-8 length, an ARRAY the sum of its elements, NULL 0 B). The
 gate's statements are exactly those `phasegate gate phase3` sends (`gate_statements`: coverage,
-the one-pass checks, the compiled suites, in BigQuery SQL); the columns each reads come from
+and the one-pass checks with the reproduction audit and the compiled suite folded in, in BigQuery SQL); the columns each reads come from
 sqlglot's scope analysis of that SQL. The default window spans every season of the demo, so
 every partition is scanned in both figures. The baseline reads every column any statement needs
 exactly once. Billed bytes add BigQuery's 10 MB minimum per table referenced by each statement;
@@ -137,10 +137,21 @@ def main() -> int:
     print(f"  ratio {ratio:.2f}x (target <= {TARGET}x)")
     print(f"  billed would add BigQuery's 10 MB minimum per table referenced: {refs} references, at least "
           f"{format_bytes(refs * MIN_BILLED_PER_TABLE)} billed on tables this small")
+    # What the ratio is made of: each table's bytes read again by more than one statement.
+    again = []
+    for ref in needed:
+        readers = [read for _, read in reads if ref in read]
+        extra = sum(sizes[ref].get(c, 0) for read in readers for c in read[ref]) - sum(sizes[ref].values())
+        if extra > 0:
+            again.append((extra, ref, len(readers)))
+    print("  read again (bytes beyond one read, the statements that read the table):")
+    for extra, ref, n in sorted(again, reverse=True):
+        print(f"    {ref[0]}.{ref[1]}: +{format_bytes(extra)} ({n} statements)")
     ok = ratio <= TARGET
-    print("target met" if ok else "TARGET MISSED: columns read by more than one statement of a table "
-          "(coverage, checks and suite each read the key, date and team columns) and the upstream tables the "
-          "cross-table checks read are counted once per statement")
+    print("target met" if ok else "TARGET MISSED: a table's checks, audit and suite share one statement (its "
+          "columns are read once there and its date/team columns again by coverage), but an upstream table read "
+          "by the statements of several tables (the processors re-run by their audits, the cross-table checks, "
+          "the schedule) is counted once per statement; one read each would take one statement per phase")
     return 0 if ok else 1
 
 
