@@ -190,13 +190,13 @@ def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, 
     are compiled against; without it both are left out). The audit's dates are chosen from the
     calendar as the gate does (`auto` on a billing warehouse: the sample; the dates whose
     upstream changed are added at run time)."""
+    from phasegate.expectations.compiled import RESULT_TYPES
     from phasegate.expectations.engine import COMPILED, SuiteEvaluator, check_engine, statement_params
     from phasegate.expectations.suites import discover
+    from phasegate.measure.audit import AUDIT_COLUMNS
     from phasegate.measure.calendar import calendar_params
     from phasegate.measure.checks import table_checks
     from phasegate.measure.coverage import coverage_sql
-    from phasegate.expectations.compiled import RESULT_TYPES
-    from phasegate.measure.audit import AUDIT_COLUMNS
     from phasegate.measure.query import Part, checks_part, folded_params, folded_sql
 
     engine = check_engine(engine)
