@@ -1,6 +1,6 @@
 """Benchmark: the BigQuery bytes of a phase-3 gate against the bytes of the columns its checks need.
 
-    .venv/bin/python bench/bench_gate_bytes.py [--warehouse duckdb:///clean.duckdb]
+    .venv/bin/python bench/bench_gate_bytes.py [--warehouse duckdb:///clean.duckdb] [--audit off]
 
 Target: the bytes every gate statement would process (their dry runs) <= 1.2x the bytes of the
 columns the checks need over the window, each read once.
@@ -94,6 +94,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", help="an existing clean demo warehouse (default: build one)")
     parser.add_argument("--phase", default="phase3")
+    parser.add_argument("--audit", help="the gate's --audit (default: the catalog's settings.audit)")
     args = parser.parse_args()
     url = args.warehouse
     if url is None:
@@ -105,7 +106,7 @@ def main() -> int:
     catalog, start, end = _phase_window(args.phase, ROOT / "pipeline.toml", None, None, url)
     wh = open_warehouse(url, read_only=True)
     try:
-        statements = gate_statements(catalog, args.phase, start, end, warehouse=wh)
+        statements = gate_statements(catalog, args.phase, start, end, warehouse=wh, audit=args.audit)
         schema: dict[str, dict[str, dict[str, str]]] = {}
         for t in catalog.tables.values():
             cols = wh.columns(t.dataset, t.name)
