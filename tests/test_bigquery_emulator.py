@@ -17,6 +17,7 @@ from phasegate.errors import WarehouseError
 from phasegate.expectations.suites import discover
 from phasegate.measure.coverage import measure_coverage
 from phasegate.runner.init import init_warehouse
+from phasegate.state import SCHEMA
 from phasegate.runner.processors import run_processor
 from phasegate.warehouse import open_warehouse
 from phasegate.warehouse.bigquery import BigQueryWarehouse
@@ -107,9 +108,9 @@ def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path, capsys):
     assert bq.tables("nba_analytics") == []
     for wh in (bq, duck):
         steps = init_warehouse(wh, catalog, "phase3")
-        # the phase's tables and the shared state's lease table (phasegate.state)
+        # the phase's tables and the shared state's tables (phasegate.state: leases, run history)
         assert {s.name for s in steps if s.action == "created"} == {catalog.table(t).ref for t in PHASE3} | \
-            {"phasegate.leases"}
+            {f"phasegate.{name}" for name in SCHEMA}
         again = init_warehouse(wh, catalog, "phase3")  # idempotent
         assert not [s for s in again if s.action == "created"]
     for name in PHASE3:

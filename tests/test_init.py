@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from phasegate.runner.init import init_warehouse
+from phasegate.state import SCHEMA
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import ROOT, repo_catalog
 
@@ -19,7 +20,7 @@ def test_init_creates_datasets_only_for_raw_and_is_idempotent(tmp_path):
         assert wh.tables("nba_raw") == []
         again = init_warehouse(wh, catalog, "phase2")
         assert [s for s in again if s.kind != "state"] == [s for s in steps if s.kind != "state"]
-        assert [s.action for s in again if s.kind == "state"] == ["exists"]
+        assert [s.action for s in again if s.kind == "state"] == ["exists"] * len(SCHEMA)
 
 
 def test_init_phase3_needs_raw_tables_names_them_and_creates_nothing(tmp_path):
@@ -49,7 +50,9 @@ def test_init_phase3_creates_every_table_with_its_processor_schema(tmp_path):
         first = init_warehouse(wh, catalog, "phase3")
         created = {s.name for s in first if s.action == "created" and s.kind == "table"}
         assert created == {t.ref for t in catalog.tables_of("phase3")}
-        assert [(s.name, s.action) for s in first if s.kind == "state"] == [("phasegate.leases", "created")]
+        assert [(s.name, s.action) for s in first if s.kind == "state"] == [
+            (f"phasegate.{name}", "created") for name in SCHEMA]
+        assert {"leases", "gate_runs", "gate_cases", "backfill_runs", "chunk_attempts"} <= set(SCHEMA)
         for table in catalog.tables_of("phase3"):
             assert set(table.required_columns()) <= set(wh.columns(table.dataset, table.name)), table.name
         second = init_warehouse(wh, catalog, "phase3")

@@ -41,3 +41,10 @@ def note_local_fallback(what: str, url: str) -> None:
     """Never fall back silently: one line on stderr naming what is kept only on this machine."""
     print(f"note: {url} has no {DATASET} dataset (run `phasegate init`): {what} kept on this machine only",
           file=sys.stderr)
+
+
+# The history tables (gate runs and cases, backfill runs and chunk attempts) are declared beside
+# their writers and readers; `init` creates every table of SCHEMA.
+from phasegate.state.history import SCHEMA as _HISTORY  # noqa: E402 - history reads DATASET above
+
+SCHEMA.update(_HISTORY)
