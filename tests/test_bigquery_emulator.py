@@ -17,8 +17,8 @@ from phasegate.errors import WarehouseError
 from phasegate.expectations.suites import discover
 from phasegate.measure.coverage import measure_coverage
 from phasegate.runner.init import init_warehouse
-from phasegate.state import SCHEMA
 from phasegate.runner.processors import run_processor
+from phasegate.state import SCHEMA
 from phasegate.warehouse import open_warehouse
 from phasegate.warehouse.bigquery import BigQueryWarehouse
 from phasegate.warehouse.duckdb import DuckDBWarehouse

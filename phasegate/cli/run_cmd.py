@@ -193,24 +193,25 @@ def runs_command(ctx: typer.Context,
                  phase: Annotated[str | None, typer.Option("--phase", help="Only this phase (or give it first).",
                                                            show_default=False)] = None,
                  limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many runs.")] = 20,
-                 catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
-    """List recent runs (newest first): status, tables, dates done/failed, rows, gate."""
+                 warehouse: WarehouseOpt = None, catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
+    """List recent runs of every checkout on the warehouse (newest first): status, host, tables, dates, rows, gate."""
     if ctx.invoked_subcommand is not None:
         return
     from phasegate.cli.terminal import console, make_table, style_of
-    from phasegate.runner.runlog import gate_text, preflight_text, recent_runs
+    from phasegate.runner.history import all_runs
+    from phasegate.runner.runlog import gate_text, preflight_text
 
     cat = load_catalog(catalog)
     if phase is not None:
         cat.phase(phase)
-    runs = recent_runs(cat.state_dir, phase=phase, limit=limit)
+    runs = all_runs(cat.state_dir, warehouse, phase=phase, limit=limit)
     if as_json:
         print(json.dumps(runs, indent=2, default=str))
         return
     if not runs:
-        typer.echo(f"no runs yet under {cat.state_dir / 'runs'}")
+        typer.echo(f"no runs yet under {cat.state_dir / 'runs'} nor in the warehouse")
         return
-    out = make_table("Recent runs", ("run", "kind", "status", "started", "duration", "pre-flight",
+    out = make_table("Recent runs", ("run", "kind", "status", "host", "started", "duration", "pre-flight",
                                      "dates done/planned", "unbuildable", "failed", "not attempted", "rows",
                                      "billed", "gate"),
                      names={"run": [r["run_id"] for r in runs]},
@@ -222,7 +223,7 @@ def runs_command(ctx: typer.Context,
         style = style_of(r["status"]) or {"running": "cyan"}.get(str(r["status"]), "")
         status = str(r["status"]) + (" (killed)" if r.get("killed") else "")
         out.add_row(r["run_id"], r.get("kind") or "", f"[{style}]{status}[/]" if style else status,
-                    (r.get("started_at") or "")[:19], f"{r['duration_s']}s" if r.get("duration_s") is not None else "",
+                    r.get("host") or "", (r.get("started_at") or "")[:19], f"{r['duration_s']}s" if r.get("duration_s") is not None else "",
                     preflight_text(r.get("preflight")), f"{total('done')}/{total('planned')}",
                     str(total("unbuildable")), str(total("failed")), str(total("skipped")), f"{r['rows_written']:,}",
                     _billed(r.get("cost")), gate_text(r))
@@ -231,12 +232,17 @@ def runs_command(ctx: typer.Context,
 
 @runs_app.command("show")
 def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (or a unique prefix).")],
-              catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
-    """One run: the command, the plan, every chunk attempt, the gate and the verdict."""
+              warehouse: WarehouseOpt = None, catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
+    """One run of any checkout: the command, the plan, every chunk attempt, the gate and the verdict."""
+    from phasegate.errors import UsageError
     from phasegate.runner.runlog import find_run, gate_text, preflight_text, read_events, summarize
 
     cat = load_catalog(catalog)
-    path = find_run(cat.state_dir, run)
+    try:
+        path = find_run(cat.state_dir, run)
+    except UsageError as not_here:
+        _show_shared(run, warehouse, as_json, not_here)
+        return
     events = read_events(path)
     if as_json:
         print(json.dumps(events, indent=2))
@@ -298,6 +304,60 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
             typer.echo(f"{at} pre-flight {e.get('phase')}: {e.get('message') or ''}")
         elif kind == "lock_takeover":
             typer.echo(f"{at} took over a stale lock on {e.get('table')}")
+
+
+def _show_shared(run: str, warehouse: str | None, as_json: bool, not_here: Exception) -> None:
+    """A run this checkout has no log of: another checkout's, from the warehouse's shared history."""
+    from phasegate.runner.history import shared_gate_run, shared_run
+    from phasegate.runner.runlog import gate_text, preflight_text
+
+    found = shared_run(warehouse, run)
+    if found is None:
+        results = shared_gate_run(warehouse, run)
+        if results is None:
+            raise not_here  # neither here nor in the warehouse: the local message names where it looked
+        if as_json:
+            print(json.dumps(results, indent=2, default=str))
+            return
+        by = results.get("recorded_by") or {}
+        s = results.get("summary") or {}
+        typer.echo(f"gate run {results.get('run_id')}  {results.get('phase')}  {results.get('verdict')}"
+                   f"  exit {results.get('exit_code')}  (from the warehouse: made by {by.get('user') or '?'} "
+                   f"on {by.get('host') or '?'})")
+        window = results.get("window") or {}
+        typer.echo(f"  window   {window.get('start')}..{window.get('end')}  started {results.get('started_at')}")
+        typer.echo(f"  cases    {s.get('passed', 0)} passed, {s.get('warned', 0)} warned, {s.get('failed', 0)} failed, "
+                   f"{s.get('error', 0)} error(s) of {s.get('total', 0)}")
+        for case in results.get("checks") or []:
+            if case.get("outcome") in ("failed", "error", "warned"):
+                typer.echo(f"  {case.get('outcome'):<7} {case.get('table') or '(phase)'}: {case.get('family')} "
+                           f"{(case.get('message') or '')[:160]}")
+        return
+    summary, chunks = found
+    if as_json:
+        print(json.dumps({"run": summary, "chunks": chunks}, indent=2, default=str))
+        return
+    s = summary
+    typer.echo(f"run {s['run_id']}  {s.get('kind') or ''} {s.get('phase') or ''}  status {s.get('status')}"
+               f"  exit {s.get('exit_code')}  (from the warehouse: another checkout's run)")
+    typer.echo(f"  command  {s.get('command') or ''}")
+    typer.echo(f"  started  {s.get('started_at')}  finished {s.get('finished_at')}  duration {s.get('duration_s')}s"
+               f"  pid {s.get('pid')} on {s.get('host')}")
+    if s.get("cost"):
+        typer.echo(f"  cost     {_cost_text(s['cost'])}")
+    if s.get("preflight"):
+        typer.echo(f"  pre-flight {preflight_text(s['preflight'], long=True)}")
+    typer.echo(f"  gate     {gate_text(s) or 'not yet'}")
+    for name, t in (s.get("tables") or {}).items():
+        if t.get("planned"):
+            typer.echo(f"  {name}: {t.get('done', 0)}/{t['planned']} dates written and verified, "
+                       f"{t.get('unbuildable', 0)} unbuildable, {t.get('failed', 0)} failed, "
+                       f"{t.get('skipped', 0)} not attempted")
+    for e in chunks:
+        extra = f"{e.get('rows')} rows" if e.get("status") in ("ok", "partial") else (e.get("error") or "")
+        typer.echo(f"{(e.get('at') or '')[11:23]} chunk {e.get('table')} {e.get('start')}..{e.get('end')} "
+                   f"({e.get('dates')} dates) attempt {e.get('attempt')}: {e.get('status')} in {e.get('seconds')}s  "
+                   f"{extra}  [{_bytes_text(e['cost'])}]")
 
 
 def _bytes_text(cost: dict) -> str:

@@ -10,7 +10,9 @@ runs the tables' queries side by side in threads (`Capabilities.gate_workers`); 
 asks for pytest-xdist instead (`-n N --dist loadgroup`: a table's cases stay on one worker,
 which measures it once). Expectation suites run compiled to SQL (`expectations_engine`, see
 phasegate.expectations.engine). The pytest process opens the warehouse read-only; this
-process only opens it for the byte-cap check. The run writes
+process only opens it for the byte-cap check and, after pytest, to add the run to the shared
+history (`phasegate.gate_runs` and `gate_cases`, see phasegate.state.history: a failed write is
+a warning, never a verdict). The run writes
 `reports/<phase>/<run_id>/{junit.xml,results.json,pytest.log}` and returns a GateResult:
 
     GO       exit 0   exactly the catalog's cases ran, and all passed (warn-severity failures
@@ -391,6 +393,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
         results.run_id = run_id
     results.estimated_bytes = estimated_bytes
     write_results(results_path, results)
+    share_gate_run(url, results.to_json())
 
     failing, text = summarize(results.to_json())
     notes = audit_notes(catalog, phase, audit, results.to_json().get("tables"))
@@ -418,6 +421,22 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
 
     notify_gate_verdict(gate_event(result), catalog)  # plugins never change the verdict
     return result
+
+
+def share_gate_run(url: str, results: dict[str, Any]) -> bool:
+    """Write the run and its cases to the warehouse's shared history (phasegate.state.history), so
+    every checkout sees it. Never changes the verdict: a failure is a warning, results.json stays."""
+    from phasegate.state.history import record, write_gate_run
+    from phasegate.warehouse import open_warehouse
+
+    def write() -> bool:
+        wh = open_warehouse(url)  # after pytest let go of it: DuckDB allows one writing process
+        try:
+            return write_gate_run(wh, results)
+        finally:
+            wh.close()
+
+    return record(f"gate run {results.get('run_id')}", write)
 
 
 def gate_event(result: GateResult) -> Any:

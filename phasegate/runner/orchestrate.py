@@ -52,7 +52,7 @@ from phasegate.runner.plan import (
 )
 from phasegate.runner.progress import Progress
 from phasegate.runner.retry import DEFAULT_BACKOFF_S, DEFAULT_RETRIES, RetryPolicy
-from phasegate.runner.runlog import RunLog, new_run_id
+from phasegate.runner.runlog import RunLog, new_run_id, share_run
 from phasegate.warehouse.cost import check_run_budget, run_cap
 
 
@@ -282,6 +282,7 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
         locks.release()
         if own_log and runlog is not None:
             runlog.close()
+            share_run(url, runlog.path, chunks=True)  # the warehouse is closed by now: open it to write
 
 
 def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, end: dt.date,
@@ -297,6 +298,7 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     leases = None
     try:
         leases = _take_leases(wh, catalog, opts, runlog, out)
+        share_run(wh, runlog.path, chunks=False, warehouse_url=url)  # other checkouts see it running
         plan = build_plan(wh, catalog, opts.phase, start=start, end=end, tables=opts.tables, dates=opts.dates,
                           all_dates=opts.all_dates, chunk_days=opts.chunk_days, exclusions=exclusions)
         runlog.write("plan", **plan.to_json())
@@ -606,6 +608,7 @@ def _refuse_upstream(opts: Options, catalog: Catalog, url: str, start: dt.date, 
     outcome = RunOutcome(opts.phase, run_id, "NO-GO" if code == EXIT_NO_GO else "ERROR", code, plan=fix_plan,
                          upstream_gate=up_gate, log_path=state_dir / "runs" / f"{run_id}.jsonl", messages=lines,
                          retry=[f"phasegate backfill {upstream} --yes"], gate=None)
+    share_run(url, outcome.log_path, chunks=False)
     _notify_end("run", opts, catalog, url, start, end, dataclasses.replace(outcome, gate=up_gate))
     return outcome
 

@@ -291,6 +291,36 @@ def recent_runs(state_dir: str | Path, phase: str | None = None, limit: int | No
     return out
 
 
+def share_run(warehouse: Any, path: str | Path | None, *, chunks: bool, warehouse_url: str | None = None) -> bool:
+    """Copy a run's summary (and, at its end, every chunk attempt) from its log to the warehouse's shared
+    history (phasegate.state.history), so other checkouts see it. A failure is a warning on stderr: the
+    log stays the record, and the run's outcome never depends on it."""
+    from phasegate.state.history import record, write_backfill_run, write_chunk_attempts
+
+    if path is None or not Path(path).is_file():
+        return False
+    events = read_events(path)
+    summary = summarize(events, Path(path))
+    start = next((e for e in events if e.get("event") == "start"), {})
+
+    def write() -> bool:
+        opened = warehouse if not isinstance(warehouse, str) else None
+        from phasegate.warehouse import open_warehouse
+
+        wh = opened or open_warehouse(warehouse)
+        try:
+            done = write_backfill_run(wh, summary, window=start.get("window") or {},
+                                      warehouse_url=warehouse_url or start.get("warehouse"))
+            if done and chunks:
+                done = write_chunk_attempts(wh, summary["run_id"], [e for e in events if e.get("event") == "chunk"])
+            return done
+        finally:
+            if opened is None:
+                wh.close()
+
+    return record(f"run {summary['run_id']}", write)
+
+
 def preflight_text(pre: dict[str, Any] | None, long: bool = False) -> str:
     """'phase3 GO', 'SKIPPED by alice', 'phase2 raw inputs' (runs, runs show, the report)."""
     if not pre:

@@ -25,7 +25,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 from phasegate.errors import PhasegateError, WarehouseError
 from phasegate.state import DATASET, note_local_fallback
@@ -56,7 +56,7 @@ SCHEMA = {
     CHUNK_ATTEMPTS: """CREATE TABLE IF NOT EXISTS phasegate.chunk_attempts (
         run_id STRING NOT NULL, table_name STRING, start_date DATE, end_date DATE, dates INT64,
         attempt INT64, status STRING, rows_written INT64, seconds FLOAT64,
-        bytes_processed INT64, bytes_billed INT64, error STRING, at TIMESTAMP)""",
+        jobs INT64, bytes_processed INT64, bytes_billed INT64, error STRING, at TIMESTAMP)""",
 }
 
 _INSERT_GATE_RUN = """INSERT INTO phasegate.gate_runs (run_id, phase, verdict, exit_code, started_at, finished_at,
@@ -84,11 +84,12 @@ VALUES (@run_id, @phase, @kind, @command, @status, CAST(NULLIF(@exit_code, '') A
     CAST(NULLIF(@pid, '') AS INT64), @user_name, @rows_written, @summary, CURRENT_TIMESTAMP())"""
 
 _INSERT_CHUNKS = """INSERT INTO phasegate.chunk_attempts (run_id, table_name, start_date, end_date, dates, attempt,
-    status, rows_written, seconds, bytes_processed, bytes_billed, error, at)
+    status, rows_written, seconds, jobs, bytes_processed, bytes_billed, error, at)
 SELECT @run_id, t, CAST(NULLIF(@starts[OFFSET(i)], '') AS DATE), CAST(NULLIF(@ends[OFFSET(i)], '') AS DATE),
     CAST(NULLIF(@dates[OFFSET(i)], '') AS INT64), CAST(NULLIF(@attempts[OFFSET(i)], '') AS INT64),
     @statuses[OFFSET(i)], CAST(NULLIF(@rows[OFFSET(i)], '') AS INT64),
-    CAST(NULLIF(@seconds[OFFSET(i)], '') AS FLOAT64), CAST(NULLIF(@processed[OFFSET(i)], '') AS INT64),
+    CAST(NULLIF(@seconds[OFFSET(i)], '') AS FLOAT64), CAST(NULLIF(@jobs[OFFSET(i)], '') AS INT64),
+    CAST(NULLIF(@processed[OFFSET(i)], '') AS INT64),
     CAST(NULLIF(@billed[OFFSET(i)], '') AS INT64), NULLIF(@errors[OFFSET(i)], ''),
     CAST(NULLIF(@ats[OFFSET(i)], '') AS TIMESTAMP)
 FROM UNNEST(@tables) AS t WITH OFFSET AS i"""
@@ -111,7 +112,7 @@ QUALIFY ROW_NUMBER() OVER (PARTITION BY run_id ORDER BY finished_at IS NULL, rec
 ORDER BY started_at DESC, run_id DESC
 LIMIT @limit"""
 
-_CHUNKS = """SELECT table_name, start_date, end_date, dates, attempt, status, rows_written, seconds,
+_CHUNKS = """SELECT table_name, start_date, end_date, dates, attempt, status, rows_written, seconds, jobs,
     bytes_processed, bytes_billed, error, at
 FROM phasegate.chunk_attempts WHERE run_id = @run_id ORDER BY at, table_name, start_date, attempt"""
 
@@ -134,11 +135,15 @@ _SECRET_KEYS = ("key", "token", "secret", "password", "credential")
 
 def public_url(url: str) -> str:
     """The warehouse URL as a row may show it: no user:password@, no secret-looking ?options."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.rpartition("@")[2]
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not any(word in k.lower() for word in _SECRET_KEYS)]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query), parts.fragment))
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    rest, qmark, query = rest.partition("?")
+    authority, slash, path = rest.partition("/")
+    authority = authority.rpartition("@")[2]
+    kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+            if not any(word in k.lower() for word in _SECRET_KEYS)]
+    return f"{scheme}://{authority}{slash}{path}" + (f"?{urlencode(kept, safe=':/')}" if kept else "")
 
 
 def _stamp(value: Any) -> str:
@@ -174,8 +179,14 @@ def missing_tables(warehouse: Warehouse, tables: Iterable[str]) -> list[str]:
     return [t for t in tables if t not in present]
 
 
+_SAID: set[tuple[str, str, bool]] = set()
+
+
 def _say_missing(warehouse: Warehouse, missing: list[str], what: str, *, reading: bool = False) -> None:
     """Never fall back silently: no dataset at all, or one made by an older `phasegate init`."""
+    if (warehouse.url, what, reading) in _SAID:
+        return  # once per process: a backfill writes its run at the start and at the end
+    _SAID.add((warehouse.url, what, reading))
     where = f"{what} of this machine only" if reading else f"{what} kept on this machine only"
     if not warehouse.tables(DATASET):
         if reading:
@@ -262,7 +273,7 @@ def write_chunk_attempts(warehouse: Warehouse, run_id: str, chunks: list[dict[st
         "dates": [_text(c.get("dates")) for c in chunks], "attempts": [_text(c.get("attempt")) for c in chunks],
         "statuses": [_text(c.get("status")) for c in chunks], "rows": [_text(c.get("rows")) for c in chunks],
         "seconds": [_text(c.get("seconds")) for c in chunks],
-        "processed": [cost(c, "bytes_processed") for c in chunks], "billed": [cost(c, "bytes_billed") for c in chunks],
+        "jobs": [cost(c, "jobs") for c in chunks], "processed": [cost(c, "bytes_processed") for c in chunks], "billed": [cost(c, "bytes_billed") for c in chunks],
         "errors": [_text(c.get("error")) for c in chunks], "ats": [_stamp(c.get("at")) for c in chunks],
     }
     warehouse.execute([_INSERT_CHUNKS], params, labels={"component": "state"})
@@ -274,7 +285,7 @@ def record(what: str, write: Callable[[], Any], *, warn: Callable[[str], None] |
     exists, and the shared history never changes a verdict or an exit code."""
     try:
         return bool(write())
-    except (PhasegateError, WarehouseError, OSError, ValueError, RuntimeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong, the run's own outcome stands
         message = f"warning: {what} not written to the warehouse's {DATASET} dataset ({exc}); kept on this machine"
         (warn or (lambda m: print(m, file=sys.stderr)))(message)
         return False
@@ -346,7 +357,7 @@ def chunk_attempts(warehouse: Warehouse, run_id: str) -> list[dict[str, Any]]:
         return []
     out = []
     for r in warehouse.query(_CHUNKS, {"run_id": run_id}):
-        cost = {"bytes_processed": r["bytes_processed"], "bytes_billed": r["bytes_billed"]}
+        cost = {"jobs": r["jobs"], "bytes_processed": r["bytes_processed"], "bytes_billed": r["bytes_billed"]}
         out.append({"event": "chunk", "run_id": run_id, "at": _iso(r["at"]), "table": r["table_name"],
                     "start": _text(r["start_date"]), "end": _text(r["end_date"]), "dates": r["dates"],
                     "attempt": r["attempt"], "status": r["status"], "rows": r["rows_written"],
