@@ -120,7 +120,7 @@ def test_a_failing_webhook_never_changes_the_verdict_or_the_exit_code(world, mon
             failing.close()
     captured = capsys.readouterr()
     assert code == 1 and json.loads(captured.out)["verdict"] == "NO-GO"
-    warning = [line for line in captured.err.splitlines() if "webhook" in line]
+    warning = [line for line in captured.err.splitlines() if "the webhook" in line]
     assert len(warning) == 1 and warning[0].startswith("phasegate: warning:") and "the verdict" in warning[0]
     assert ("HTTP 500" in warning[0]) if problem == "http_500" else ("refused" in warning[0].lower())
 

@@ -33,7 +33,7 @@ def read_shared(url: str | None, read: Callable[[Any], T], default: T, what: str
     try:
         return read(wh)
     except Exception as exc:  # noqa: BLE001 - a broken shared history never hides the local runs
-        print(f"warning: reading the shared history of {wh.url} failed ({exc}): {what} of this machine only",
+        print(f"phasegate: warning: reading the shared history of {wh.url} failed ({exc}): {what} of this machine only",
               file=sys.stderr)
         return default
     finally:

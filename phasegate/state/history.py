@@ -5,10 +5,12 @@ run log), so `phasegate runs`, the reports and sign-offs of one checkout see the
 
 The tables are append-only (BigQuery's DML quotas and the emulator favour INSERTs over UPDATEs,
 and appends never conflict): a backfill run is a row when it starts and a row when it ends, and
-the latest row of a run id (`recorded_at`) is the run. Writers are set-based: a gate run is one
-transaction of two INSERTs (the run, and every case at once from parallel array parameters);
-a backfill's chunk attempts are one INSERT at its end. Values that may be missing travel as
-strings ('' for none) because BigQuery array parameters hold no NULL; SQL casts them back.
+the latest row of a run id (`recorded_at`; a finished row before a running one) is the run.
+Writers are set-based: a gate run is one transaction of two INSERTs (the run, and every case at
+once), a backfill's chunk attempts one INSERT at its end. The rows of such an INSERT travel as
+ONE JSON array parameter, unnested in SQL (`UNNEST(JSON_QUERY_ARRAY(@rows))`): BigQuery array
+parameters hold no NULL nor structs here, and any number of rows is one parameter. Scalar
+values that may be missing travel as '' and are cast back (a NULL parameter is typed STRING).
 
 Readers merge the warehouse with this checkout's local files (a run only here is still shown,
 one row per run id) and say on stderr when the warehouse has no history to read.
@@ -56,7 +58,7 @@ SCHEMA = {
     CHUNK_ATTEMPTS: """CREATE TABLE IF NOT EXISTS phasegate.chunk_attempts (
         run_id STRING NOT NULL, table_name STRING, start_date DATE, end_date DATE, dates INT64,
         attempt INT64, status STRING, rows_written INT64, seconds FLOAT64,
-        jobs INT64, bytes_processed INT64, bytes_billed INT64, error STRING, at TIMESTAMP)""",
+        jobs INT64, bytes_processed INT64, bytes_billed INT64, error STRING, attempted_at TIMESTAMP)""",
 }
 
 _INSERT_GATE_RUN = """INSERT INTO phasegate.gate_runs (run_id, phase, verdict, exit_code, started_at, finished_at,
@@ -70,10 +72,10 @@ VALUES (@run_id, @phase, @verdict, @exit_code, CAST(NULLIF(@started_at, '') AS T
 
 _INSERT_GATE_CASES = """INSERT INTO phasegate.gate_cases (run_id, phase, table_name, family, case_id, outcome,
     measured, threshold, severity, message, recorded_at)
-SELECT @run_id, @phase, NULLIF(t, ''), @families[OFFSET(i)], @case_ids[OFFSET(i)], @outcomes[OFFSET(i)],
-    @measured[OFFSET(i)], @thresholds[OFFSET(i)], NULLIF(@severities[OFFSET(i)], ''), @messages[OFFSET(i)],
-    CURRENT_TIMESTAMP()
-FROM UNNEST(@tables) AS t WITH OFFSET AS i"""
+SELECT @run_id, @phase, JSON_VALUE(c, '$.table'), JSON_VALUE(c, '$.family'), JSON_VALUE(c, '$.case_id'),
+    JSON_VALUE(c, '$.outcome'), JSON_VALUE(c, '$.measured'), JSON_VALUE(c, '$.threshold'),
+    JSON_VALUE(c, '$.severity'), JSON_VALUE(c, '$.message'), CURRENT_TIMESTAMP()
+FROM UNNEST(JSON_QUERY_ARRAY(@cases)) AS c"""
 
 _INSERT_BACKFILL_RUN = """INSERT INTO phasegate.backfill_runs (run_id, phase, kind, command, status, exit_code,
     started_at, finished_at, window_start, window_end, warehouse, host, pid, user_name, rows_written, summary,
@@ -84,15 +86,14 @@ VALUES (@run_id, @phase, @kind, @command, @status, CAST(NULLIF(@exit_code, '') A
     CAST(NULLIF(@pid, '') AS INT64), @user_name, @rows_written, @summary, CURRENT_TIMESTAMP())"""
 
 _INSERT_CHUNKS = """INSERT INTO phasegate.chunk_attempts (run_id, table_name, start_date, end_date, dates, attempt,
-    status, rows_written, seconds, jobs, bytes_processed, bytes_billed, error, at)
-SELECT @run_id, t, CAST(NULLIF(@starts[OFFSET(i)], '') AS DATE), CAST(NULLIF(@ends[OFFSET(i)], '') AS DATE),
-    CAST(NULLIF(@dates[OFFSET(i)], '') AS INT64), CAST(NULLIF(@attempts[OFFSET(i)], '') AS INT64),
-    @statuses[OFFSET(i)], CAST(NULLIF(@rows[OFFSET(i)], '') AS INT64),
-    CAST(NULLIF(@seconds[OFFSET(i)], '') AS FLOAT64), CAST(NULLIF(@jobs[OFFSET(i)], '') AS INT64),
-    CAST(NULLIF(@processed[OFFSET(i)], '') AS INT64),
-    CAST(NULLIF(@billed[OFFSET(i)], '') AS INT64), NULLIF(@errors[OFFSET(i)], ''),
-    CAST(NULLIF(@ats[OFFSET(i)], '') AS TIMESTAMP)
-FROM UNNEST(@tables) AS t WITH OFFSET AS i"""
+    status, rows_written, seconds, jobs, bytes_processed, bytes_billed, error, attempted_at)
+SELECT @run_id, JSON_VALUE(c, '$.table'), CAST(JSON_VALUE(c, '$.start') AS DATE), CAST(JSON_VALUE(c, '$.end') AS DATE),
+    CAST(JSON_VALUE(c, '$.dates') AS INT64), CAST(JSON_VALUE(c, '$.attempt') AS INT64), JSON_VALUE(c, '$.status'),
+    CAST(JSON_VALUE(c, '$.rows') AS INT64), CAST(JSON_VALUE(c, '$.seconds') AS FLOAT64),
+    CAST(JSON_VALUE(c, '$.jobs') AS INT64), CAST(JSON_VALUE(c, '$.bytes_processed') AS INT64),
+    CAST(JSON_VALUE(c, '$.bytes_billed') AS INT64), JSON_VALUE(c, '$.error'),
+    CAST(JSON_VALUE(c, '$.at') AS TIMESTAMP)
+FROM UNNEST(JSON_QUERY_ARRAY(@chunks)) AS c"""
 
 _GATE_RUNS = """SELECT run_id, phase, verdict, exit_code, started_at, finished_at, window_start, window_end, warehouse,
     host, user_name, git_commit, summary
@@ -113,8 +114,8 @@ ORDER BY started_at DESC, run_id DESC
 LIMIT @limit"""
 
 _CHUNKS = """SELECT table_name, start_date, end_date, dates, attempt, status, rows_written, seconds, jobs,
-    bytes_processed, bytes_billed, error, at
-FROM phasegate.chunk_attempts WHERE run_id = @run_id ORDER BY at, table_name, start_date, attempt"""
+    bytes_processed, bytes_billed, error, attempted_at
+FROM phasegate.chunk_attempts WHERE run_id = @run_id ORDER BY attempted_at, table_name, start_date, attempt"""
 
 
 # -- the small facts every row carries ------------------------------------------------------------
@@ -162,6 +163,11 @@ def _text(value: Any) -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
+
+
+def _measure(value: Any) -> str | None:
+    """A case's measured value or threshold: its text as results.json has it, JSON for anything else."""
+    return value if isinstance(value, str) or value is None else _json(value)
 
 
 def _iso(value: Any) -> str | None:
@@ -218,15 +224,13 @@ def write_gate_run(warehouse: Warehouse, results: dict[str, Any]) -> bool:
         "exceptions_fingerprint": _text(results.get("exceptions_fingerprint")),
         "summary": _json(results.get("summary") or {}), "cost": _json(results.get("cost")),
         "results": _json(results),
-        "tables": [_text(c.get("table")) for c in cases], "families": [_text(c.get("family")) for c in cases],
-        "case_ids": [_text(c.get("nodeid") or c.get("name")) for c in cases],
-        "outcomes": [_text(c.get("outcome")) for c in cases],
-        "measured": [_json(c.get("measured")) for c in cases],
-        "thresholds": [_json(c.get("threshold")) for c in cases],
-        # the severity of what the case found: a failure blocks (error), a warning does not (warn)
-        "severities": [{"failed": "error", "error": "error", "warned": "warn"}.get(_text(c.get("outcome")), "")
-                       for c in cases],
-        "messages": [_text(c.get("message")) for c in cases],
+        "cases": _json([{
+            "table": c.get("table"), "family": c.get("family"), "case_id": c.get("nodeid") or c.get("name"),
+            "outcome": c.get("outcome"), "measured": _measure(c.get("measured")),
+            "threshold": _measure(c.get("threshold")),
+            # the severity of what the case found: a failure blocks (error), a warning does not (warn)
+            "severity": {"failed": "error", "error": "error", "warned": "warn"}.get(_text(c.get("outcome"))),
+            "message": c.get("message")} for c in cases]),
     }
     statements = [_INSERT_GATE_RUN] + ([_INSERT_GATE_CASES] if cases else [])
     warehouse.execute(statements, params, labels={"component": "state"})
@@ -264,18 +268,14 @@ def write_chunk_attempts(warehouse: Warehouse, run_id: str, chunks: list[dict[st
         _say_missing(warehouse, missing, "chunk attempts")
         return False
 
-    def cost(c: dict[str, Any], key: str) -> str:
-        return _text((c.get("cost") or {}).get(key)) if isinstance(c.get("cost"), dict) else ""
+    def row(c: dict[str, Any]) -> dict[str, Any]:
+        cost = c.get("cost") if isinstance(c.get("cost"), dict) else {}
+        return {"table": c.get("table"), "start": c.get("start"), "end": c.get("end"), "dates": c.get("dates"),
+                "attempt": c.get("attempt"), "status": c.get("status"), "rows": c.get("rows"),
+                "seconds": c.get("seconds"), "jobs": cost.get("jobs"), "bytes_processed": cost.get("bytes_processed"),
+                "bytes_billed": cost.get("bytes_billed"), "error": c.get("error"), "at": _stamp(c.get("at")) or None}
 
-    params = {
-        "run_id": run_id, "tables": [_text(c.get("table")) for c in chunks],
-        "starts": [_text(c.get("start")) for c in chunks], "ends": [_text(c.get("end")) for c in chunks],
-        "dates": [_text(c.get("dates")) for c in chunks], "attempts": [_text(c.get("attempt")) for c in chunks],
-        "statuses": [_text(c.get("status")) for c in chunks], "rows": [_text(c.get("rows")) for c in chunks],
-        "seconds": [_text(c.get("seconds")) for c in chunks],
-        "jobs": [cost(c, "jobs") for c in chunks], "processed": [cost(c, "bytes_processed") for c in chunks], "billed": [cost(c, "bytes_billed") for c in chunks],
-        "errors": [_text(c.get("error")) for c in chunks], "ats": [_stamp(c.get("at")) for c in chunks],
-    }
+    params = {"run_id": run_id, "chunks": _json([row(c) for c in chunks])}
     warehouse.execute([_INSERT_CHUNKS], params, labels={"component": "state"})
     return True
 
@@ -286,7 +286,9 @@ def record(what: str, write: Callable[[], Any], *, warn: Callable[[str], None] |
     try:
         return bool(write())
     except Exception as exc:  # noqa: BLE001 - whatever went wrong, the run's own outcome stands
-        message = f"warning: {what} not written to the warehouse's {DATASET} dataset ({exc}); kept on this machine"
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        message = f"phasegate: warning: {what} not written to the warehouse's {DATASET} dataset ({reason}); " \
+                  "kept on this machine"
         (warn or (lambda m: print(m, file=sys.stderr)))(message)
         return False
 
@@ -300,8 +302,8 @@ def readable(warehouse: Warehouse | None, tables: Iterable[str], what: str) -> b
     try:
         missing = missing_tables(warehouse, tables)
     except (PhasegateError, WarehouseError, OSError) as exc:
-        print(f"warning: cannot read the {DATASET} dataset of {warehouse.url} ({exc}): {what} of this machine only",
-              file=sys.stderr)
+        print(f"phasegate: warning: cannot read the {DATASET} dataset of {warehouse.url} ({exc}): "
+              f"{what} of this machine only", file=sys.stderr)
         return False
     if missing:
         _say_missing(warehouse, missing, what, reading=True)
@@ -358,7 +360,7 @@ def chunk_attempts(warehouse: Warehouse, run_id: str) -> list[dict[str, Any]]:
     out = []
     for r in warehouse.query(_CHUNKS, {"run_id": run_id}):
         cost = {"jobs": r["jobs"], "bytes_processed": r["bytes_processed"], "bytes_billed": r["bytes_billed"]}
-        out.append({"event": "chunk", "run_id": run_id, "at": _iso(r["at"]), "table": r["table_name"],
+        out.append({"event": "chunk", "run_id": run_id, "at": _iso(r["attempted_at"]), "table": r["table_name"],
                     "start": _text(r["start_date"]), "end": _text(r["end_date"]), "dates": r["dates"],
                     "attempt": r["attempt"], "status": r["status"], "rows": r["rows_written"],
                     "seconds": r["seconds"], "error": r["error"], "cost": cost})
