@@ -172,6 +172,15 @@ def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path, capsys):
         return tables, checks
 
     assert facts(on_bq) == facts(on_duck)
+    # the gate wrote its run to the shared history init made (phasegate.gate_runs): as the results say
+    from phasegate.state.history import gate_run
+
+    shared = open_warehouse(bq.url)
+    try:
+        stored = gate_run(shared, on_bq.results.run_id)
+    finally:
+        shared.close()
+    assert (stored["verdict"], stored["checks"]) == ("NO-GO", on_bq.results.to_json()["checks"])
 
 
 def test_replace_range_is_atomic_and_guarded(pair):

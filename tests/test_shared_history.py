@@ -66,6 +66,9 @@ def test_a_backfill_on_the_laptop_is_in_the_other_checkouts_runs_with_its_host_a
     assert runs[0]["tables"] == summarize(read_events(outcome.log_path))["tables"]
     assert runs[0]["tables"]["team_summary"]["done"] > 0
 
+    assert run(["runs", "--warehouse", world.url, "--catalog", str(world.root / "pipeline.toml")]) == 0
+    assert LAPTOP in capsys.readouterr().out  # the table's host column
+
     assert run(["runs", "show", outcome.run_id, "--warehouse", world.url,
                 "--catalog", str(world.root / "pipeline.toml")]) == 0
     shown = capsys.readouterr().out
@@ -79,7 +82,8 @@ def test_a_backfill_on_the_laptop_is_in_the_other_checkouts_runs_with_its_host_a
     assert [(r["run_id"], r["source"]) for r in laptop_runs] == [(outcome.run_id, "local")]
 
 
-def test_a_gate_run_on_the_laptop_is_readable_and_signable_from_the_other_checkout(two_checkouts, monkeypatch):
+def test_a_gate_run_on_the_laptop_is_readable_and_signable_from_the_other_checkout(two_checkouts, monkeypatch,
+                                                                                   capsys):
     world, laptop = two_checkouts
     with monkeypatch.context() as m:
         on_the_laptop(m)
@@ -100,6 +104,14 @@ def test_a_gate_run_on_the_laptop_is_readable_and_signable_from_the_other_checko
         assert history.gate_run(wh, "phase3-20990101T000000Z-0000") is None
         cases = wh.query("SELECT table_name, family, outcome, severity FROM phasegate.gate_cases "
                          "WHERE run_id = @r", {"r": stored["run_id"]})
+    assert run(["runs", "show", stored["run_id"], "--warehouse", world.url,
+                "--catalog", str(world.root / "pipeline.toml")]) == 0
+    shown = capsys.readouterr().out
+    assert f"gate run {stored['run_id']}  phase3  NO-GO  exit 1" in shown and f"on {LAPTOP}" in shown
+    assert run(["runs", "show", "phase3-20990101T000000Z-0000", "--warehouse", world.url,
+                "--catalog", str(world.root / "pipeline.toml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nor in the shared history" in err
     assert len(cases) == len(stored["checks"])
     assert {(c["table_name"], c["family"], c["outcome"], c["severity"]) for c in cases if c["outcome"] == "failed"} \
         == {(c["table"], c["family"], "failed", "error") for c in stored["checks"] if c["outcome"] == "failed"}

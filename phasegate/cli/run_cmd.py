@@ -204,7 +204,7 @@ def runs_command(ctx: typer.Context,
     cat = load_catalog(catalog)
     if phase is not None:
         cat.phase(phase)
-    runs = all_runs(cat.state_dir, warehouse, phase=phase, limit=limit)
+    runs = all_runs(cat.state_dir, _history_url(warehouse), phase=phase, limit=limit)
     if as_json:
         print(json.dumps(runs, indent=2, default=str))
         return
@@ -235,13 +235,19 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
               warehouse: WarehouseOpt = None, catalog: CatalogOpt = None, as_json: JsonOpt = False) -> None:
     """One run of any checkout: the command, the plan, every chunk attempt, the gate and the verdict."""
     from phasegate.errors import UsageError
+    from phasegate.identifiers import check_run_id
     from phasegate.runner.runlog import find_run, gate_text, preflight_text, read_events, summarize
 
     cat = load_catalog(catalog)
     try:
+        check_run_id(run)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    url = _history_url(warehouse)
+    try:
         path = find_run(cat.state_dir, run)
-    except UsageError as not_here:
-        _show_shared(run, warehouse, as_json, not_here)
+    except UsageError as not_here:  # not in this checkout's logs: maybe another checkout's run
+        _show_shared(run, url, as_json, not_here)
         return
     events = read_events(path)
     if as_json:
@@ -306,16 +312,32 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
             typer.echo(f"{at} took over a stale lock on {e.get('table')}")
 
 
+def _history_url(warehouse: str | None) -> str:
+    """The warehouse whose shared history `runs` reads. Named (--warehouse, PHASEGATE_WAREHOUSE) and wrong:
+    a usage error, before anything is shown; the default one missing: the local runs, said on stderr."""
+    import os
+
+    from phasegate.warehouse import ENV_VAR, check_url, resolve_url
+
+    if warehouse is not None or os.environ.get(ENV_VAR) is not None:
+        return check_url(resolve_url(warehouse))
+    return resolve_url(None)
+
+
 def _show_shared(run: str, warehouse: str | None, as_json: bool, not_here: Exception) -> None:
     """A run this checkout has no log of: another checkout's, from the warehouse's shared history."""
-    from phasegate.runner.history import shared_gate_run, shared_run
+    from phasegate.errors import UsageError
+    from phasegate.runner.history import shared_gate_run, shared_run, why_unreadable
     from phasegate.runner.runlog import gate_text, preflight_text
 
+    reason = why_unreadable(warehouse)
+    if reason is not None:  # one line: not here, and why the warehouse could not say
+        raise UsageError(f"{not_here}; nor any other checkout's: {reason}") from None
     found = shared_run(warehouse, run)
     if found is None:
         results = shared_gate_run(warehouse, run)
         if results is None:
-            raise not_here  # neither here nor in the warehouse: the local message names where it looked
+            raise UsageError(f"{not_here}; nor in the shared history of {warehouse}") from None
         if as_json:
             print(json.dumps(results, indent=2, default=str))
             return

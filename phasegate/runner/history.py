@@ -49,6 +49,22 @@ def all_runs(state_dir: str | Path, url: str | None, phase: str | None = None,
     return history.merged(local, shared, limit)
 
 
+def why_unreadable(url: str | None) -> str | None:
+    """Why the warehouse's shared history cannot be read (None: it can), saying nothing."""
+    from phasegate.warehouse import open_warehouse
+
+    try:
+        wh = open_warehouse(url, read_only=True)
+    except PhasegateError as exc:
+        return str(exc)
+    try:
+        return history.why_unreadable(wh)
+    except Exception as exc:  # noqa: BLE001 - a broken shared history is a reason, not a crash
+        return f"reading the shared history of {wh.url} failed ({exc})"
+    finally:
+        wh.close()
+
+
 def shared_run(url: str | None, run_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """(summary, chunk events) of a run known only to the warehouse (an exact run id); None if it is not there."""
     def read(wh: Any) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:

@@ -188,6 +188,17 @@ def missing_tables(warehouse: Warehouse, tables: Iterable[str]) -> list[str]:
 _SAID: set[tuple[str, str, bool]] = set()
 
 
+def why_unreadable(warehouse: Warehouse, tables: Iterable[str] = tuple(SCHEMA)) -> str | None:
+    """Why the history tables cannot be read (None: they can), for a caller that says it in its own words."""
+    if not warehouse.tables(DATASET):
+        return f"{warehouse.url} has no {DATASET} dataset (run `phasegate init`)"
+    missing = missing_tables(warehouse, tables)
+    if missing:
+        return (f"{warehouse.url} has no {', '.join(f'{DATASET}.{t}' for t in missing)} (made by an older "
+                "`phasegate init`: run it again)")
+    return None
+
+
 def _say_missing(warehouse: Warehouse, missing: list[str], what: str, *, reading: bool = False) -> None:
     """Never fall back silently: no dataset at all, or one made by an older `phasegate init`."""
     if (warehouse.url, what, reading) in _SAID:
