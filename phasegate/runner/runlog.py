@@ -296,17 +296,16 @@ def share_run(warehouse: Any, path: str | Path | None, *, chunks: bool, warehous
     history (phasegate.state.history), so other checkouts see it. A failure is a warning on stderr: the
     log stays the record, and the run's outcome never depends on it."""
     from phasegate.state.history import record, write_backfill_run, write_chunk_attempts
+    from phasegate.warehouse import open_warehouse
 
     if path is None or not Path(path).is_file():
         return False
-    events = read_events(path)
-    summary = summarize(events, Path(path))
-    start = next((e for e in events if e.get("event") == "start"), {})
 
     def write() -> bool:
+        events = read_events(path)
+        summary = summarize(events, Path(path))
+        start = next((e for e in events if e.get("event") == "start"), {})
         opened = warehouse if not isinstance(warehouse, str) else None
-        from phasegate.warehouse import open_warehouse
-
         wh = opened or open_warehouse(warehouse)
         try:
             done = write_backfill_run(wh, summary, window=start.get("window") or {},
@@ -318,7 +317,7 @@ def share_run(warehouse: Any, path: str | Path | None, *, chunks: bool, warehous
             if opened is None:
                 wh.close()
 
-    return record(f"run {summary['run_id']}", write)
+    return record(f"run {Path(path).stem}", write)
 
 
 def preflight_text(pre: dict[str, Any] | None, long: bool = False) -> str:
