@@ -68,9 +68,20 @@ def gate_command(
         typer.echo(_dry_run_text(phase, estimate))
         return
 
-    result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
-                      end=end_date, exceptions_path=exceptions, workers=pytest_workers,
-                      expectations_engine=expectations_engine, data_docs=data_docs, select=select, audit=audit)
+    # Live progress on a terminal only: through a pipe, in CI or with --json the output is the verdict alone.
+    progress = None
+    if not as_json and sys.stdout.isatty():
+        from phasegate.cli.gate_progress import RichGateProgress
+
+        progress = RichGateProgress()
+    try:
+        result = run_gate(phase, warehouse_url=warehouse, catalog_path=catalog, start=start_date,
+                          end=end_date, exceptions_path=exceptions, workers=pytest_workers,
+                          expectations_engine=expectations_engine, data_docs=data_docs, select=select, audit=audit,
+                          progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     if as_json:
         typer.echo(json.dumps(gate_json(result), indent=2, default=str))
     else:

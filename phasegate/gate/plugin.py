@@ -34,10 +34,11 @@ from typing import Any
 import pytest
 
 from phasegate.errors import PhasegateError
-from phasegate.gate.collect import PROPERTY, build_results
+from phasegate.gate.collect import PROPERTY, build_results, collect_cases
 from phasegate.gate.context import GateContext
 from phasegate.gate.judges import JUDGES, Judgement
 from phasegate.gate.ledger import write_jobs
+from phasegate.gate.progress import PHASE_ROW, CaseDone, ProgressWriter
 from phasegate.gate.results import write_results
 from phasegate.model.catalog import CATALOG_ENV, Catalog, catalog_path, load_catalog
 
@@ -73,6 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--end-date", default=None, help="Window end (default from the catalog).")
     group.addoption("--exceptions", default=None, help="Documented exceptions (default exceptions.toml).")
     group.addoption("--results-json", default=None, help="Write the gate's results.json here.")
+    group.addoption("--progress-file", default=None,
+                    help="Append one JSON line per finished case here, as it finishes (phasegate.gate.progress).")
     group.addoption("--run-id", default=None, help="Run id recorded in results.json (set by `phasegate gate`).")
     group.addoption("--expectations-engine", default=None, choices=("compiled", "ge"),
                     help="compiled (default): suites as one SQL statement per table, GE for the rest; "
@@ -394,10 +397,13 @@ def _build_results(config: pytest.Config, exitstatus: int) -> dict[str, Any]:
 
 
 class _Recorder:
-    """Collects every case's reports in this process (the xdist controller receives the workers')."""
+    """Collects every case's reports in this process (the xdist controller receives the workers'),
+    and tells --progress-file of each case as it finishes (the controller only: it sees them all)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
+        path = config.getoption("--progress-file", None)
+        self.progress = ProgressWriter(path) if path and not hasattr(config, "workerinput") else None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         phase = gate_phase(Path(report.fspath)) if report.fspath else None
@@ -406,6 +412,18 @@ class _Recorder:
             state.reports.setdefault(report.nodeid, []).append(report)
             if state.phase is None:
                 state.phase = phase  # the xdist controller does not collect
+            if self.progress is not None and report.when == "teardown":  # the case's last report
+                self._tell(report.nodeid, state.reports[report.nodeid])
+
+    def _tell(self, nodeid: str, reports: list[pytest.TestReport]) -> None:
+        (case,), _ = collect_cases({nodeid: reports})  # the outcome exactly as results.json will count it
+        table = case.table or table_scope(nodeid)
+        self.progress.write(CaseDone(case=case.name, table=PHASE_ROW if table in (None, PHASE_GROUP) else table,
+                                     outcome=case.outcome))
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self.progress is not None:
+            self.progress.close()
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         config = self.config

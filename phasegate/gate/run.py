@@ -38,6 +38,7 @@ from typing import Any
 
 from phasegate.errors import UsageError
 from phasegate.gate.expected import named, not_run
+from phasegate.gate.progress import GateProgress, ProgressReader, expected_per_table, run_following
 from phasegate.gate.results import GateResult, GateResults, read_results, verdict_of, write_results
 from phasegate.model.catalog import Catalog, load_catalog
 from phasegate.model.verdict import Verdict
@@ -312,11 +313,12 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
              exceptions_path: str | Path | None = None, workers: int | None = None,
              reports_dir: str | Path | None = None, pytest_args: tuple[str, ...] = (),
              expectations_engine: str | None = None, data_docs: bool = False, select: str | None = None,
-             audit: str | None = None) -> GateResult:
+             audit: str | None = None, progress: GateProgress | None = None) -> GateResult:
     """Run the gate of `phase`; see the module docstring. Usage problems raise (exit 2).
 
     `workers`: None (default) = one pytest process (threads on BigQuery); N > 1 = N xdist workers.
     `select` (a pytest -k expression) or `pytest_args` narrow the run: its verdict is at best PARTIAL.
+    `progress`: told the cases each table owes, then each case as it finishes (phasegate.gate.progress).
     """
     from phasegate.expectations.engine import check_engine
     from phasegate.model.exceptions import load_exceptions
@@ -338,7 +340,8 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     from phasegate.gate.expected import expected_cases
 
     # The checklist, before anything runs: a catalogued check file that is missing stops here (exit 2).
-    expected = [c.name for c in expected_cases(catalog, phase, audit=audit)]
+    checklist = expected_cases(catalog, phase, audit=audit)
+    expected = [c.name for c in checklist]
     selection = shlex.join([*(["-k", select] if select else []), *pytest_args]) or None
 
     estimated_bytes = None
@@ -372,7 +375,14 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     cmd += ["--audit", audit] if audit else []
     cmd += list(pytest_args)
     # The parent never opens the warehouse: the pytest workers open it read-only.
-    proc = subprocess.run(cmd, cwd=catalog.root, env=isolated_env(), capture_output=True, text=True, check=False)
+    if progress is None:
+        proc = subprocess.run(cmd, cwd=catalog.root, env=isolated_env(), capture_output=True, text=True, check=False)
+    else:
+        progress_path = run_dir / "progress.jsonl"
+        cmd += ["--progress-file", str(progress_path)]
+        progress.start(expected_per_table((c.name, c.table) for c in checklist))
+        proc = run_following(cmd, cwd=catalog.root, env=isolated_env(), listener=progress,
+                             reader=ProgressReader(progress_path, {c.name: c.table for c in checklist}))
     (run_dir / "pytest.log").write_text(f"$ {' '.join(cmd)}\n\n{proc.stdout}\n{proc.stderr}")
 
     if not results_path.exists():
