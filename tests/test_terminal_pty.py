@@ -142,7 +142,7 @@ def test_answering_no_writes_nothing_and_draws_no_bar(empty_world):
 # -- gate: live rows per table, then the verdict in colour (or not, with NO_COLOR) -------------------
 
 @pytest.fixture()
-def gate_world(tmp_path):
+def small_gate_world(tmp_path):
     world = with_gate_checks(make_world(tmp_path))
     # no expectation suites in this world: without the module no empty parameter set is skipped
     (world.root / "checks" / "phase3" / "test_expectations.py").unlink()
@@ -154,8 +154,8 @@ def rows_drawn(text: str, table: str) -> list[str]:
     return re.findall(rf"^{table}\s+{BAR}*\s*(\d+/\d+) cases", text, flags=re.M)
 
 
-def test_the_gate_draws_live_rows_per_table_then_a_green_go(gate_world):
-    screen = Terminal(["gate", "phase3", *world_args(gate_world)], cwd=gate_world.root).finish()
+def test_the_gate_draws_live_rows_per_table_then_a_green_go(small_gate_world):
+    screen = Terminal(["gate", "phase3", *world_args(small_gate_world)], cwd=small_gate_world.root).finish()
     assert screen.exit_code == 0, screen.text
     verdict_at = screen.text.index("phase3: GO")
     drawn = screen.text[:verdict_at]
@@ -168,9 +168,9 @@ def test_the_gate_draws_live_rows_per_table_then_a_green_go(gate_world):
     assert styled and {"32", "92"} & set(styled.group(1).split(";")), "GO is green"
 
 
-def test_a_no_go_counts_its_failures_and_no_color_means_no_colour_escape(gate_world):
-    delete(gate_world, "team_summary", "game_date BETWEEN DATE '2023-11-07' AND DATE '2023-11-12'")
-    screen = Terminal(["gate", "phase3", *world_args(gate_world)], cwd=gate_world.root,
+def test_a_no_go_counts_its_failures_and_no_color_means_no_colour_escape(small_gate_world):
+    delete(small_gate_world, "team_summary", "game_date BETWEEN DATE '2023-11-07' AND DATE '2023-11-12'")
+    screen = Terminal(["gate", "phase3", *world_args(small_gate_world)], cwd=small_gate_world.root,
                       env_extra={"NO_COLOR": "1"}).finish()
     assert screen.exit_code == 1, screen.text
     verdict_at = screen.text.index("phase3: NO-GO")
@@ -179,9 +179,9 @@ def test_a_no_go_counts_its_failures_and_no_color_means_no_colour_escape(gate_wo
     assert colour_codes(screen.raw) == []
 
 
-def test_through_a_pipe_the_gate_prints_its_verdict_alone_without_escape_codes(gate_world):
-    proc = subprocess.run([sys.executable, "-m", "phasegate", "gate", "phase3", *world_args(gate_world)],
-                          cwd=gate_world.root, capture_output=True, text=True, check=False,
+def test_through_a_pipe_the_gate_prints_its_verdict_alone_without_escape_codes(small_gate_world):
+    proc = subprocess.run([sys.executable, "-m", "phasegate", "gate", "phase3", *world_args(small_gate_world)],
+                          cwd=small_gate_world.root, capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("phase3: GO")
