@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from typer.testing import CliRunner
 
@@ -72,3 +74,36 @@ def test_a_raw_game_removed_leaves_the_dates_rows_and_says_why(project):
     with DuckDBWarehouse(project["path"], read_only=True) as wh:
         assert wh.query("SELECT COUNT(*) AS n FROM nba_analytics.team_offense_game_summary "
                         f"WHERE game_date = DATE '{day}'")[0]["n"] == rows_before
+
+
+def test_allow_fewer_rows_accepts_a_date_with_fewer_rows_never_a_lost_game(project):
+    """`--allow-fewer-rows`: a processor that builds one player fewer per team is rejected without
+    it ("would lose rows") and written with it; the run log's plan event records the option."""
+    from phasegate.cli import app
+    from phasegate.runner.runlog import read_events
+
+    day = d("2023-11-16")
+    table = "nba_analytics.player_game_summary"
+    one_fewer = project["root"] / "fewer"
+    shutil.copytree(project["root"], one_fewer, ignore=shutil.ignore_patterns("w.duckdb", ".phasegate", "reports"))
+    # its rows as they are, minus the first player of each team (both teams of every game stay)
+    (one_fewer / "backfill" / "phase3" / "player_game_summary.sql").write_text(
+        f"SELECT * FROM {table} WHERE game_date BETWEEN @start_date AND @end_date\n"
+        "QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date, team_abbr ORDER BY player_lookup) > 1\n")
+
+    def rows() -> int:
+        with DuckDBWarehouse(project["path"], read_only=True) as wh:
+            return wh.query(f"SELECT COUNT(*) AS n FROM {table} WHERE game_date = DATE '{day}'")[0]["n"]
+
+    args = ["backfill", "phase3", "--all", "--table", "player_game_summary", "--dates", str(day), "--yes",
+            "--no-gate", "--warehouse", project["url"], "--catalog", str(one_fewer / "pipeline.toml")]
+    before = rows()
+    refused = CliRunner().invoke(app, args)
+    assert refused.exit_code == 1, refused.output
+    assert "would lose rows" in refused.output and rows() == before
+    allowed = CliRunner().invoke(app, [*args, "--allow-fewer-rows"])
+    assert allowed.exit_code == 0 and "NOT VALIDATED" in allowed.output, allowed.output
+    assert 0 < rows() < before
+    logs = sorted((one_fewer / ".phasegate" / "runs").glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+    plans = [[e for e in read_events(p) if e["event"] == "plan"][0] for p in logs[-2:]]
+    assert [p["allow_fewer_rows"] for p in plans] == [False, True]

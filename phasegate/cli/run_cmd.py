@@ -44,6 +44,10 @@ NoGateOpt = Annotated[bool, typer.Option("--no-gate", help="Do not run the phase
 SkipUpstreamGateOpt = Annotated[bool, typer.Option(
     "--skip-upstream-gate", help="Expert override: write without gating the upstream phase first (recorded in the "
                                  "run log with who and when; shown on every later report of the phase).")]
+AllowFewerRowsOpt = Annotated[bool, typer.Option(
+    "--allow-fewer-rows", help="Accept a chunk that builds fewer rows for a date than it replaces (e.g. players "
+                               "rightly removed); a lost game, a repeated key or a missing date is still rejected. "
+                               "Recorded in the run log.")]
 RetriesOpt = Annotated[int, typer.Option("--retries", min=0, max=20, help="Retries of a chunk after a transient error.")]
 BackoffOpt = Annotated[float, typer.Option("--backoff", min=0.0, max=3600.0,
                                            help="First retry delay in seconds (doubles each time).")]
@@ -53,7 +57,7 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
              table: list[str] | None, dates: str | None, all_dates: bool, tables_parallel: int, chunk_days: int,
              dry_run: bool, yes: bool, no_gate: bool, exceptions: str | None, retries: int, backoff: float,
              pytest_workers: int | None, max_bytes: str | None = None, audit: str | None = None,
-             skip_upstream_gate: bool = False):
+             skip_upstream_gate: bool = False, allow_fewer_rows: bool = False):
     from phasegate.cli.options import command_line, parse_bytes, parse_dates
     from phasegate.errors import UsageError
     from phasegate.model.window import parse_bound
@@ -78,7 +82,7 @@ def _options(phase: str, *, warehouse: str | None, catalog: str, start_date: str
         gate=not no_gate, exceptions_path=exceptions, interactive=sys.stdin.isatty() and sys.stdout.isatty(),
         retries=retries, backoff_s=backoff, command=command_line(), gate_workers=pytest_workers, audit=audit,
         max_bytes=parse_bytes(max_bytes) if max_bytes is not None else None,
-        skip_upstream_gate=skip_upstream_gate,
+        skip_upstream_gate=skip_upstream_gate, allow_fewer_rows=allow_fewer_rows,
     )
 
 
@@ -136,6 +140,7 @@ def backfill_command(
     max_bytes: MaxBytesOpt = None,
     audit: AuditOpt = None,
     skip_upstream_gate: SkipUpstreamGateOpt = False,
+    allow_fewer_rows: AllowFewerRowsOpt = False,
 ) -> None:
     """Gate the upstream phase (anything but GO stops here, nothing written), rebuild only what is
     missing (missing and partial dates) in dependency order, then gate PHASE.
@@ -148,7 +153,7 @@ def backfill_command(
                     table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
                     chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
                     retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes, audit=audit,
-                    skip_upstream_gate=skip_upstream_gate)
+                    skip_upstream_gate=skip_upstream_gate, allow_fewer_rows=allow_fewer_rows)
     _go("backfill", opts, as_json)
 
 
@@ -163,13 +168,14 @@ def run_command(
     max_bytes: MaxBytesOpt = None,
     audit: AuditOpt = None,
     skip_upstream_gate: SkipUpstreamGateOpt = False,
+    allow_fewer_rows: AllowFewerRowsOpt = False,
 ) -> None:
     """Gate the upstream phase (NO-GO stops here, nothing written), backfill PHASE, gate PHASE."""
     opts = _options(phase, warehouse=warehouse, catalog=catalog, start_date=start_date, end_date=end_date,
                     table=table, dates=dates, all_dates=all_dates, tables_parallel=tables_parallel,
                     chunk_days=chunk_days, dry_run=dry_run, yes=yes, no_gate=no_gate, exceptions=exceptions,
                     retries=retries, backoff=backoff, pytest_workers=pytest_workers, max_bytes=max_bytes, audit=audit,
-                    skip_upstream_gate=skip_upstream_gate)
+                    skip_upstream_gate=skip_upstream_gate, allow_fewer_rows=allow_fewer_rows)
     _go("run", opts, as_json)
 
 

@@ -133,6 +133,7 @@ class Options:
     max_bytes: int | None = None  # the run's byte cap (--max-bytes); None: the warehouse's per-run cap
     audit: str | None = None  # the gates' reproduction audit (--audit); None: the catalog's settings.audit
     skip_upstream_gate: bool = False  # an expert's override of the pre-flight: recorded, shown on the reports
+    allow_fewer_rows: bool = False  # verify-before-commit accepts a date with fewer rows (never a lost game)
 
 
 def _window(catalog: Catalog, opts: Options, url: str) -> tuple[dt.date, dt.date]:
@@ -301,7 +302,7 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
         share_run(wh, runlog.path, chunks=False, warehouse_url=url)  # other checkouts see it running
         plan = build_plan(wh, catalog, opts.phase, start=start, end=end, tables=opts.tables, dates=opts.dates,
                           all_dates=opts.all_dates, chunk_days=opts.chunk_days, exclusions=exclusions)
-        runlog.write("plan", **plan.to_json())
+        runlog.write("plan", **plan.to_json(), allow_fewer_rows=opts.allow_fewer_rows)
         out(plan.describe())
         # refuse a run over its byte cap before anything is billed (BigQuery; no-op elsewhere), then
         # hold every chunk to it (phasegate.runner.budget)
@@ -323,7 +324,8 @@ def _backfill_locked(opts: Options, catalog: Catalog, url: str, start: dt.date, 
             execution = execute_plan(plan, wh, catalog, processor=processor, workers=workers, policy=policy,
                                      runlog=runlog, progress=progress, exclusions=exclusions,
                                      labels={"phase": opts.phase}, explain=_explainer(wh, catalog, exclusions),
-                                     chunk_workers=_chunk_workers(wh, catalog, plan), budget=budget)
+                                     chunk_workers=_chunk_workers(wh, catalog, plan), budget=budget,
+                                     allow_fewer_rows=opts.allow_fewer_rows)
             if progress is not None:
                 progress.close()
         cost = run_cost(wh)
