@@ -182,15 +182,17 @@ def test_a_partial_upstream_gate_is_no_preflight_pass(tmp_path):
 
 # -- check files: relative to the catalog, catalogued, and a missing one is exit 2 ---------------
 
-@pytest.mark.parametrize("damage", ["emptied", "deleted"])
-def test_an_emptied_or_deleted_test_module_is_a_configuration_error(world_copy, project, damage):
+@pytest.mark.parametrize("damage,workers", [("emptied", None), ("deleted", None), ("emptied", 2)])
+def test_an_emptied_or_deleted_test_module_is_a_configuration_error(world_copy, project, damage, workers):
+    """Also with pytest workers (`gate -n 2`): each worker finds it at collection, and the gate says
+    so as the single process does (exit 2), not ERROR."""
     module = project / "checks" / "phase3" / "test_gate.py"
     if damage == "emptied":
         module.write_text('"""emptied"""\n')
     else:
         module.unlink()
     with pytest.raises(UsageError, match=r"defined by no module of .*checks/phase3 .*test_schema\[") as err:
-        gate(world_copy(), catalog=project / "pipeline.toml")
+        gate(world_copy(), catalog=project / "pipeline.toml", workers=workers)
     assert err.value.exit_code == 2 and "\n" not in str(err.value)
 
 

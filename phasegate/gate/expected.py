@@ -27,6 +27,11 @@ class ExpectedCase:
     table: str | None
 
 
+# Written beside results.json by the plugin when the phase's check modules do not define every
+# expected case (read by run_gate: a configuration error, exit 2, with or without pytest workers).
+CONFIG_ERROR_FILE = "config_error.txt"
+
+
 def expected_cases(catalog: Catalog, phase: str, *, audit: str | None = None) -> list[ExpectedCase]:
     """Every case the gate of `phase` owes; a catalogued check file that is missing raises CatalogError.
 

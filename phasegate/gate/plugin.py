@@ -238,7 +238,7 @@ def _check_defined(config: pytest.Config, phase: str, items: list[pytest.Item]) 
     A deleted or emptied checks/<phase>/test_gate.py (or test_expectations.py) would otherwise
     give a GO on fewer cases: it is a configuration error, unless the caller narrowed the run.
     """
-    from phasegate.gate.expected import expected_cases, named
+    from phasegate.gate.expected import CONFIG_ERROR_FILE, expected_cases, named
 
     try:
         expected = [c.name for c in expected_cases(_catalog(config), phase, audit=config.getoption("--audit"))]
@@ -249,10 +249,15 @@ def _check_defined(config: pytest.Config, phase: str, items: list[pytest.Item]) 
     collected = {item.name for item in items if gate_phase(getattr(item, "path", None)) is not None}
     missing = [name for name in expected if name not in collected]
     if missing:
-        raise pytest.UsageError(
-            f"phasegate: {len(missing)} of the {len(expected)} cases the catalog asks of {phase} are defined by no "
-            f"module of {_catalog(config).checks_dir(phase)} ({named(missing, 3)}): a check module is missing or "
-            "emptied")
+        message = (f"{len(missing)} of the {len(expected)} cases the catalog asks of {phase} are defined by no "
+                   f"module of {_catalog(config).checks_dir(phase)} ({named(missing, 3)}): a check module is missing "
+                   "or emptied")
+        # An xdist worker's usage error reaches the controller as a crashed collection, not exit 4:
+        # the file beside results.json lets the gate report it as the single process does (exit 2).
+        results_json = config.getoption("--results-json")
+        if results_json:
+            (Path(results_json).parent / CONFIG_ERROR_FILE).write_text(message + "\n")
+        raise pytest.UsageError(f"phasegate: {message}")
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

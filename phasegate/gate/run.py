@@ -384,6 +384,12 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
         proc = run_following(cmd, cwd=catalog.root, env=isolated_env(), listener=progress,
                              reader=ProgressReader(progress_path, {c.name: c.table for c in checklist}))
     (run_dir / "pytest.log").write_text(f"$ {' '.join(cmd)}\n\n{proc.stdout}\n{proc.stderr}")
+    from phasegate.gate.expected import CONFIG_ERROR_FILE
+
+    config_error = run_dir / CONFIG_ERROR_FILE
+    if config_error.exists():  # a check module is missing or emptied (found by every pytest worker alike)
+        raise UsageError(f"the gate could not start: phasegate: {config_error.read_text().strip()} "
+                         f"(see {run_dir / 'pytest.log'})")
 
     if not results_path.exists():
         last = _one_line((proc.stderr or proc.stdout).strip().splitlines()[-1] if (proc.stderr or proc.stdout).strip()
