@@ -211,6 +211,23 @@ def test_an_uncatalogued_sql_check_is_a_configuration_error(project):
         expected_cases(load_catalog(project / "pipeline.toml"), "phase3")
 
 
+def test_a_deleted_suite_is_a_configuration_error_never_a_go_on_fewer_rules(project, world_copy, tmp_path):
+    (project / "expectations").unlink()
+    shutil.copytree(ROOT / "expectations", project / "expectations")
+    (project / "expectations" / "phase3" / "team_offense_game_summary.json").unlink()
+    with pytest.raises(CatalogError, match=r"'team_offense_game_summary' catalogues a suite .*"
+                                           r"team_offense_game_summary.json does not exist") as err:
+        gate(world_copy(), catalog=project / "pipeline.toml")
+    assert err.value.exit_code == 2 and "\n" not in str(err.value)
+    assert not (tmp_path / "reports").exists() and not (project / "reports").exists()
+
+
+def test_every_suite_of_the_repository_is_catalogued():
+    catalog = load_catalog(ROOT / "pipeline.toml")
+    on_disk = {p.stem for p in (ROOT / "expectations").glob("*/*.json")}
+    assert on_disk == {t.name for t in catalog.tables.values() if t.suite}
+
+
 def test_a_catalog_elsewhere_uses_its_own_checks_or_names_them(world_copy, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from phasegate.errors import CatalogError
 from phasegate.model.catalog import Catalog
 from phasegate.model.families import FAMILIES
 
@@ -49,7 +50,14 @@ def expected_cases(catalog: Catalog, phase: str, *, audit: str | None = None) ->
                 continue
             if family != "expectation":  # one case per rule, below
                 out.append(ExpectedCase(f"test_{family}[{table.name}]", family, table.name))
-    for suite in discover(catalog, phase):
+    suites = discover(catalog, phase)
+    missing = sorted({t.name for t in catalog.tables_of(phase) if t.suite} - {s.table for s in suites})
+    if missing:
+        folder = catalog.expectations_dir(phase)
+        raise CatalogError(f"{catalog.path}: table {missing[0]!r} catalogues a suite (suite = true) but "
+                           f"{folder / f'{missing[0]}.json'} does not exist"
+                           + (f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""))
+    for suite in suites:
         ids = [f"{suite.table}-suite"] if suite.error else [rule.case_id for rule in suite.rules]
         out.extend(ExpectedCase(f"test_expectation[{i}]", "expectation", suite.table) for i in ids)
     return out

@@ -171,6 +171,9 @@ class Table(_Strict):
     # Hand-written invariants, each checks/<phase>/sql/<table>.<check>.sql: catalogued so that a
     # deleted file is a configuration error rather than a check that silently stops running.
     checks: tuple[str, ...] = ()
+    # The table has a Great Expectations suite, <expectations_dir>/<phase>/<table>.json: catalogued
+    # for the same reason, so a deleted suite is a configuration error, never a GO on fewer rules.
+    suite: bool = False
     # upstream table -> how far back the processor reads it (see Lookback); undeclared: 0.
     lookback: dict[str, Lookback] = Field(default_factory=dict)
     # The reproduction audit: float column -> absolute tolerance (default settings.audit_tolerance);
