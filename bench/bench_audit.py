@@ -29,7 +29,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PG = str(ROOT / ".venv" / "bin" / "phasegate")
+# The phasegate of the interpreter running the bench (its venv), not a fixed ./.venv: a worktree
+# or CI checkout may keep its venv elsewhere.
+PG = str(Path(sys.executable).parent / "phasegate")
 TARGET = 3.0
 
 
