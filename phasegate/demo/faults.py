@@ -59,6 +59,11 @@ class Change:
     tables: tuple[str, ...]  # catalog tables the change writes directly (re-runs come on top)
     apply: Callable[[Target], None] = field(repr=False)
     benign: bool = False
+    # The checks the fault must trip, each "TABLE.CHECK" (a catalogued SQL check of checks/PHASE/sql
+    # or a built-in one: game_sides, feature_bounds, max_null_rate, ...) or "TABLE:date_coverage" /
+    # "TABLE:game_coverage", asserted by
+    # tests/test_invariants.py. Empty: caught only by families judged elsewhere (audit, expectations).
+    caught_by: tuple[str, ...] = ()
 
 
 FAULTS: dict[str, Change] = {}
@@ -66,19 +71,19 @@ BENIGN: dict[str, Change] = {}
 
 
 def _register(registry: dict[str, Change], benign: bool, phases: tuple[str, ...], scope: str, source: str,
-              tables: tuple[str, ...]):
+              tables: tuple[str, ...], caught_by: tuple[str, ...] = ()):
     def decorate(fn: Callable[[Target], None]) -> Callable[[Target], None]:
         name = fn.__name__
         if name in FAULTS or name in BENIGN:
             raise ValueError(f"change {name} registered twice")
         summary = " ".join((fn.__doc__ or name).split())
-        registry[name] = Change(name, phases, scope, source, summary, tables, fn, benign)
+        registry[name] = Change(name, phases, scope, source, summary, tables, fn, benign, caught_by)
         return fn
     return decorate
 
 
-def fault(phase: str, scope: str, source: str, *tables: str):
-    return _register(FAULTS, False, (phase,), scope, source, tables)
+def fault(phase: str, scope: str, source: str, *tables: str, caught_by: tuple[str, ...] = ()):
+    return _register(FAULTS, False, (phase,), scope, source, tables, caught_by)
 
 
 def benign(phases: tuple[str, ...], scope: str, source: str, *tables: str):
@@ -283,13 +288,18 @@ PLAYER_KEY = ("game_date", "player_lookup")
 # =========================================================================================
 
 
-@fault("phase3", ONE_DATE, "platform-facts §0 (game_id AWAY/HOME reversal), §8", TOGS)
+@fault("phase3", ONE_DATE, "platform-facts §0 (game_id AWAY/HOME reversal), §8", TOGS,
+       caught_by=("team_defense_game_summary.points_allowed_mirror", "team_offense_game_summary.game_id_format",
+                  "team_offense_game_summary.game_sides"))
 def togs_game_id_home_away(t: Target) -> None:
     """team_offense game_id written HOME_AWAY (the source id passed through) on one date."""
     t.run(f"UPDATE {t.ref(TOGS)} SET game_id = {_swap_home_away('game_id')} WHERE game_date = @d", d=t.date())
 
 
-@fault("phase3", A_WEEK, f"{P8} reversal recurrence (26 rows for 7 games, 2026-01-15..21)", TOGS)
+@fault("phase3", A_WEEK, f"{P8} reversal recurrence (26 rows for 7 games, 2026-01-15..21)", TOGS,
+       caught_by=("team_defense_game_summary.points_allowed_mirror", "team_offense_game_summary.game_id_format",
+                  "team_offense_game_summary.game_sides", "team_offense_game_summary.key_unique",
+                  "team_offense_game_summary.one_game_id_per_team_date", "team_offense_game_summary.opponent_mirror"))
 def togs_reversed_duplicate_rows(t: Target) -> None:
     """The fallback path wrote a second row, with the HOME_AWAY id, for 7 games of a week."""
     games = t.games(7, among=t.week())
@@ -297,7 +307,8 @@ def togs_reversed_duplicate_rows(t: Target) -> None:
           f"FROM {t.ref(TOGS)} WHERE {t.window(TOGS)} AND game_id IN UNNEST(@games)", games=games)
 
 
-@fault("phase3", FEW_GAMES, "platform-facts §3 (pace = possessions x 48 / game minutes, OT-adjusted)", TOGS)
+@fault("phase3", FEW_GAMES, "platform-facts §3 (pace = possessions x 48 / game minutes, OT-adjusted)", TOGS,
+       caught_by=("team_offense_game_summary.box_formulas",))
 def togs_pace_not_ot_adjusted(t: Target) -> None:
     """pace not adjusted for overtime (48/48, as the defense processor does) in 4 overtime games."""
     games = t.games(4, where="overtime_periods > 0")
@@ -305,13 +316,15 @@ def togs_pace_not_ot_adjusted(t: Target) -> None:
           f"WHERE {t.window(TOGS)} AND game_id IN UNNEST(@games)", games=games)
 
 
-@fault("phase3", ONE_DATE, "platform-facts §3 (pace divides by team minutes / 5)", TOGS)
+@fault("phase3", ONE_DATE, "platform-facts §3 (pace divides by team minutes / 5)", TOGS,
+       caught_by=("team_offense_game_summary.box_formulas",))
 def togs_pace_over_player_minutes(t: Target) -> None:
     """pace divided by the 240 player-minutes instead of the 48 game minutes on one date."""
     t.run(f"UPDATE {t.ref(TOGS)} SET pace = ROUND(pace / 5, 1) WHERE game_date = @d", d=t.date())
 
 
-@fault("phase3", A_WEEK, "platform-facts §3 (possessions = FGA + 0.44 FTA + TOV - OREB), §10", TOGS)
+@fault("phase3", A_WEEK, "platform-facts §3 (possessions = FGA + 0.44 FTA + TOV - OREB), §10", TOGS,
+       caught_by=("team_offense_game_summary.box_formulas",))
 def togs_possessions_without_oreb(t: Target) -> None:
     """possessions computed without - OREB for a week; pace and offensive_rating follow the wrong count."""
     poss = "CAST(TRUNC(ROUND(fg_attempts + 0.44 * ft_attempts + turnovers, 1)) AS INT64)"
@@ -321,7 +334,9 @@ def togs_possessions_without_oreb(t: Target) -> None:
           f"WHERE game_date IN UNNEST(@dates)", dates=t.week())
 
 
-@fault("phase3", ONE_TEAM_DATE, "platform-facts §10 (each row's opponent is the other row's team)", TOGS)
+@fault("phase3", ONE_TEAM_DATE, "platform-facts §10 (each row's opponent is the other row's team)", TOGS,
+       caught_by=("team_defense_game_summary.points_allowed_mirror", "team_offense_game_summary.game_sides",
+                  "team_offense_game_summary.opponent_mirror"))
 def togs_opponent_equals_team(t: Target) -> None:
     """opponent_team_abbr equal to team_abbr for one team on one date (self-join on the wrong side)."""
     day, team = t.team_date()
@@ -329,7 +344,8 @@ def togs_opponent_equals_team(t: Target) -> None:
           d=day, team=team)
 
 
-@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id), §10 (3rd token is home)", TOGS)
+@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id), §10 (3rd token is home)", TOGS,
+       caught_by=("team_defense_game_summary.offense_mirror", "team_offense_game_summary.game_sides"))
 def togs_home_flag_flipped_both_rows(t: Target) -> None:
     """home_game flipped on both rows of one game (still one home, one away)."""
     g = t.game()
@@ -337,13 +353,16 @@ def togs_home_flag_flipped_both_rows(t: Target) -> None:
           d=g["game_date"], g=g["game_id"])
 
 
-@fault("phase3", ONE_DATE, "platform-facts §9 (win/loss consistency tests)", TOGS)
+@fault("phase3", ONE_DATE, "platform-facts §9 (win/loss consistency tests)", TOGS,
+       caught_by=("team_defense_game_summary.offense_mirror", "team_offense_game_summary.box_formulas"))
 def togs_win_flag_inverted(t: Target) -> None:
     """win_flag inverted on both rows of every game of one date (still one winner per game)."""
     t.run(f"UPDATE {t.ref(TOGS)} SET win_flag = NOT win_flag WHERE game_date = @d", d=t.date())
 
 
-@fault("phase3", ONE_GAME, "platform-facts §9 (margin tests)", TOGS)
+@fault("phase3", ONE_GAME, "platform-facts §9 (margin tests)", TOGS,
+       caught_by=("team_defense_game_summary.offense_mirror", "team_offense_game_summary.box_formulas",
+                  "team_offense_game_summary.opponent_mirror"))
 def togs_margin_sign_flipped(t: Target) -> None:
     """margin_of_victory negated on both rows of one game."""
     g = t.game()
@@ -351,13 +370,16 @@ def togs_margin_sign_flipped(t: Target) -> None:
           d=g["game_date"], g=g["game_id"])
 
 
-@fault("phase3", ONE_DATE, f"{P8} processor SQL extracted shooting fields as NULL", TOGS)
+@fault("phase3", ONE_DATE, f"{P8} processor SQL extracted shooting fields as NULL", TOGS,
+       caught_by=("player_game_summary.team_totals", "team_defense_game_summary.offense_mirror",
+                  "team_offense_game_summary.box_formulas"))
 def togs_free_throws_null(t: Target) -> None:
     """ft_attempts and ft_makes extracted as NULL for every team of one date."""
     t.run(f"UPDATE {t.ref(TOGS)} SET ft_attempts = NULL, ft_makes = NULL WHERE game_date = @d", d=t.date())
 
 
-@fault("phase3", ONE_DATE, f"{P8} partial Phase 3 dates (TOGS 88 rows for 11 games, 4x)", TOGS)
+@fault("phase3", ONE_DATE, f"{P8} partial Phase 3 dates (TOGS 88 rows for 11 games, 4x)", TOGS,
+       caught_by=("team_offense_game_summary.key_unique", "team_offense_game_summary.rows_per_game"))
 def togs_rows_written_four_times(t: Target) -> None:
     """Every row of one date written 4 times (DELETE blocked, INSERT repeated)."""
     stmt = f"INSERT INTO {t.ref(TOGS)} SELECT * FROM {t.ref(TOGS)} WHERE game_date = @d AND {t.window(TOGS)}"
@@ -366,7 +388,8 @@ def togs_rows_written_four_times(t: Target) -> None:
     t.run(stmt, d=day)  # 2 -> 4
 
 
-@fault("phase3", ONE_GAME, f"{P8} partial team stats from live or early scrapes (10 FGA)", BOX)
+@fault("phase3", ONE_GAME, f"{P8} partial team stats from live or early scrapes (10 FGA)", BOX,
+       caught_by=("player_game_summary.team_totals",))
 def raw_partial_team_box_score(t: Target) -> None:
     """A live-scrape team box score (a quarter's numbers) became the latest row of one team; phase 3 re-ran."""
     day, team = t.team_date(BOX)
@@ -377,7 +400,8 @@ WHERE game_date = @d AND team_abbr = @team""", d=day, team=team)
     t.rerun_downstream(BOX, day, day)
 
 
-@fault("phase3", ONE_GAME, "platform-facts §1 (live placeholders 0 points / 0 FGA), §2.2 guard", BOX)
+@fault("phase3", ONE_GAME, "platform-facts §1 (live placeholders 0 points / 0 FGA), §2.2 guard", BOX,
+       caught_by=("player_game_summary.team_totals",))
 def raw_live_placeholder_zero_row(t: Target) -> None:
     """A 0-point / 0-FGA live placeholder became the latest team box score of one team; phase 3 re-ran."""
     day, team = t.team_date(BOX)
@@ -388,7 +412,8 @@ WHERE game_date = @d AND team_abbr = @team""", d=day, team=team)
     t.rerun_downstream(BOX, day, day)
 
 
-@fault("phase3", ONE_GAME, f"{P8} GSW@MIN missing boxscore (max decode retries)", BOX)
+@fault("phase3", ONE_GAME, f"{P8} GSW@MIN missing boxscore (max decode retries)", BOX,
+       caught_by=("player_game_summary.team_totals",))
 def raw_team_box_missing_game(t: Target) -> None:
     """The team box score of one game never arrived; phase 3 re-ran for its date."""
     g = t.game()
@@ -398,7 +423,8 @@ def raw_team_box_missing_game(t: Target) -> None:
     t.rerun_downstream(BOX, g["game_date"], g["game_date"])
 
 
-@fault("phase3", A_WEEK, f"{P8} team-boxscore scraper failed silently (26 days)", BOX)
+@fault("phase3", A_WEEK, f"{P8} team-boxscore scraper failed silently (26 days)", BOX,
+       caught_by=("player_game_summary.team_totals", "player_game_summary.usage_rate_coverage"))
 def raw_team_box_missing_week(t: Target) -> None:
     """The team box score scraper returned nothing for a week; phase 3 re-ran (team tables empty there)."""
     week = t.week()
@@ -406,7 +432,8 @@ def raw_team_box_missing_week(t: Target) -> None:
     t.rerun_downstream(BOX, week[0], week[-1])
 
 
-@fault("phase3", A_WEEK, "platform-facts §3 (game minutes parsed from the minutes string, default 240)", BOX)
+@fault("phase3", A_WEEK, "platform-facts §3 (game minutes parsed from the minutes string, default 240)", BOX,
+       caught_by=("player_game_summary.team_minutes",))
 def raw_team_minutes_unparsed(t: Target) -> None:
     """The team minutes string came empty for a week with an overtime game: OT games got 240 minutes, 0 OT."""
     g = t.game(where="overtime_periods > 0")
@@ -421,7 +448,8 @@ def raw_team_minutes_unparsed(t: Target) -> None:
 # =========================================================================================
 
 
-@fault("phase3", ONE_DATE, "platform-facts §2.3 (turnovers_forced = the opponent's turnovers)", TDGS)
+@fault("phase3", ONE_DATE, "platform-facts §2.3 (turnovers_forced = the opponent's turnovers)", TDGS,
+       caught_by=("team_defense_game_summary.offense_mirror",))
 def tdgs_turnovers_forced_from_wrong_team(t: Target) -> None:
     """turnovers_forced copied from the defending team's own turnovers on one date."""
     t.run(f"""UPDATE {t.ref(TDGS)} AS d SET turnovers_forced = o.turnovers
@@ -429,7 +457,8 @@ FROM {t.ref(TOGS)} AS o
 WHERE o.game_date = d.game_date AND o.team_abbr = d.defending_team_abbr AND d.game_date = @d""", d=t.date())
 
 
-@fault("phase3", ONE_TEAM_DATE, "platform-facts §10 (points_allowed = opponent's points_scored)", TDGS)
+@fault("phase3", ONE_TEAM_DATE, "platform-facts §10 (points_allowed = opponent's points_scored)", TDGS,
+       caught_by=("team_defense_game_summary.offense_mirror", "team_defense_game_summary.points_allowed_mirror"))
 def tdgs_points_allowed_own_points(t: Target) -> None:
     """points_allowed = the defender's own points (self-join on the same side) for one team-date."""
     day, team = t.team_date(TDGS)
@@ -439,7 +468,8 @@ WHERE o.game_date = d.game_date AND o.team_abbr = d.defending_team_abbr AND d.ga
   AND d.defending_team_abbr = @team""", d=day, team=team)
 
 
-@fault("phase3", A_WEEK, "platform-facts §3 (defensive_rating over the opponent's possessions)", TDGS)
+@fault("phase3", A_WEEK, "platform-facts §3 (defensive_rating over the opponent's possessions)", TDGS,
+       caught_by=("team_defense_game_summary.offense_mirror",))
 def tdgs_defensive_rating_own_possessions(t: Target) -> None:
     """defensive_rating divided by the defender's own possessions for a week (plausible values)."""
     t.run(f"""UPDATE {t.ref(TDGS)} AS d SET defensive_rating = ROUND(SAFE_DIVIDE(d.points_allowed, o.possessions) * 100, 2)
@@ -448,7 +478,8 @@ WHERE o.game_date = d.game_date AND o.team_abbr = d.defending_team_abbr AND d.ga
           dates=t.week())
 
 
-@fault("phase3", ONE_DATE, "platform-facts §2.3 (the defense row is the opponent's offense row)", TDGS)
+@fault("phase3", ONE_DATE, "platform-facts §2.3 (the defense row is the opponent's offense row)", TDGS,
+       caught_by=("team_defense_game_summary.offense_mirror",))
 def tdgs_opponent_shooting_from_defender(t: Target) -> None:
     """opp_fg_* and opp_three_pt_* taken from the defender's own shooting on one date."""
     t.run(f"""UPDATE {t.ref(TDGS)} AS d SET opp_fg_attempts = o.fg_attempts, opp_fg_makes = o.fg_makes,
@@ -457,13 +488,16 @@ FROM {t.ref(TOGS)} AS o
 WHERE o.game_date = d.game_date AND o.team_abbr = d.defending_team_abbr AND d.game_date = @d""", d=t.date())
 
 
-@fault("phase3", A_WEEK, f"{P8} Phase 3 declared complete without checking all 5 tables (TDGS 72 dates)", TDGS)
+@fault("phase3", A_WEEK, f"{P8} Phase 3 declared complete without checking all 5 tables (TDGS 72 dates)", TDGS,
+       caught_by=("team_defense_game_summary:date_coverage",))
 def tdgs_missing_week(t: Target) -> None:
     """team_defense_game_summary missing 7 consecutive game dates (its backfill died)."""
     t.run(f"DELETE FROM {t.ref(TDGS)} WHERE game_date IN UNNEST(@dates)", dates=t.week())
 
 
-@fault("phase3", ONE_GAME, "platform-facts §10 (TDGS and TOGS share game_id)", TDGS)
+@fault("phase3", ONE_GAME, "platform-facts §10 (TDGS and TOGS share game_id)", TDGS,
+       caught_by=("team_defense_game_summary.game_id_format", "team_defense_game_summary.game_sides",
+                  "team_defense_game_summary.points_allowed_mirror"))
 def tdgs_game_id_home_away(t: Target) -> None:
     """team_defense game_id left in the source HOME_AWAY order for one game."""
     g = t.game(TDGS)
@@ -480,35 +514,40 @@ _BOX_STATS = ("minutes_played", "points", "fg_attempts", "fg_makes", "three_pt_a
               "turnovers", "personal_fouls", "plus_minus", "usage_rate", "ts_pct", "efg_pct")
 
 
-@fault("phase3", ONE_DATE, f"{P8} minutes coercion (pd.to_numeric('45:58') -> NaN)", PGS)
+@fault("phase3", ONE_DATE, f"{P8} minutes coercion (pd.to_numeric('45:58') -> NaN)", PGS,
+       caught_by=("player_game_summary.team_minutes",))
 def pgs_minutes_parsed_as_zero(t: Target) -> None:
     """minutes_played parsed as 0 for every active player of one date (usage_rate then NULL, as the processor does)."""
     t.run(f"UPDATE {t.ref(PGS)} SET minutes_played = 0, usage_rate = NULL, usage_rate_raw = NULL, "
           f"starter_flag = FALSE WHERE game_date = @d AND is_active", d=t.date())
 
 
-@fault("phase3", A_WEEK, f"{P8} minutes_played 99.5% NULL", PGS)
+@fault("phase3", A_WEEK, f"{P8} minutes_played 99.5% NULL", PGS,
+       caught_by=("player_game_summary.team_minutes",))
 def pgs_minutes_null_week(t: Target) -> None:
     """minutes_played (and so usage_rate) NULL for every active player for a week."""
     t.run(f"UPDATE {t.ref(PGS)} SET minutes_played = NULL, usage_rate = NULL, usage_rate_raw = NULL "
           f"WHERE game_date IN UNNEST(@dates) AND is_active", dates=t.week())
 
 
-@fault("phase3", A_WEEK, "platform-facts §0 (reversed game_id join matched ~50%: usage_rate 47-53% NULL)", PGS)
+@fault("phase3", A_WEEK, "platform-facts §0 (reversed game_id join matched ~50%: usage_rate 47-53% NULL)", PGS,
+       caught_by=("player_game_summary.derived_present", "player_game_summary.usage_rate_coverage"))
 def pgs_usage_rate_half_null_week(t: Target) -> None:
     """usage_rate NULL for the away team's players for a week (the join matched one id order only)."""
     t.run(f"UPDATE {t.ref(PGS)} SET usage_rate = NULL, usage_rate_raw = NULL, has_team_stats = FALSE "
           f"WHERE game_date IN UNNEST(@dates) AND team_abbr = SPLIT(game_id, '_')[SAFE_OFFSET(1)]", dates=t.week())
 
 
-@fault("phase3", ONE_DATE, f"{P8} processing order race (PGS ran before TOGS: 71% NULL usage)", PGS)
+@fault("phase3", ONE_DATE, f"{P8} processing order race (PGS ran before TOGS: 71% NULL usage)", PGS,
+       caught_by=("player_game_summary.derived_present",))
 def pgs_usage_rate_null_one_date(t: Target) -> None:
     """usage_rate NULL for every player of one date (team stats were not there yet)."""
     t.run(f"UPDATE {t.ref(PGS)} SET usage_rate = NULL, usage_rate_raw = NULL, has_team_stats = FALSE "
           f"WHERE game_date = @d", d=t.date())
 
 
-@fault("phase3", ONE_TEAM_DATE, f"{P8} partial team stats (usage_rate > 50 / > 100)", PGS)
+@fault("phase3", ONE_TEAM_DATE, f"{P8} partial team stats (usage_rate > 50 / > 100)", PGS,
+       caught_by=("player_game_summary.derived_present", "player_game_summary.usage_rate_recompute"))
 def pgs_usage_rate_from_partial_team(t: Target) -> None:
     """usage_rate computed against a partial team row (10 FGA instead of 90) for one team-date."""
     day, team = t.team_date(PGS)
@@ -516,7 +555,8 @@ def pgs_usage_rate_from_partial_team(t: Target) -> None:
           f"usage_rate_raw = ROUND(usage_rate_raw * 9, 2) WHERE game_date = @d AND team_abbr = @team", d=day, team=team)
 
 
-@fault("phase3", ONE_GAME, f"{P8} R-009 roster-only gamebook (0 active)", PGS)
+@fault("phase3", ONE_GAME, f"{P8} R-009 roster-only gamebook (0 active)", PGS,
+       caught_by=("player_game_summary.active_players",))
 def pgs_roster_only_game(t: Target) -> None:
     """Every player of one game written inactive with no box stats (a roster-only gamebook)."""
     g = t.game(PGS)
@@ -525,7 +565,9 @@ def pgs_roster_only_game(t: Target) -> None:
           f"WHERE game_date = @d AND game_id = @g", d=g["game_date"], g=g["game_id"])
 
 
-@fault("phase3", ONE_DATE, f"{P8} BDL game-level exclusion (119 players per day missing)", PGS)
+@fault("phase3", ONE_DATE, f"{P8} BDL game-level exclusion (119 players per day missing)", PGS,
+       caught_by=("player_game_summary.active_players", "player_game_summary.team_minutes",
+                  "player_game_summary.team_totals"))
 def pgs_players_missing_30pct(t: Target) -> None:
     """30% of the active players of one date missing."""
     day = t.date()
@@ -533,7 +575,9 @@ def pgs_players_missing_30pct(t: Target) -> None:
     t.run(f"DELETE FROM {t.ref(PGS)} WHERE {where} AND {t.every_nth(PGS, PLAYER_KEY, where, 33.4)}", d=day)
 
 
-@fault("phase3", ONE_DATE, f"{P8} MERGE -> DELETE+INSERT duplicates (93 rows, identical data_hash)", PGS)
+@fault("phase3", ONE_DATE, f"{P8} MERGE -> DELETE+INSERT duplicates (93 rows, identical data_hash)", PGS,
+       caught_by=("player_game_summary.key_unique", "player_game_summary.team_minutes",
+                  "player_game_summary.team_totals"))
 def pgs_duplicate_rows(t: Target) -> None:
     """A third of one date's rows written twice (the MERGE fell back to DELETE+INSERT)."""
     day = t.date()
@@ -542,14 +586,16 @@ def pgs_duplicate_rows(t: Target) -> None:
           f"AND {t.every_nth(PGS, PLAYER_KEY, where, 33.4)}", d=day)
 
 
-@fault("phase3", FEW_PERCENT, "platform-facts §10 (opponent is the other team of the game)", PGS)
+@fault("phase3", FEW_PERCENT, "platform-facts §10 (opponent is the other team of the game)", PGS,
+       caught_by=("player_game_summary.game_sides",))
 def pgs_opponent_equals_team(t: Target) -> None:
     """opponent_team_abbr equal to team_abbr on 3% of the player rows."""
     t.run(f"UPDATE {t.ref(PGS)} SET opponent_team_abbr = team_abbr "
           f"WHERE {t.every_nth(PGS, PLAYER_KEY, 'team_abbr IS NOT NULL')}")
 
 
-@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id)", PGS)
+@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id)", PGS,
+       caught_by=("player_game_summary.game_sides",))
 def pgs_home_game_flipped(t: Target) -> None:
     """home_game flipped for every player of one game."""
     g = t.game(PGS)
@@ -557,7 +603,8 @@ def pgs_home_game_flipped(t: Target) -> None:
           d=g["game_date"], g=g["game_id"])
 
 
-@fault("phase3", ONE_DATE, f"{P8} placeholder prop line 20.0", PGS)
+@fault("phase3", ONE_DATE, f"{P8} placeholder prop line 20.0", PGS,
+       caught_by=("player_game_summary.prop_lines",))
 def pgs_placeholder_points_line(t: Target) -> None:
     """Players without a line got the placeholder line 20.0 (and its over/under) on one date."""
     t.run(f"""UPDATE {t.ref(PGS)} SET points_line = 20.0, opening_line = 20.0, line_movement = 0.0,
@@ -578,7 +625,9 @@ def pgs_ts_pct_in_percent(t: Target) -> None:
     t.run(f"UPDATE {t.ref(PGS)} SET ts_pct = ROUND(ts_pct * 100, 1) WHERE game_date = @d", d=t.date())
 
 
-@fault("phase3", A_WEEK, f"{P8} team abbreviation variants (PHO/PHX)", PGS)
+@fault("phase3", A_WEEK, f"{P8} team abbreviation variants (PHO/PHX)", PGS,
+       caught_by=("player_game_summary.game_id_format", "player_game_summary.game_sides",
+                  "player_game_summary.team_totals"))
 def pgs_team_abbreviation_variant(t: Target) -> None:
     """One team's rows carry another source's tricode (the first letters + 'O') for a week."""
     day, team = t.team_date(PGS)
@@ -587,21 +636,24 @@ def pgs_team_abbreviation_variant(t: Target) -> None:
           f"WHERE game_date IN UNNEST(@dates) AND team_abbr = @team", dates=week, team=team)
 
 
-@fault("phase3", ONE_DATE, "platform-facts §0 (official vs date-based ids)", PGS)
+@fault("phase3", ONE_DATE, "platform-facts §0 (official vs date-based ids)", PGS,
+       caught_by=("player_game_summary.game_id_format",))
 def pgs_official_game_id(t: Target) -> None:
     """game_id written as the official NBA id instead of YYYYMMDD_AWAY_HOME on one date."""
     t.run(f"UPDATE {t.ref(PGS)} SET game_id = nba_game_id WHERE game_date = @d AND nba_game_id IS NOT NULL",
           d=t.date())
 
 
-@fault("phase3", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", TOGS)
+@fault("phase3", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", TOGS,
+       caught_by=("player_game_summary.not_older_than_team_offense_game_summary",))
 def pgs_stale_after_team_rerun(t: Target) -> None:
     """team_offense re-ran for a week (team stats repaired); player_game_summary was not re-run."""
     week = t.week()
     t.rerun([TOGS], week[0], week[-1])
 
 
-@fault("phase3", A_WEEK, f"{P8} BigDataBall player_lookup format change (shot zones 0%)", PGS)
+@fault("phase3", A_WEEK, f"{P8} BigDataBall player_lookup format change (shot zones 0%)", PGS,
+       caught_by=("player_game_summary.derived_present",))
 def pgs_shot_zones_lost_week(t: Target) -> None:
     """Shot-zone columns NULL for every player for a week (the play-by-play join stopped matching)."""
     cols = ("paint_attempts", "paint_makes", "mid_range_attempts", "mid_range_makes", "three_attempts_pbp",
@@ -610,7 +662,8 @@ def pgs_shot_zones_lost_week(t: Target) -> None:
           f"WHERE game_date IN UNNEST(@dates)", dates=t.week())
 
 
-@fault("phase3", ONE_DATE, f"{P8} minutes coercion (a decimal minutes string)", GAMEBOOK)
+@fault("phase3", ONE_DATE, f"{P8} minutes coercion (a decimal minutes string)", GAMEBOOK,
+       caught_by=("player_game_summary.team_minutes",))
 def raw_gamebook_minutes_decimal(t: Target) -> None:
     """The gamebook's minutes came as decimals ('35.27') instead of MM:SS on one date; phase 3 re-ran."""
     day = t.date()
@@ -625,7 +678,8 @@ WHERE game_date = @d AND minutes IS NOT NULL""", d=day)
 # =========================================================================================
 
 
-@fault("phase3", A_WEEK, "platform-facts §3 (windows strictly before the date), §10", UPGC)
+@fault("phase3", A_WEEK, "platform-facts §3 (windows strictly before the date), §10", UPGC,
+       caught_by=("upcoming_player_game_context.rolling_form",))
 def upgc_minutes_window_includes_game(t: Target) -> None:
     """minutes_in_last_7/14_days include the game being predicted (<= instead of <) for a week."""
     t.run(f"""UPDATE {t.ref(UPGC)} AS u SET minutes_in_last_7_days = ROUND(u.minutes_in_last_7_days + p.minutes_played, 1),
@@ -635,14 +689,16 @@ WHERE p.game_date = u.game_date AND p.player_lookup = u.player_lookup AND p.minu
   AND u.game_date IN UNNEST(@dates)""", dates=t.week())
 
 
-@fault("phase3", FEW_PERCENT, f"{P8} DNP rows contaminating rolling averages (Jokic L5 6.2 vs 34.2)", UPGC)
+@fault("phase3", FEW_PERCENT, f"{P8} DNP rows contaminating rolling averages (Jokic L5 6.2 vs 34.2)", UPGC,
+       caught_by=("upcoming_player_game_context.rolling_form",))
 def upgc_points_avg_includes_dnp(t: Target) -> None:
     """points_avg_last_5 averaged over a 0-point DNP row too (4 played games + 1 DNP) on 3% of rows."""
     t.run(f"UPDATE {t.ref(UPGC)} SET points_avg_last_5 = ROUND(points_avg_last_5 * 4 / 5, 1) "
           f"WHERE {t.every_nth(UPGC, PLAYER_KEY, 'points_avg_last_5 > 0')}")
 
 
-@fault("phase3", A_WEEK, "platform-facts §3 (Session 50: the old >= counted the boundary day)", UPGC)
+@fault("phase3", A_WEEK, "platform-facts §3 (Session 50: the old >= counted the boundary day)", UPGC,
+       caught_by=("upcoming_player_game_context.rolling_form",))
 def upgc_games_14_days_counts_boundary(t: Target) -> None:
     """games_in_last_14_days counts a game played exactly 14 days before (>= instead of >) for a week."""
     t.run(f"""UPDATE {t.ref(UPGC)} AS u SET games_in_last_14_days = u.games_in_last_14_days + 1
@@ -651,28 +707,40 @@ WHERE p.player_lookup = u.player_lookup AND p.game_date = DATE_SUB(u.game_date, 
   AND p.is_active AND p.minutes_played > 0 AND u.game_date IN UNNEST(@dates)""", dates=t.week())
 
 
-@fault("phase3", A_WEEK, "platform-facts §3 (Session 49: back_to_back = days_rest == 1, was == 0)", UPGC)
+@fault("phase3", A_WEEK, "platform-facts §3 (Session 49: back_to_back = days_rest == 1, was == 0)", UPGC,
+       caught_by=("upcoming_player_game_context.rest_flags",))
 def upgc_back_to_back_never_set(t: Target) -> None:
     """back_to_back FALSE on every row of a week (tested days_rest == 0)."""
     t.run(f"UPDATE {t.ref(UPGC)} SET back_to_back = FALSE WHERE game_date IN UNNEST(@dates) AND back_to_back",
           dates=t.week())
 
 
-@fault("phase3", ONE_DATE, f"{P8} has_prop_line FALSE while line_source = ACTUAL_PROP", UPGC)
+@fault("phase3", ONE_DATE, f"{P8} has_prop_line FALSE while line_source = ACTUAL_PROP", UPGC,
+       caught_by=("upcoming_player_game_context.prop_line_flags",))
 def upgc_has_prop_line_false(t: Target) -> None:
     """has_prop_line FALSE for players whose line is stored, on one date."""
     t.run(f"UPDATE {t.ref(UPGC)} SET has_prop_line = FALSE WHERE game_date = @d AND current_points_line IS NOT NULL",
           d=t.date())
 
 
-@fault("phase3", A_WEEK, f"{P8} spread consensus median = 0 (the +x/-x rows cancel)", UPGC)
+@fault("phase3", ONE_DATE, f"{P8} placeholder prop line 20.0", UPGC,
+       caught_by=("upcoming_player_game_context.prop_lines",))
+def upgc_placeholder_points_line(t: Target) -> None:
+    """Context players without a prop line got the placeholder line 20.0 on one date (no raw snapshot behind it)."""
+    t.run(f"UPDATE {t.ref(UPGC)} SET current_points_line = 20.0, opening_points_line = 20.0 "
+          f"WHERE game_date = @d AND current_points_line IS NULL", d=t.date())
+
+
+@fault("phase3", A_WEEK, f"{P8} spread consensus median = 0 (the +x/-x rows cancel)", UPGC,
+       caught_by=("upcoming_player_game_context.game_lines",))
 def upgc_spread_median_zero(t: Target) -> None:
     """game_spread 0.0 for every player row of a week (median over both sides of the spread)."""
     t.run(f"UPDATE {t.ref(UPGC)} SET game_spread = 0.0, opening_spread = 0.0, spread_movement = 0.0 "
           f"WHERE game_date IN UNNEST(@dates)", dates=t.week())
 
 
-@fault("phase3", ONE_DATE, f"{P8} stale/partial UPGC (1 of 187 players)", UPGC)
+@fault("phase3", ONE_DATE, f"{P8} stale/partial UPGC (1 of 187 players)", UPGC,
+       caught_by=("upcoming_player_game_context.rows_per_game",))
 def upgc_one_player_on_date(t: Target) -> None:
     """upcoming_player_game_context holds a single stale row on one date."""
     day = t.date()
@@ -680,14 +748,16 @@ def upgc_one_player_on_date(t: Target) -> None:
     t.run(f"DELETE FROM {t.ref(UPGC)} WHERE game_date = @d AND player_lookup != @p", d=day, p=keep["player_lookup"])
 
 
-@fault("phase3", A_WEEK, "platform-facts §3 (UTGC takes the spread row whose outcome_name is the team)", UTGC)
+@fault("phase3", A_WEEK, "platform-facts §3 (UTGC takes the spread row whose outcome_name is the team)", UTGC,
+       caught_by=("upcoming_team_game_context.game_lines",))
 def utgc_spread_wrong_side(t: Target) -> None:
     """game_spread taken from the other team's outcome row (sign flipped on both rows) for a week."""
     t.run(f"UPDATE {t.ref(UTGC)} SET game_spread = -game_spread, opening_spread = -opening_spread, "
           f"spread_movement = -spread_movement WHERE game_date IN UNNEST(@dates)", dates=t.week())
 
 
-@fault("phase3", A_WEEK, "platform-facts §3, §10 (windows strictly before the date)", UTGC)
+@fault("phase3", A_WEEK, "platform-facts §3, §10 (windows strictly before the date)", UTGC,
+       caught_by=("upcoming_team_game_context.rolling_schedule",))
 def utgc_streak_includes_game(t: Target) -> None:
     """The win/loss streak entering the game counts the game itself for a week."""
     t.run(f"""UPDATE {t.ref(UTGC)} AS u SET
@@ -698,7 +768,8 @@ WHERE o.game_date = u.game_date AND o.team_abbr = u.team_abbr AND u.game_date IN
           dates=t.week())
 
 
-@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id)", UTGC)
+@fault("phase3", ONE_GAME, "platform-facts §0 (home parsed from a reversed id)", UTGC,
+       caught_by=("upcoming_team_game_context.game_sides",))
 def utgc_home_flag_flipped(t: Target) -> None:
     """home_game flipped on both rows of one game."""
     g = t.game(UTGC)
@@ -706,7 +777,25 @@ def utgc_home_flag_flipped(t: Target) -> None:
           d=g["game_date"], g=g["game_id"])
 
 
-@fault("phase3", ONE_TEAM_DATE, "platform-facts §3 (rest from the same season's games only)", UTGC)
+@fault("phase3", A_WEEK, "platform-facts §3 (Session 49: back_to_back = days_rest == 1, was == 0)", UTGC,
+       caught_by=("upcoming_team_game_context.rest_flags",))
+def utgc_back_to_back_never_set(t: Target) -> None:
+    """team_back_to_back FALSE on every team row of a week (tested team_days_rest == 0)."""
+    t.run(f"UPDATE {t.ref(UTGC)} SET team_back_to_back = FALSE WHERE game_date IN UNNEST(@dates) AND team_back_to_back",
+          dates=t.week())
+
+
+@fault("phase3", ONE_TEAM_DATE, f"{P8} minutes coerced to NaN (the pace divides by them)", TOGS,
+       caught_by=("team_offense_game_summary.max_null_rate",))
+def togs_pace_infinite(t: Target) -> None:
+    """One team-game's pace Inf (its minutes read as 0, so possessions / 0) instead of NULL or a number."""
+    day, team = t.team_date()
+    t.run(f"UPDATE {t.ref(TOGS)} SET pace = CAST('inf' AS FLOAT64) WHERE game_date = @d AND team_abbr = @team",
+          d=day, team=team)
+
+
+@fault("phase3", ONE_TEAM_DATE, "platform-facts §3 (rest from the same season's games only)", UTGC,
+       caught_by=("upcoming_team_game_context.rolling_schedule",))
 def utgc_rest_across_offseason(t: Target) -> None:
     """One team's season opener got the days since last season's final game as team_days_rest."""
     row = t.pick(f"SELECT game_date, team_abbr FROM {t.ref(UTGC)} WHERE {t.window(UTGC)} AND team_days_rest IS NULL "
@@ -720,7 +809,8 @@ def utgc_rest_across_offseason(t: Target) -> None:
 # =========================================================================================
 
 
-@fault("phase4", ONE_FEATURE, "platform-facts §8 (FEATURE_BOUNDS indices drifted from FEATURE_NAMES)", MLFS)
+@fault("phase4", ONE_FEATURE, "platform-facts §8 (FEATURE_BOUNDS indices drifted from FEATURE_NAMES)", MLFS,
+       caught_by=("ml_feature_store_v2.feature_sources",))
 def mlfs_two_features_swapped(t: Target) -> None:
     """opponent_def_rating_last_15 and opponent_pace_last_15 swapped in the vector for a week (names unchanged)."""
     a, b = _feature_index(t, "opponent_def_rating_last_15"), _feature_index(t, "opponent_pace_last_15")
@@ -728,14 +818,16 @@ def mlfs_two_features_swapped(t: Target) -> None:
     t.run(f"UPDATE {t.ref(MLFS)} SET features = {swapped} WHERE game_date IN UNNEST(@dates)", dates=t.week())
 
 
-@fault("phase4", ONE_FEATURE, "platform-facts §6 (feature store: array length, no NaN/Inf)", MLFS)
+@fault("phase4", ONE_FEATURE, "platform-facts §6 (feature store: array length, no NaN/Inf)", MLFS,
+       caught_by=("ml_feature_store_v2.feature_bounds", "ml_feature_store_v2.feature_sources"))
 def mlfs_feature_nan(t: Target) -> None:
     """points_std_last_10 NaN (std of a single game) in the vector of 3% of rows."""
     nan = _features(t, {_feature_index(t, "points_std_last_10"): "CAST('NaN' AS FLOAT64)"})
     t.run(f"UPDATE {t.ref(MLFS)} SET features = {nan} WHERE {t.every_nth(MLFS, PLAYER_KEY)}")
 
 
-@fault("phase4", ONE_DATE, "platform-facts §8 (feature index drift), §4.5 (names by index)", MLFS)
+@fault("phase4", ONE_DATE, "platform-facts §8 (feature index drift), §4.5 (names by index)", MLFS,
+       caught_by=("ml_feature_store_v2.feature_shape", "ml_feature_store_v2.feature_sources"))
 def mlfs_feature_names_reordered(t: Target) -> None:
     """feature_names in a different order from the catalog (two names swapped) on one date."""
     names = list(t.table(MLFS).features)
@@ -745,7 +837,8 @@ def mlfs_feature_names_reordered(t: Target) -> None:
     t.run(f"UPDATE {t.ref(MLFS)} SET feature_names = {literal} WHERE game_date = @d", d=t.date())
 
 
-@fault("phase4", A_WEEK, f"{P8} one-game shift / leakage (L5 with game_date <= prediction_date)", MLFS)
+@fault("phase4", A_WEEK, f"{P8} one-game shift / leakage (L5 with game_date <= prediction_date)", MLFS,
+       caught_by=("ml_feature_store_v2.feature_sources", "ml_feature_store_v2.rolling_features"))
 def mlfs_points_l5_includes_game(t: Target) -> None:
     """points_avg_last_5 includes the game being predicted for a week."""
     i = _feature_index(t, "points_avg_last_5")
@@ -757,7 +850,9 @@ WHERE p.game_date = m.game_date AND p.player_lookup = m.player_lookup AND p.poin
 
 
 @fault("phase4", SEASON_START, "platform-facts §5 (MLFS placeholder rows with NULL features on bootstrap days)",
-       MLFS)
+       MLFS,
+       caught_by=("ml_feature_store_v2.feature_null_rates", "ml_feature_store_v2.feature_shape",
+                  "ml_feature_store_v2.player_coverage", "ml_feature_store_v2.rolling_features"))
 def mlfs_bootstrap_placeholders(t: Target) -> None:
     """Placeholder rows (NULL features, early_season) written on a season's bootstrap dates."""
     dates = t.bootstrap_dates
@@ -771,7 +866,8 @@ SELECT player_lookup, team_abbr, opponent_team_abbr, game_id, game_date, home_ga
 FROM {t.ref(PGS)} WHERE game_date IN UNNEST(@dates) AND is_active AND minutes_played > 0""", dates=first)
 
 
-@fault("phase4", ONE_DATE, "platform-facts §4.5 (backfill days_rest from LAG over PGS, default 3)", MLFS)
+@fault("phase4", ONE_DATE, "platform-facts §4.5 (backfill days_rest from LAG over PGS, default 3)", MLFS,
+       caught_by=("ml_feature_store_v2.rolling_features",))
 def mlfs_days_rest_default(t: Target) -> None:
     """days_rest (column and feature) = the default 3 for every row of one date."""
     i = _feature_index(t, "days_rest")
@@ -779,7 +875,8 @@ def mlfs_days_rest_default(t: Target) -> None:
           d=t.date())
 
 
-@fault("phase4", ONE_GAME, "platform-facts §0 (is_home parsed from SPLIT(game_id)[2] on a reversed id)", MLFS)
+@fault("phase4", ONE_GAME, "platform-facts §0 (is_home parsed from SPLIT(game_id)[2] on a reversed id)", MLFS,
+       caught_by=("ml_feature_store_v2.game_sides",))
 def mlfs_is_home_from_reversed_id(t: Target) -> None:
     """is_home (column and feature) flipped for every player of one game."""
     i = _feature_index(t, "is_home")
@@ -788,14 +885,16 @@ def mlfs_is_home_from_reversed_id(t: Target) -> None:
           f"WHERE game_date = @d AND game_id = @g", d=g["game_date"], g=g["game_id"])
 
 
-@fault("phase4", ONE_FEATURE, f"{P8} silent neutral defaults (features 0.0/defaults with no flag)", MLFS)
+@fault("phase4", ONE_FEATURE, f"{P8} silent neutral defaults (features 0.0/defaults with no flag)", MLFS,
+       caught_by=("ml_feature_store_v2.feature_sources",))
 def mlfs_usage_feature_default(t: Target) -> None:
     """usage_rate_last_10 = the 25.0 default for every row of one date, default_feature_count unchanged."""
     i = _feature_index(t, "usage_rate_last_10")
     t.run(f"UPDATE {t.ref(MLFS)} SET features = {_features(t, {i: '25.0'})} WHERE game_date = @d", d=t.date())
 
 
-@fault("phase4", A_WEEK, "issue 13 (phase-4 player table missing 30% of players on dates that look covered)", MLFS)
+@fault("phase4", A_WEEK, "issue 13 (phase-4 player table missing 30% of players on dates that look covered)", MLFS,
+       caught_by=("ml_feature_store_v2.player_coverage",))
 def mlfs_players_missing_30pct(t: Target) -> None:
     """30% of the players missing from ml_feature_store_v2 on 7 dates (every game still has rows)."""
     where = "game_date IN UNNEST(@dates)"
@@ -803,7 +902,8 @@ def mlfs_players_missing_30pct(t: Target) -> None:
           dates=t.week())
 
 
-@fault("phase4", ONE_DATE, f"{P8} timezone date shift (the 7 AM job processed yesterday in UTC)", MLFS)
+@fault("phase4", ONE_DATE, f"{P8} timezone date shift (the 7 AM job processed yesterday in UTC)", MLFS,
+       caught_by=("ml_feature_store_v2.feature_sources", "ml_feature_store_v2.rolling_features"))
 def mlfs_rows_of_previous_date(t: Target) -> None:
     """One date's feature rows were computed with the previous game date's inputs (features of the day before)."""
     dates = t.counted_dates
@@ -821,27 +921,31 @@ WHERE y.player_lookup = m.player_lookup AND y.game_date = @yesterday AND m.game_
 # =========================================================================================
 
 
-@fault("phase4", A_WEEK, f"{P8} fatigue_score = 0 while final_score = 100 (adjustment stored, 6 days)", PCF)
+@fault("phase4", A_WEEK, f"{P8} fatigue_score = 0 while final_score = 100 (adjustment stored, 6 days)", PCF,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_composite_factors.factor_sums"))
 def pcf_fatigue_adjustment_stored(t: Target) -> None:
     """fatigue_score holds the -5..0 adjustment instead of the 0..100 score for 6 dates."""
     t.run(f"UPDATE {t.ref(PCF)} SET fatigue_score = CAST(ROUND((fatigue_score - 100) / 20) AS INT64) "
           f"WHERE game_date IN UNNEST(@dates)", dates=t.week()[:6])
 
 
-@fault("phase4", FEW_PERCENT, f"{P8} ProcessPoolExecutor backfill gave fatigue 0 where serial gave 100", PCF)
+@fault("phase4", FEW_PERCENT, f"{P8} ProcessPoolExecutor backfill gave fatigue 0 where serial gave 100", PCF,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_composite_factors.factor_sums"))
 def pcf_fatigue_zero_parallel(t: Target) -> None:
     """fatigue_score 0 on 3% of rows (a parallel worker lost its inputs)."""
     t.run(f"UPDATE {t.ref(PCF)} SET fatigue_score = 0 WHERE {t.every_nth(PCF, PLAYER_KEY)}")
 
 
-@fault("phase4", A_WEEK, f"{P8} hard-coded date floor (pace_differential 0.0 before Oct 2024)", PCF)
+@fault("phase4", A_WEEK, f"{P8} hard-coded date floor (pace_differential 0.0 before Oct 2024)", PCF,
+       caught_by=("ml_feature_store_v2.feature_sources",))
 def pcf_pace_score_zero_floor(t: Target) -> None:
     """pace_differential and pace_score 0.0 for a week (the team-context query returned nothing)."""
     t.run(f"UPDATE {t.ref(PCF)} SET total_composite_adjustment = total_composite_adjustment - pace_score, "
           f"pace_differential = 0.0, pace_score = 0.0 WHERE game_date IN UNNEST(@dates)", dates=t.week())
 
 
-@fault("phase4", ONE_DATE, f"{P8} stale/partial UPGC blocks the fallback (1 of 187 players processed)", PCF)
+@fault("phase4", ONE_DATE, f"{P8} stale/partial UPGC blocks the fallback (1 of 187 players processed)", PCF,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_composite_factors.player_coverage"))
 def pcf_one_player_on_date(t: Target) -> None:
     """player_composite_factors holds one player on one date."""
     day = t.date()
@@ -849,14 +953,16 @@ def pcf_one_player_on_date(t: Target) -> None:
     t.run(f"DELETE FROM {t.ref(PCF)} WHERE game_date = @d AND player_lookup != @p", d=day, p=keep["player_lookup"])
 
 
-@fault("phase4", FEW_PERCENT, f"{P8} DNP rows contaminating rolling averages", PDC)
+@fault("phase4", FEW_PERCENT, f"{P8} DNP rows contaminating rolling averages", PDC,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_daily_cache.rolling_aggregates"))
 def pdc_l10_includes_dnp(t: Target) -> None:
     """points_avg_last_10 averaged over a 0-point DNP row too on 3% of rows."""
     t.run(f"UPDATE {t.ref(PDC)} SET points_avg_last_10 = ROUND(points_avg_last_10 * 9 / 10, 1) "
           f"WHERE {t.every_nth(PDC, ('cache_date', 'player_lookup'), 'points_avg_last_10 > 0')}")
 
 
-@fault("phase4", A_WEEK, "platform-facts §4.4 (games strictly before cache_date), issue 13", PDC)
+@fault("phase4", A_WEEK, "platform-facts §4.4 (games strictly before cache_date), issue 13", PDC,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_daily_cache.rolling_aggregates"))
 def pdc_usage_window_includes_game(t: Target) -> None:
     """usage_rate_last_10 includes the game of cache_date for a week (a column the leakage check does not recompute)."""
     t.run(f"""UPDATE {t.ref(PDC)} AS c SET usage_rate_last_10 = ROUND((c.usage_rate_last_10 * 9 + p.usage_rate) / 10, 2)
@@ -865,7 +971,8 @@ WHERE p.game_date = c.cache_date AND p.player_lookup = c.player_lookup AND p.usa
   AND c.cache_date IN UNNEST(@dates)""", dates=t.week())
 
 
-@fault("phase4", A_WEEK, f"{P8} stale rolling window (L10 drew on games 42 days old), §10 (> 21 days)", PDC)
+@fault("phase4", A_WEEK, f"{P8} stale rolling window (L10 drew on games 42 days old), §10 (> 21 days)", PDC,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_daily_cache.rolling_aggregates"))
 def pdc_minutes_window_stale(t: Target) -> None:
     """minutes_avg_last_10 of a week copied from the same player's cache of 3+ weeks earlier (a window spanning > 21 days)."""
     dates = t.counted_dates
@@ -881,14 +988,19 @@ FROM (
 WHERE s.player_lookup = c.player_lookup AND s.cache_date = c.cache_date""", dates=t.week(around=t.date(late)))
 
 
-@fault("phase4", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", PGS)
+@fault("phase4", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", PGS,
+       caught_by=("ml_feature_store_v2.not_older_than_player_game_summary",
+                  "player_composite_factors.not_older_than_player_game_summary",
+                  "player_daily_cache.not_older_than_player_game_summary",
+                  "player_shot_zone_analysis.not_older_than_player_game_summary"))
 def pdc_stale_after_player_rerun(t: Target) -> None:
     """player_game_summary re-ran for a week; phase 4 was not re-run."""
     week = t.week()
     t.rerun([PGS], week[0], week[-1])
 
 
-@fault("phase4", FEW_PERCENT, f"{P8} shot-zone NaN sums (three_rate = 100%)", PSZA)
+@fault("phase4", FEW_PERCENT, f"{P8} shot-zone NaN sums (three_rate = 100%)", PSZA,
+       caught_by=("ml_feature_store_v2.feature_sources",))
 def psza_nan_zones_three_100(t: Target) -> None:
     """All-NaN zones summed to 0: paint 0, mid 0, three 100 on 3% of rows (the rates still add up to 100)."""
     t.run(f"UPDATE {t.ref(PSZA)} SET paint_rate_last_10 = 0, mid_range_rate_last_10 = 0, three_pt_rate_last_10 = 100, "
@@ -896,7 +1008,8 @@ def psza_nan_zones_three_100(t: Target) -> None:
           f"WHERE {t.every_nth(PSZA, ('analysis_date', 'player_lookup'), 'paint_rate_last_10 IS NOT NULL')}")
 
 
-@fault("phase4", ONE_DATE, "platform-facts §4.2 (zone rates are percent, NUMERIC(5,2))", PSZA)
+@fault("phase4", ONE_DATE, "platform-facts §4.2 (zone rates are percent, NUMERIC(5,2))", PSZA,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_shot_zone_analysis.zone_rates_sum"))
 def psza_rates_as_fractions(t: Target) -> None:
     """Zone rates written as fractions (0..1) instead of percent on one date."""
     t.run(f"UPDATE {t.ref(PSZA)} SET paint_rate_last_10 = paint_rate_last_10 / 100, "
@@ -904,14 +1017,16 @@ def psza_rates_as_fractions(t: Target) -> None:
           f"WHERE analysis_date = @d", d=t.date())
 
 
-@fault("phase4", ONE_TEAM_DATE, "platform-facts §4.1, §10 (TDZA has 30 rows per processed date)", TDZA)
+@fault("phase4", ONE_TEAM_DATE, "platform-facts §4.1, §10 (TDZA has 30 rows per processed date)", TDZA,
+       caught_by=("ml_feature_store_v2.feature_sources", "team_defense_zone_analysis.rows_per_date"))
 def tdza_team_missing(t: Target) -> None:
     """One team's zone-defense row missing on one date."""
     day, team = t.team_date(TDZA)
     t.run(f"DELETE FROM {t.ref(TDZA)} WHERE analysis_date = @d AND team_abbr = @team", d=day, team=team)
 
 
-@fault("phase4", A_WEEK, "platform-facts §4.1 (last 15 games with game_date < analysis_date)", TDZA)
+@fault("phase4", A_WEEK, "platform-facts §4.1 (last 15 games with game_date < analysis_date)", TDZA,
+       caught_by=("ml_feature_store_v2.feature_sources", "team_defense_zone_analysis.rolling_defense"))
 def tdza_rating_includes_game(t: Target) -> None:
     """defensive_rating_last_15 includes the analysis date's own game for a week (no leakage check on TDZA)."""
     t.run(f"""UPDATE {t.ref(TDZA)} AS z SET
@@ -922,14 +1037,16 @@ WHERE d.game_date = z.analysis_date AND d.defending_team_abbr = z.team_abbr AND 
           dates=t.week())
 
 
-@fault("phase4", A_WEEK, "platform-facts §4.1 (strongest = most negative, weakest = most positive)", TDZA)
+@fault("phase4", A_WEEK, "platform-facts §4.1 (strongest = most negative, weakest = most positive)", TDZA,
+       caught_by=("team_defense_zone_analysis.zone_ranking",))
 def tdza_zones_swapped(t: Target) -> None:
     """strongest_zone and weakest_zone swapped for a week."""
     t.run(f"UPDATE {t.ref(TDZA)} SET strongest_zone = weakest_zone, weakest_zone = strongest_zone "
           f"WHERE analysis_date IN UNNEST(@dates)", dates=t.week())
 
 
-@fault("phase4", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", TDGS)
+@fault("phase4", A_WEEK, f"{P8} stale downstream after an upstream re-backfill", TDGS,
+       caught_by=("team_defense_zone_analysis.not_older_than_team_defense_game_summary",))
 def tdza_stale_after_defense_rerun(t: Target) -> None:
     """team_defense_game_summary re-ran for a week; team_defense_zone_analysis was not re-run."""
     week = t.week()
