@@ -44,19 +44,36 @@ def report_command(
 
 @app.command("signoff")
 def signoff_command(
-    phase: Annotated[str, typer.Argument(help="Phase whose latest report is signed.")],
-    by: Annotated[str, typer.Option("--by", help="Who signs off.")],
+    phase: Annotated[str, typer.Argument(help="Phase of the run signed.")],
+    run_id: Annotated[str | None, typer.Argument(
+        metavar="[RUN_ID]", help="The gate run to sign, of this checkout or any other on the warehouse "
+        "(default: the latest GO run of PHASE).", show_default=False)] = None,
+    by: Annotated[str | None, typer.Option(
+        "--by", help="Who signs off (default: git user.name <user.email>, else the active gcloud account).",
+        show_default=False)] = None,
     note: Annotated[str | None, typer.Option("--note", help="A note recorded with the sign-off.")] = None,
     warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Sign the latest report of PHASE: only a GO report whose data has not changed since the run."""
+    """Sign a GO run of PHASE: only a GO run whose checklist is complete and whose data has not changed since."""
+    from phasegate.report.signer import default_signer
     from phasegate.report.signoff import sign
 
     cat = load_catalog(catalog)
-    record = sign(phase, by, catalog=cat, reports_root=cat.reports_dir, warehouse_url=warehouse, note=note)
-    typer.echo(f"signed off {record['run_id']} ({phase}, GO) by {record['by']} at {record['at']}; "
-               f"data fingerprint {record['fingerprint']}")
+    cat.phase(phase)
+    who = by if by is not None else default_signer()
+    record = sign(phase, who, catalog=cat, reports_root=cat.reports_dir, run_id=run_id, warehouse_url=warehouse,
+                  note=note)
+    if run_id is None:
+        typer.echo(f"the latest GO run of {phase}: {record['run_id']}")
+    if record.get("already"):
+        typer.echo(f"{record['by']} already signed {record['run_id']} ({phase}) at {record['at']}; nothing changed")
+    else:
+        typer.echo(f"signed off {record['run_id']} ({phase}, GO) by {record['by']} at {record['at']}; "
+                   f"data fingerprint {record['fingerprint']}")
     if record.get("warning"):
         typer.echo(f"warning: {record['warning']}", err=True)
-    typer.echo(f"report: {record['report']}")
+    others = ", ".join(f"{s['by']} ({s['at']})" for s in record.get("signers") or [])
+    typer.echo(f"signed by: {others}")
+    typer.echo(f"report: {record['report']}" if record.get("report")
+               else f"report: none in this checkout (the run was gated elsewhere); index: {cat.reports_dir / 'index.html'}")

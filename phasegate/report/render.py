@@ -28,6 +28,7 @@ from phasegate.report.checklist import SEVERITY, build_checklist
 from phasegate.report.store import (
     INDEX,
     REPORT,
+    RUN_ID,
     load_results,
     reports_root_of,
     run_dirs,
@@ -50,10 +51,15 @@ def _env():
 
 def find_catalog(run_dir: Path) -> Catalog | None:
     """The catalog for a run: $PHASEGATE_CATALOG, else pipeline.toml beside reports/, else ./pipeline.toml."""
+    return catalog_beside(reports_root_of(run_dir))
+
+
+def catalog_beside(reports_root: Path) -> Catalog | None:
+    """$PHASEGATE_CATALOG, else pipeline.toml beside `reports_root`, else ./pipeline.toml (None: no catalog)."""
     from phasegate.errors import PhasegateError
     from phasegate.model.catalog import load_catalog
 
-    candidates = [os.environ.get("PHASEGATE_CATALOG"), reports_root_of(run_dir).parent / "pipeline.toml",
+    candidates = [os.environ.get("PHASEGATE_CATALOG"), Path(reports_root).resolve().parent / "pipeline.toml",
                   Path("pipeline.toml")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
@@ -375,11 +381,13 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehouse: Any = None) -> Path:
+def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehouse: Any = None,
+                 signoffs: list[dict[str, Any]] | None = None) -> Path:
     """Render reports/<phase>/<run_id>/report.html from its results.json and refresh reports/index.html.
 
     `catalog` (else found beside reports/) gives the checklist its rows; `warehouse`, when given,
-    fills in table fingerprints the run did not record (stored back into results.json).
+    fills in table fingerprints the run did not record (stored back into results.json); `signoffs`
+    (else this machine's log) are every signer of the run, as phasegate.report.signoff.signers reads them.
     """
     from phasegate.report.store import read_signoffs
 
@@ -391,41 +399,65 @@ def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehou
         save_results(run_dir, results)
     root = reports_root_of(run_dir)
     run_id = results.get("run_id") or run_dir.name
-    html = render_report(results, catalog=catalog, run_dir=run_dir, signoffs=read_signoffs(root, run_id),
+    if signoffs is None:
+        signoffs = read_signoffs(root, run_id)
+    html = render_report(results, catalog=catalog, run_dir=run_dir, signoffs=signoffs,
                          backfills=_backfill_runs(catalog, results.get("phase")),
                          unguarded=_unguarded_write(catalog, results.get("phase"), results.get("started_at")))
     out = run_dir / REPORT
     _atomic_write(out, html)
-    write_index(root)
+    write_index(root, catalog=catalog)
     return out
 
 
 ENTRY = ".index-entry.json"  # per run: the index's line, so the index never re-reads big results
 
 
-def _index_entry(run_dir: Path) -> dict[str, Any]:
+def signable(results: dict[str, Any], catalog: Catalog | None) -> bool:
+    """What `phasegate signoff` would accept before it measures the data: GO, and a checklist with no gap."""
+    if results.get("verdict") != "GO" or catalog is None:
+        return False
+    try:
+        return not build_checklist(results, catalog).gaps
+    except Exception:  # noqa: BLE001 - a run the checklist cannot read is not signable, never a crash
+        return False
+
+
+def _entry(results: dict[str, Any], catalog: Catalog | None, *, run_id: str, phase: str, href: str | None,
+           source: str) -> dict[str, Any]:
+    from phasegate.state.history import public_url
+
+    failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
+                      if c.get("outcome") in ("failed", "error")})
+    return {
+        "run_id": results.get("run_id") or run_id, "phase": results.get("phase") or phase,
+        "verdict": results.get("verdict") or "?",
+        "verdict_css": {"GO": "go", "NO-GO": "nogo"}.get(results.get("verdict"), "error"),
+        "window": results.get("window") or {}, "started_at": results.get("started_at") or "",
+        "warehouse": public_url(str(results.get("warehouse") or "")), "summary": results.get("summary") or {},
+        "failing": failing, "href": href, "signable": signable(results, catalog), "source": source,
+        "catalog_fingerprint": catalog.fingerprint if catalog is not None else None,
+    }
+
+
+def _index_entry(run_dir: Path, catalog: Catalog | None = None) -> dict[str, Any]:
     import json
 
     cache = run_dir / ENTRY
+    wanted = catalog.fingerprint if catalog is not None else None
     try:
         if cache.stat().st_mtime_ns >= (run_dir / "results.json").stat().st_mtime_ns:
-            return json.loads(cache.read_text())
+            entry = json.loads(cache.read_text())
+            if entry.get("catalog_fingerprint") == wanted and "signable" in entry:
+                return entry
     except (OSError, ValueError):
         pass
     try:
         results = load_results(run_dir)
     except Exception:  # noqa: BLE001 — a torn results.json is listed, not fatal
         results = {"verdict": "UNREADABLE"}
-    failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
-                      if c.get("outcome") in ("failed", "error")})
-    entry = {
-        "run_id": results.get("run_id") or run_dir.name, "phase": results.get("phase") or run_dir.parent.name,
-        "verdict": results.get("verdict") or "?",
-        "verdict_css": {"GO": "go", "NO-GO": "nogo"}.get(results.get("verdict"), "error"),
-        "window": results.get("window") or {}, "started_at": results.get("started_at") or "",
-        "warehouse": results.get("warehouse") or "", "summary": results.get("summary") or {}, "failing": failing,
-        "href": f"{run_dir.parent.name}/{run_dir.name}/{REPORT}",
-    }
+    entry = _entry(results, catalog, run_id=run_dir.name, phase=run_dir.parent.name,
+                   href=f"{run_dir.parent.name}/{run_dir.name}/{REPORT}", source="local")
     if results.get("verdict") != "UNREADABLE":
         try:
             _atomic_write(cache, json.dumps(entry))
@@ -434,24 +466,71 @@ def _index_entry(run_dir: Path) -> dict[str, Any]:
     return entry
 
 
-def write_index(reports_root: str | Path) -> Path:
-    """reports/index.html: every run, newest first, with its verdict and a link to its report."""
+def _shared_index(url: str, local_ids: set[str], catalog: Catalog | None) -> tuple[list[dict[str, Any]],
+                                                                                 list[dict[str, Any]]]:
+    """(runs only the warehouse knows, as index entries; every sign-off in the warehouse). ([], []) when the
+    warehouse cannot be read, said on stderr: the index still lists this machine's runs."""
+    import sys
+
+    from phasegate.errors import PhasegateError
+    from phasegate.state import history
+    from phasegate.state import signoffs as shared_signoffs
+    from phasegate.warehouse import open_warehouse
+
+    try:
+        wh = open_warehouse(url, read_only=True)
+    except PhasegateError as exc:
+        print(f"note: cannot read the shared history ({exc}): the index lists this machine's runs only",
+              file=sys.stderr)
+        return [], []
+    try:
+        entries = []
+        for row in history.gate_runs(wh, None, limit=200):
+            if row["run_id"] in local_ids:
+                continue
+            # a GO run's results decide whether it is signable (its checklist); other verdicts never are
+            results = (history.gate_run(wh, row["run_id"]) if row["verdict"] == "GO" else None) or {
+                **row, "warehouse": row["warehouse"]}
+            entries.append(_entry(results, catalog, run_id=row["run_id"], phase=row["phase"], href=None,
+                                  source=f"warehouse ({row.get('host') or '?'})"))
+        return entries, shared_signoffs.read_signoffs(wh)
+    except Exception as exc:  # noqa: BLE001 - a broken shared history never hides the local runs
+        print(f"phasegate: warning: reading the shared history of {wh.url} failed ({exc}): "
+              "the index lists this machine's runs only", file=sys.stderr)
+        return [], []
+    finally:
+        wh.close()
+
+
+def write_index(reports_root: str | Path, *, catalog: Catalog | None = None, warehouse_url: str | None = None) -> Path:
+    """reports/index.html: every run, newest first, with its verdict, warehouse, every signer, whether it
+    can be signed, and a link to its report. With `warehouse_url`, the runs and sign-offs of every
+    checkout on that warehouse too (phasegate.gate_runs, phasegate.signoffs)."""
     from phasegate.report.store import read_signoffs
+    from phasegate.state.signoffs import merged
 
     root = Path(reports_root)
     root.mkdir(parents=True, exist_ok=True)
-    signed: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in read_signoffs(root):
-        signed[str(record.get("run_id"))].append(record)
+    if catalog is None:
+        catalog = catalog_beside(root)
     runs = []
     for run_dir in run_dirs(root):
-        entry = _index_entry(run_dir)
-        entry["signoffs"] = signed.get(entry["run_id"], [])
+        entry = _index_entry(run_dir, catalog)
         entry["has_report"] = (run_dir / REPORT).is_file()
         runs.append(entry)
+    shared_runs, shared_signed = _shared_index(warehouse_url, {r["run_id"] for r in runs}, catalog) \
+        if warehouse_url else ([], [])
+    for entry in shared_runs:
+        entry["has_report"] = False
+    runs = sorted(runs + shared_runs, key=lambda r: (RUN_ID.match(r["run_id"]) and RUN_ID.match(r["run_id"])["stamp"]
+                                                      or "", str(r.get("started_at") or "")), reverse=True)
+    signed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in merged(read_signoffs(root), shared_signed):
+        signed[str(record.get("run_id"))].append(record)
+    for entry in runs:
+        entry["signoffs"] = signed.get(entry["run_id"], [])
     html = _env().get_template("index.html.j2").render(
         runs=runs, generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     out = root / INDEX
     _atomic_write(out, html)
     return out
-

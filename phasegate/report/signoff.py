@@ -1,53 +1,157 @@
-"""Sign-off: a person vouches for the latest GO report of a phase, if the data has not moved.
+"""Sign-off: a person vouches for a GO gate run of a phase, if the data has not moved.
 
-The rules: the latest run of the phase must be GO, its checklist must have no gap (every
-check the catalog asks for ran), and every table's fingerprint (its content hash over the
-run's window, phasegate.measure.fingerprint, one query per table) must equal the one the run
-recorded. Otherwise the sign-off is refused (NoGo, exit 1). An accepted sign-off is appended
-to reports/signoffs.jsonl and the report is re-rendered with the signature.
+The run is the one named (its local folder, else the warehouse's shared history, so a run gated
+in another checkout can be signed) or by default the latest GO run of the phase. The rules: the
+run must be GO, its checklist must have no gap (every check the catalog asks for ran), and every
+table's fingerprint (its content hash over the run's window, phasegate.measure.fingerprint, one
+query per table) must equal the one the run recorded. Otherwise the sign-off is refused (NoGo,
+exit 1). Several people may sign one run; the same person again changes nothing. An accepted
+sign-off is appended to reports/signoffs.jsonl and written to phasegate.signoffs, and the
+report (where this checkout has it) and the index are re-rendered with every signer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
-from phasegate.errors import NoGo, UsageError
+from phasegate.errors import NoGo, PhasegateError, UsageError
+from phasegate.identifiers import check_run_id
 from phasegate.measure.fingerprint import (
     combined_fingerprint,
     fingerprint_changes,
     measure_fingerprints,
 )
 from phasegate.model.catalog import Catalog
-from phasegate.report.store import append_signoff, latest_run_dir, load_results
+from phasegate.report.store import RESULTS, RUN_ID, append_signoff, load_results, run_dirs
+from phasegate.report.store import read_signoffs as read_local_signoffs
+from phasegate.state import history
+from phasegate.state import signoffs as shared_signoffs
 
 
 def stored_fingerprints(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: (body or {}).get("fingerprint") for name, body in (results.get("tables") or {}).items()}
 
 
-def sign(phase: str, by: str, *, catalog: Catalog, reports_root: Path, warehouse_url: str | None = None,
-         note: str | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Sign the latest report of `phase`; returns the recorded sign-off. Raises NoGo when refused."""
-    from phasegate.report.render import write_report
+def _open(url: str | None, read_only: bool = True) -> Any:
+    """The warehouse, or None (said on stderr) when it cannot be opened: sign-off still reads local runs."""
+    from phasegate.warehouse import open_warehouse
+
+    if url is None:
+        return None  # no warehouse named: this checkout's runs only (the run's own warehouse is read later)
+    try:
+        return open_warehouse(url, read_only=read_only)
+    except PhasegateError as exc:
+        print(f"note: cannot read the shared history ({exc}): runs and sign-offs of this machine only",
+              file=sys.stderr)
+        return None
+
+
+def _stamp_of(run_id: str, started_at: Any) -> tuple[str, str]:
+    match = RUN_ID.match(run_id)
+    return (match["stamp"] if match else "", str(started_at or ""))
+
+
+def find_run(reports_root: Path, phase: str, run_id: str | None, url: str | None) -> tuple[dict[str, Any], Path | None]:
+    """(results, local run folder or None) of the run to sign. UsageError for a bad or unknown id or a
+    run of another phase; NoGo when no GO run exists or a newer run of the phase found the data NO-GO."""
+    if run_id is not None:
+        try:
+            check_run_id(run_id)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        local = [p.parent for p in Path(reports_root).glob(f"*/{run_id}/{RESULTS}")]
+        if local:
+            results, run_dir = load_results(local[0]), local[0]
+        else:
+            wh = _open(url)
+            try:
+                results = history.gate_run(wh, run_id) if wh is not None else None
+            finally:
+                if wh is not None:
+                    wh.close()
+            if results is None:
+                raise UsageError(f"no gate run {run_id!r} under {reports_root} nor in the warehouse's shared history")
+            run_dir = None
+        if (results.get("phase") or phase) != phase:
+            raise UsageError(f"run {run_id} is a gate run of {results.get('phase')}, not of {phase}")
+        return results, run_dir
+    # the latest GO run: this checkout's folders and every checkout's runs in the warehouse
+    candidates: dict[str, dict[str, Any]] = {}
+    wh = _open(url)
+    try:
+        for row in (history.gate_runs(wh, phase, limit=200) if wh is not None else []):
+            candidates[row["run_id"]] = {"verdict": row["verdict"], "started_at": row["started_at"], "dir": None}
+    finally:
+        if wh is not None:
+            wh.close()
+    for folder in run_dirs(reports_root, phase):
+        candidates[folder.name] = {"verdict": None, "started_at": None, "dir": folder}
+    if not candidates:
+        raise UsageError(f"no gate run for {phase} under {reports_root} nor in the warehouse "
+                         f"(run `phasegate gate {phase}` first)")
+    skipped = []
+    for rid in sorted(candidates, key=lambda r: _stamp_of(r, candidates[r]["started_at"]), reverse=True):
+        found = candidates[rid]
+        results = load_results(found["dir"]) if found["dir"] is not None else None
+        verdict = results.get("verdict") if results is not None else found["verdict"]
+        if verdict == "GO":
+            if results is None:
+                results = find_run(reports_root, phase, rid, url)[0]
+            if skipped:
+                print(f"note: newer runs of {phase} are not GO and were skipped: {', '.join(skipped)}", file=sys.stderr)
+            return results, found["dir"]
+        if verdict == "NO-GO":
+            # a finding about the data after the GO run: never sign the older run silently
+            failing = sorted({c.get("table") or "?" for c in (results or {}).get("checks") or []
+                              if c.get("outcome") in ("failed", "error")})
+            detail = f" (failing: {', '.join(failing)})" if failing else ""
+            raise NoGo(f"refusing to sign {phase}: the latest report {rid} is NO-GO{detail}; "
+                       f"fix the data, re-run `phasegate gate {phase}`, then sign the GO report")
+        skipped.append(f"{rid} ({verdict or 'unknown'})")
+    raise NoGo(f"refusing to sign {phase}: no GO run to sign ({'; '.join(skipped)}); "
+               f"re-run `phasegate gate {phase}` and sign its GO report")
+
+
+def signers(reports_root: Path, url: str | None, run_id: str | None = None) -> list[dict[str, Any]]:
+    """Every sign-off (of one run, or all), from this machine and from the warehouse, one per signer."""
+    wh = _open(url)
+    try:
+        shared = shared_signoffs.read_signoffs(wh, run_id) if wh is not None else []
+    except PhasegateError as exc:
+        print(f"phasegate: warning: reading phasegate.signoffs failed ({exc}): sign-offs of this machine only",
+              file=sys.stderr)
+        shared = []
+    finally:
+        if wh is not None:
+            wh.close()
+    return shared_signoffs.merged(read_local_signoffs(reports_root, run_id), shared)
+
+
+def sign(phase: str, by: str | None, *, catalog: Catalog, reports_root: Path, run_id: str | None = None,
+         warehouse_url: str | None = None, note: str | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Sign a GO run of `phase` (the named one, else the latest GO run); returns the sign-off, with
+    `already` True when this signer had signed it before. Raises NoGo when refused."""
+    from phasegate.report.render import write_index, write_report
     from phasegate.warehouse import ENV_VAR, open_warehouse
 
     by = (by or "").strip()
     if not by:
         raise UsageError("--by must name the person signing off")
     catalog.phase(phase)
-    run_dir = latest_run_dir(reports_root, phase)
-    results = load_results(run_dir)
-    run_id = results.get("run_id") or run_dir.name
+    given_url = warehouse_url or os.environ.get(ENV_VAR) or None
+    results, run_dir = find_run(reports_root, phase, run_id, given_url)
+    run_id = results.get("run_id") or (run_dir.name if run_dir else run_id)
     verdict = results.get("verdict")
     if verdict != "GO":
         failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
                           if c.get("outcome") in ("failed", "error")})
         detail = f" (failing: {', '.join(failing)})" if failing else ""
-        raise NoGo(f"refusing to sign {phase}: the latest report {run_id} is {verdict or 'unknown'}{detail}; "
-                   f"fix the data, re-run `phasegate gate {phase}`, then sign the GO report")
+        raise NoGo(f"refusing to sign {phase}: report {run_id} is {verdict or 'unknown'}{detail}; only a GO run "
+                   f"is signed: fix the data, re-run `phasegate gate {phase}`, then sign the GO report")
     from phasegate.report.checklist import build_checklist
 
     gaps = build_checklist(results, catalog).gaps
@@ -63,7 +167,7 @@ def sign(phase: str, by: str, *, catalog: Catalog, reports_root: Path, warehouse
                    f"re-run `phasegate gate {phase}`")
     start = dt.date.fromisoformat(results["window"]["start"])
     end = dt.date.fromisoformat(results["window"]["end"])
-    url = warehouse_url or os.environ.get(ENV_VAR) or results.get("warehouse")
+    url = given_url or results.get("warehouse")
     wh = open_warehouse(url, read_only=True)
     try:
         known = [name for name in stored if name in catalog.tables]
@@ -78,6 +182,10 @@ def sign(phase: str, by: str, *, catalog: Catalog, reports_root: Path, warehouse
         raise NoGo(f"refusing to sign {phase}: the data changed since run {run_id} "
                    f"({len(changes)} table(s)): " + "; ".join(changes)
                    + f". Re-run `phasegate gate {phase}` and sign the new report")
+    before = signers(reports_root, url, run_id)
+    mine = [s for s in before if str(s.get("by") or "").strip() == by]
+    if mine:
+        return {**mine[0], "already": True, "signers": before, "report": _report_of(run_dir)}
     record = {
         "phase": phase, "run_id": run_id, "by": by,
         "at": (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds"),
@@ -87,12 +195,34 @@ def sign(phase: str, by: str, *, catalog: Catalog, reports_root: Path, warehouse
                    for name, fp in sorted(stored.items())},
         "catalog_fingerprint": results.get("catalog_fingerprint"),
         "exceptions_fingerprint": results.get("exceptions_fingerprint"),
-        "window": results.get("window"), "warehouse": results.get("warehouse"),
+        "window": results.get("window"), "warehouse": history.public_url(str(results.get("warehouse") or url)),
+        "host": history.host_name(),
     }
     if results.get("catalog_fingerprint") and results["catalog_fingerprint"] != catalog.fingerprint:
         record["warning"] = (f"the catalog changed since the run ({results['catalog_fingerprint']} -> "
                              f"{catalog.fingerprint}); the report checked the catalog of the run")
     append_signoff(reports_root, record)
-    write_report(run_dir, catalog=catalog)
-    record["report"] = str(run_dir / "report.html")
+
+    def write() -> bool:
+        shared = open_warehouse(url)
+        try:
+            return shared_signoffs.write_signoff(shared, record)
+        finally:
+            shared.close()
+
+    def warn(message: str) -> None:
+        print(f"{message.removesuffix('; kept on this machine')}: the sign-off is recorded on this machine only "
+              f"({reports_root / 'signoffs.jsonl'})", file=sys.stderr)
+
+    record["shared"] = history.record(f"sign-off of {run_id} by {by}", write, warn=warn)
+    everyone = signers(reports_root, url, run_id)
+    if run_dir is not None:
+        write_report(run_dir, catalog=catalog, signoffs=everyone)
+    write_index(reports_root, warehouse_url=url)
+    record["signers"] = everyone
+    record["report"] = _report_of(run_dir)
     return record
+
+
+def _report_of(run_dir: Path | None) -> str | None:
+    return str(run_dir / "report.html") if run_dir is not None else None

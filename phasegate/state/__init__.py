@@ -46,5 +46,7 @@ def note_local_fallback(what: str, url: str) -> None:
 # The history tables (gate runs and cases, backfill runs and chunk attempts) are declared beside
 # their writers and readers; `init` creates every table of SCHEMA.
 from phasegate.state.history import SCHEMA as _HISTORY  # noqa: E402 - history reads DATASET above
+from phasegate.state.signoffs import SCHEMA as _SIGNOFFS  # noqa: E402
 
 SCHEMA.update(_HISTORY)
+SCHEMA.update(_SIGNOFFS)
