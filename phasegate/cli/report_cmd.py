@@ -22,11 +22,17 @@ def report_command(
     phase: Annotated[str | None, typer.Option("--phase", hidden=True)] = None,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Re-render a gate run's report.html from its results.json (and the reports index)."""
+    """Re-render a gate run's report.html from its results.json (and the reports index).
+
+    With PHASEGATE_WAREHOUSE set, the report lists every signer in the warehouse and the index the
+    runs and sign-offs of every checkout on it."""
+    import os
     import time
 
     from phasegate.report.render import write_report
-    from phasegate.report.store import find_run_dir, latest_run_dir
+    from phasegate.report.signoff import signers
+    from phasegate.report.store import find_run_dir, latest_run_dir, load_results
+    from phasegate.warehouse import ENV_VAR
 
     cat = load_catalog(catalog)
     root = cat.reports_dir
@@ -37,7 +43,9 @@ def report_command(
         cat.phase(phase)
     run_dir = find_run_dir(root, run_id) if run_id else latest_run_dir(root, phase)
     started = time.perf_counter()
-    out = write_report(run_dir, catalog=cat)
+    url = os.environ.get(ENV_VAR) or None
+    everyone = signers(root, url, load_results(run_dir).get("run_id") or run_dir.name) if url else None
+    out = write_report(run_dir, catalog=cat, signoffs=everyone, warehouse_url=url)
     typer.echo(f"{out} ({out.stat().st_size / 1e3:.0f} kB, {time.perf_counter() - started:.2f}s); "
                f"index: {root / 'index.html'}")
 

@@ -382,12 +382,13 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehouse: Any = None,
-                 signoffs: list[dict[str, Any]] | None = None) -> Path:
+                 signoffs: list[dict[str, Any]] | None = None, warehouse_url: str | None = None) -> Path:
     """Render reports/<phase>/<run_id>/report.html from its results.json and refresh reports/index.html.
 
     `catalog` (else found beside reports/) gives the checklist its rows; `warehouse`, when given,
     fills in table fingerprints the run did not record (stored back into results.json); `signoffs`
-    (else this machine's log) are every signer of the run, as phasegate.report.signoff.signers reads them.
+    (else this machine's log) are every signer of the run, as phasegate.report.signoff.signers reads them;
+    `warehouse_url` lists the runs and sign-offs of every checkout in the index (see write_index).
     """
     from phasegate.report.store import read_signoffs
 
@@ -406,7 +407,7 @@ def write_report(run_dir: str | Path, *, catalog: Catalog | None = None, warehou
                          unguarded=_unguarded_write(catalog, results.get("phase"), results.get("started_at")))
     out = run_dir / REPORT
     _atomic_write(out, html)
-    write_index(root, catalog=catalog)
+    write_index(root, catalog=catalog, warehouse_url=warehouse_url)
     return out
 
 

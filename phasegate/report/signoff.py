@@ -217,8 +217,9 @@ def sign(phase: str, by: str | None, *, catalog: Catalog, reports_root: Path, ru
     record["shared"] = history.record(f"sign-off of {run_id} by {by}", write, warn=warn)
     everyone = signers(reports_root, url, run_id)
     if run_dir is not None:
-        write_report(run_dir, catalog=catalog, signoffs=everyone)
-    write_index(reports_root, warehouse_url=url)
+        write_report(run_dir, catalog=catalog, signoffs=everyone, warehouse_url=url)
+    else:
+        write_index(reports_root, catalog=catalog, warehouse_url=url)
     record["signers"] = everyone
     record["report"] = _report_of(run_dir)
     return record
