@@ -44,6 +44,8 @@ def _open(url: str | None, read_only: bool = True) -> Any:
         return None  # no warehouse named: this checkout's runs only (the run's own warehouse is read later)
     try:
         return open_warehouse(url, read_only=read_only)
+    except UsageError:
+        raise  # a warehouse named wrong is the user's to fix (exit 2), never "this machine only"
     except PhasegateError as exc:
         print(f"note: cannot read the shared history ({exc}): runs and sign-offs of this machine only",
               file=sys.stderr)
