@@ -52,7 +52,7 @@ def test_init_phase3_creates_every_table_with_its_processor_schema(tmp_path):
         assert created == {t.ref for t in catalog.tables_of("phase3")}
         assert [(s.name, s.action) for s in first if s.kind == "state"] == [
             (f"phasegate.{name}", "created") for name in SCHEMA]
-        assert {"leases", "gate_runs", "gate_cases", "backfill_runs", "chunk_attempts"} <= set(SCHEMA)
+        assert {"leases", "gate_runs", "gate_cases", "backfill_runs", "chunk_attempts", "signoffs"} <= set(SCHEMA)
         for table in catalog.tables_of("phase3"):
             assert set(table.required_columns()) <= set(wh.columns(table.dataset, table.name)), table.name
         second = init_warehouse(wh, catalog, "phase3")

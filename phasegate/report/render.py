@@ -437,7 +437,7 @@ def _entry(results: dict[str, Any], catalog: Catalog | None, *, run_id: str, pha
         "window": results.get("window") or {}, "started_at": results.get("started_at") or "",
         "warehouse": public_url(str(results.get("warehouse") or "")), "summary": results.get("summary") or {},
         "failing": failing, "href": href, "signable": signable(results, catalog), "source": source,
-        "catalog_fingerprint": catalog.fingerprint if catalog is not None else None,
+        "signable_under": catalog.fingerprint if catalog is not None else None,  # the catalog it was judged by
     }
 
 
@@ -449,7 +449,7 @@ def _index_entry(run_dir: Path, catalog: Catalog | None = None) -> dict[str, Any
     try:
         if cache.stat().st_mtime_ns >= (run_dir / "results.json").stat().st_mtime_ns:
             entry = json.loads(cache.read_text())
-            if entry.get("catalog_fingerprint") == wanted and "signable" in entry:
+            if entry.get("signable_under") == wanted and "signable" in entry:
                 return entry
     except (OSError, ValueError):
         pass
