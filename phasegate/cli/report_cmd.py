@@ -54,7 +54,7 @@ def report_command(
 def signoff_command(
     phase: Annotated[str, typer.Argument(help="Phase of the run signed.")],
     run_id: Annotated[str | None, typer.Argument(
-        metavar="[RUN_ID]", help="The gate run to sign, of this checkout or any other on the warehouse "
+        metavar="RUN_ID", help="The gate run to sign, of this checkout or any other on the warehouse "
         "(default: the latest GO run of PHASE).", show_default=False)] = None,
     by: Annotated[str | None, typer.Option(
         "--by", help="Who signs off (default: git user.name <user.email>, else the active gcloud account).",
