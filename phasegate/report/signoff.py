@@ -113,8 +113,8 @@ def find_run(reports_root: Path, phase: str, run_id: str | None, url: str | None
             detail = f" (failing: {', '.join(failing)})" if failing else ""
             raise NoGo(f"refusing to sign {phase}: the latest report {rid} is NO-GO{detail}; "
                        f"fix the data, re-run `phasegate gate {phase}`, then sign the GO report")
-        skipped.append(f"{rid} ({verdict or 'unknown'})")
-    raise NoGo(f"refusing to sign {phase}: no GO run to sign ({'; '.join(skipped)}); "
+        skipped.append(f"{rid} is {verdict or 'unknown'}")
+    raise NoGo(f"refusing to sign {phase}: no GO run to sign (the latest report {'; '.join(skipped)}); "
                f"re-run `phasegate gate {phase}` and sign its GO report")
 
 
