@@ -393,13 +393,13 @@ def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(m
     monkeypatch.setattr(warehouse_module, "open_warehouse", fake_open)
     window = {"start": "2021-10-19", "end": "2026-01-03"}  # given: a live end would ask the mock's schedule
     estimate = estimate_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml", **window)
-    # coverage, checks, the audit (re-run of the processor) and the suite of each of the 5 tables
-    assert estimate.queries == 20 and estimate.estimated_bytes == 20 * 400_000
+    # coverage, and one statement of checks + audit (re-run of the processor) + suite, for each of the 5 tables
+    assert estimate.queries == 10 and estimate.estimated_bytes == 10 * 400_000
     assert sum(1 for _, sql, _ in estimate.statements.queries if "FULL OUTER JOIN stored" in sql) == 5
     assert sum(1 for _, sql, _ in estimate.statements.queries if "measured AS" in sql) == 5  # the suites
     configs = [c.kwargs["job_config"] for c in opened[0].query.call_args_list]
-    assert len(configs) == 20 and all(c.dry_run for c in configs)
-    with pytest.raises(UsageError, match=r"the phase3 gate would scan 7\.6 MiB \(8,000,000 bytes\), over the cap"):
+    assert len(configs) == 10 and all(c.dry_run for c in configs)
+    with pytest.raises(UsageError, match=r"the phase3 gate would scan 3\.8 MiB \(4,000,000 bytes\), over the cap"):
         run_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml",
                  reports_dir=tmp_path, **window)
     assert not any(tmp_path.iterdir())  # refused before a run folder was made
