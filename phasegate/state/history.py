@@ -147,7 +147,7 @@ def public_url(url: str) -> str:
     return f"{scheme}://{authority}{slash}{path}" + (f"?{urlencode(kept, safe=':/')}" if kept else "")
 
 
-def _stamp(value: Any) -> str:
+def timestamp_param(value: Any) -> str:
     """An ISO moment as BigQuery and DuckDB both cast it to TIMESTAMP ('' for none)."""
     if not value:
         return ""
@@ -157,7 +157,7 @@ def _stamp(value: Any) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     return "" if value is None else str(value)
 
 
@@ -170,7 +170,7 @@ def _measure(value: Any) -> str | None:
     return value if isinstance(value, str) or value is None else _json(value)
 
 
-def _iso(value: Any) -> str | None:
+def iso_moment(value: Any) -> str | None:
     """A TIMESTAMP read back, as the local files spell it (ISO, UTC, 'Z')."""
     if value is None:
         return None
@@ -199,7 +199,7 @@ def why_unreadable(warehouse: Warehouse, tables: Iterable[str] = tuple(SCHEMA)) 
     return None
 
 
-def _say_missing(warehouse: Warehouse, missing: list[str], what: str, *, reading: bool = False) -> None:
+def say_missing(warehouse: Warehouse, missing: list[str], what: str, *, reading: bool = False) -> None:
     """Never fall back silently: no dataset at all, or one made by an older `phasegate init`."""
     if (warehouse.url, what, reading) in _SAID:
         return  # once per process: a backfill writes its run at the start and at the end
@@ -221,18 +221,18 @@ def write_gate_run(warehouse: Warehouse, results: dict[str, Any]) -> bool:
     """One gate run and all its cases, in one transaction. False (said on stderr) where the tables are missing."""
     missing = missing_tables(warehouse, (GATE_RUNS, GATE_CASES))
     if missing:
-        _say_missing(warehouse, missing, "gate runs")
+        say_missing(warehouse, missing, "gate runs")
         return False
     window = results.get("window") or {}
     cases = [c for c in results.get("checks") or [] if isinstance(c, dict)]
     params: dict[str, Any] = {
-        "run_id": results["run_id"], "phase": _text(results.get("phase")), "verdict": _text(results.get("verdict")),
-        "exit_code": int(results.get("exit_code", 3)), "started_at": _stamp(results.get("started_at")),
-        "finished_at": _stamp(results.get("finished_at")), "window_start": _text(window.get("start")),
-        "window_end": _text(window.get("end")), "warehouse": public_url(_text(results.get("warehouse"))),
-        "host": host_name(), "user_name": user_name(), "git_commit": _text(results.get("git_commit")),
-        "catalog_fingerprint": _text(results.get("catalog_fingerprint")),
-        "exceptions_fingerprint": _text(results.get("exceptions_fingerprint")),
+        "run_id": results["run_id"], "phase": text_of(results.get("phase")), "verdict": text_of(results.get("verdict")),
+        "exit_code": int(results.get("exit_code", 3)), "started_at": timestamp_param(results.get("started_at")),
+        "finished_at": timestamp_param(results.get("finished_at")), "window_start": text_of(window.get("start")),
+        "window_end": text_of(window.get("end")), "warehouse": public_url(text_of(results.get("warehouse"))),
+        "host": host_name(), "user_name": user_name(), "git_commit": text_of(results.get("git_commit")),
+        "catalog_fingerprint": text_of(results.get("catalog_fingerprint")),
+        "exceptions_fingerprint": text_of(results.get("exceptions_fingerprint")),
         "summary": _json(results.get("summary") or {}), "cost": _json(results.get("cost")),
         "results": _json(results),
         "cases": _json([{
@@ -240,7 +240,7 @@ def write_gate_run(warehouse: Warehouse, results: dict[str, Any]) -> bool:
             "outcome": c.get("outcome"), "measured": _measure(c.get("measured")),
             "threshold": _measure(c.get("threshold")),
             # the severity of what the case found: a failure blocks (error), a warning does not (warn)
-            "severity": {"failed": "error", "error": "error", "warned": "warn"}.get(_text(c.get("outcome"))),
+            "severity": {"failed": "error", "error": "error", "warned": "warn"}.get(text_of(c.get("outcome"))),
             "message": c.get("message")} for c in cases]),
     }
     statements = [_INSERT_GATE_RUN] + ([_INSERT_GATE_CASES] if cases else [])
@@ -253,16 +253,16 @@ def write_backfill_run(warehouse: Warehouse, summary: dict[str, Any], *, window:
     """One row of a backfill run (`phasegate.runner.runlog.summarize`); the latest row of a run id wins."""
     missing = missing_tables(warehouse, (BACKFILL_RUNS,))
     if missing:
-        _say_missing(warehouse, missing, "backfill runs")
+        say_missing(warehouse, missing, "backfill runs")
         return False
     window = window or {}
     params = {
-        "run_id": summary["run_id"], "phase": _text(summary.get("phase")), "kind": _text(summary.get("kind")),
-        "command": _text(summary.get("command")), "status": _text(summary.get("status")),
-        "exit_code": _text(summary.get("exit_code")), "started_at": _stamp(summary.get("started_at")),
-        "finished_at": _stamp(summary.get("finished_at")), "window_start": _text(window.get("start")),
-        "window_end": _text(window.get("end")), "warehouse": public_url(warehouse_url or warehouse.url),
-        "host": _text(summary.get("host") or host_name()), "pid": _text(summary.get("pid")),
+        "run_id": summary["run_id"], "phase": text_of(summary.get("phase")), "kind": text_of(summary.get("kind")),
+        "command": text_of(summary.get("command")), "status": text_of(summary.get("status")),
+        "exit_code": text_of(summary.get("exit_code")), "started_at": timestamp_param(summary.get("started_at")),
+        "finished_at": timestamp_param(summary.get("finished_at")), "window_start": text_of(window.get("start")),
+        "window_end": text_of(window.get("end")), "warehouse": public_url(warehouse_url or warehouse.url),
+        "host": text_of(summary.get("host") or host_name()), "pid": text_of(summary.get("pid")),
         "user_name": user_name(), "rows_written": int(summary.get("rows_written") or 0),
         "summary": _json({k: v for k, v in summary.items() if k != "path"}),
     }
@@ -276,7 +276,7 @@ def write_chunk_attempts(warehouse: Warehouse, run_id: str, chunks: list[dict[st
         return True
     missing = missing_tables(warehouse, (CHUNK_ATTEMPTS,))
     if missing:
-        _say_missing(warehouse, missing, "chunk attempts")
+        say_missing(warehouse, missing, "chunk attempts")
         return False
 
     def row(c: dict[str, Any]) -> dict[str, Any]:
@@ -284,7 +284,7 @@ def write_chunk_attempts(warehouse: Warehouse, run_id: str, chunks: list[dict[st
         return {"table": c.get("table"), "start": c.get("start"), "end": c.get("end"), "dates": c.get("dates"),
                 "attempt": c.get("attempt"), "status": c.get("status"), "rows": c.get("rows"),
                 "seconds": c.get("seconds"), "jobs": cost.get("jobs"), "bytes_processed": cost.get("bytes_processed"),
-                "bytes_billed": cost.get("bytes_billed"), "error": c.get("error"), "at": _stamp(c.get("at")) or None}
+                "bytes_billed": cost.get("bytes_billed"), "error": c.get("error"), "at": timestamp_param(c.get("at")) or None}
 
     params = {"run_id": run_id, "chunks": _json([row(c) for c in chunks])}
     warehouse.execute([_INSERT_CHUNKS], params, labels={"component": "state"})
@@ -317,7 +317,7 @@ def readable(warehouse: Warehouse | None, tables: Iterable[str], what: str) -> b
               f"{what} of this machine only", file=sys.stderr)
         return False
     if missing:
-        _say_missing(warehouse, missing, what, reading=True)
+        say_missing(warehouse, missing, what, reading=True)
         return False
     return True
 
@@ -329,8 +329,8 @@ def gate_runs(warehouse: Warehouse | None, phase: str | None = None, limit: int 
         return []
     rows = warehouse.query(_GATE_RUNS, {"phase": phase or "", "limit": int(limit)})
     return [{"run_id": r["run_id"], "phase": r["phase"], "verdict": r["verdict"], "exit_code": r["exit_code"],
-             "started_at": _iso(r["started_at"]), "finished_at": _iso(r["finished_at"]),
-             "window": {"start": _text(r["window_start"]) or None, "end": _text(r["window_end"]) or None},
+             "started_at": iso_moment(r["started_at"]), "finished_at": iso_moment(r["finished_at"]),
+             "window": {"start": text_of(r["window_start"]) or None, "end": text_of(r["window_end"]) or None},
              "warehouse": r["warehouse"], "host": r["host"], "user": r["user_name"], "git_commit": r["git_commit"],
              "summary": json.loads(r["summary"] or "{}")} for r in rows]
 
@@ -371,8 +371,8 @@ def chunk_attempts(warehouse: Warehouse, run_id: str) -> list[dict[str, Any]]:
     out = []
     for r in warehouse.query(_CHUNKS, {"run_id": run_id}):
         cost = {"jobs": r["jobs"], "bytes_processed": r["bytes_processed"], "bytes_billed": r["bytes_billed"]}
-        out.append({"event": "chunk", "run_id": run_id, "at": _iso(r["attempted_at"]), "table": r["table_name"],
-                    "start": _text(r["start_date"]), "end": _text(r["end_date"]), "dates": r["dates"],
+        out.append({"event": "chunk", "run_id": run_id, "at": iso_moment(r["attempted_at"]), "table": r["table_name"],
+                    "start": text_of(r["start_date"]), "end": text_of(r["end_date"]), "dates": r["dates"],
                     "attempt": r["attempt"], "status": r["status"], "rows": r["rows_written"],
                     "seconds": r["seconds"], "error": r["error"], "cost": cost})
     return out
@@ -384,5 +384,5 @@ def merged(local: list[dict[str, Any]], shared: list[dict[str, Any]], limit: int
     by_id: dict[str, dict[str, Any]] = {r["run_id"]: r for r in shared if r.get("run_id")}
     for r in local:
         by_id[r["run_id"]] = {**by_id.get(r["run_id"], {}), **r, "source": "local"}
-    runs = sorted(by_id.values(), key=lambda r: (_text(r.get(key)), r["run_id"]), reverse=True)
+    runs = sorted(by_id.values(), key=lambda r: (text_of(r.get(key)), r["run_id"]), reverse=True)
     return runs if limit is None else runs[:limit]

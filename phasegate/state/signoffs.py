@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from phasegate.state import history
-from phasegate.state.history import _iso, _stamp, _text, host_name, public_url
+from phasegate.state.history import host_name, iso_moment, public_url, text_of, timestamp_param
 from phasegate.warehouse import Warehouse
 
 SIGNOFFS = "signoffs"
@@ -36,12 +36,12 @@ def write_signoff(warehouse: Warehouse, record: dict[str, Any]) -> bool:
     """One sign-off row; False (said on stderr) where the table is missing."""
     missing = history.missing_tables(warehouse, (SIGNOFFS,))
     if missing:
-        history._say_missing(warehouse, missing, "sign-offs")
+        history.say_missing(warehouse, missing, "sign-offs")
         return False
-    params = {"run_id": record["run_id"], "phase": _text(record.get("phase")), "signed_by": record["by"],
-              "signed_at": _stamp(record.get("at")), "note": _text(record.get("note")),
-              "fingerprint": _text(record.get("fingerprint")), "host": _text(record.get("host") or host_name()),
-              "warehouse": public_url(_text(record.get("warehouse")))}
+    params = {"run_id": record["run_id"], "phase": text_of(record.get("phase")), "signed_by": record["by"],
+              "signed_at": timestamp_param(record.get("at")), "note": text_of(record.get("note")),
+              "fingerprint": text_of(record.get("fingerprint")), "host": text_of(record.get("host") or host_name()),
+              "warehouse": public_url(text_of(record.get("warehouse")))}
     warehouse.execute([_INSERT], params, labels={"component": "state"})
     return True
 
@@ -52,7 +52,7 @@ def read_signoffs(warehouse: Warehouse | None, run_id: str | None = None,
     if not history.readable(warehouse, (SIGNOFFS,), "sign-offs"):
         return []
     rows = warehouse.query(_READ, {"run_id": run_id or "", "phase": phase or ""})
-    return [{"run_id": r["run_id"], "phase": r["phase"], "by": r["signed_by"], "at": _iso(r["signed_at"]),
+    return [{"run_id": r["run_id"], "phase": r["phase"], "by": r["signed_by"], "at": iso_moment(r["signed_at"]),
              "note": r["note"] or "", "fingerprint": r["fingerprint"], "host": r["host"],
              "warehouse": r["warehouse"], "source": "warehouse"} for r in rows]
 
@@ -61,7 +61,7 @@ def merged(local: Iterable[dict[str, Any]], shared: Iterable[dict[str, Any]]) ->
     """One sign-off per (run, signer), the earliest kept (signing again changes nothing), oldest first."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for record in [*local, *shared]:
-        key = (_text(record.get("run_id")), _text(record.get("by")).strip())
-        if key not in out or _text(record.get("at")) < _text(out[key].get("at")):
+        key = (text_of(record.get("run_id")), text_of(record.get("by")).strip())
+        if key not in out or text_of(record.get("at")) < text_of(out[key].get("at")):
             out[key] = record
-    return sorted(out.values(), key=lambda r: (_text(r.get("at")), _text(r.get("by"))))
+    return sorted(out.values(), key=lambda r: (text_of(r.get("at")), text_of(r.get("by"))))
