@@ -34,3 +34,12 @@ def world_copy(gate_world, tmp_path) -> Callable[..., str]:
                 wh.execute(list(statements))
         return f"duckdb:///{target}"
     return make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_from_the_callers_phasegate_environment(monkeypatch):
+    """Tests never read the caller's PHASEGATE_* settings: `make test` exports PHASEGATE_WAREHOUSE (the
+    demo's file, which a test's project does not have), and a developer may have a webhook set.
+    A test that wants one sets it with monkeypatch."""
+    for name in ("PHASEGATE_WAREHOUSE", "PHASEGATE_WEBHOOK_URL", "PHASEGATE_REPORT_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
