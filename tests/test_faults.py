@@ -22,7 +22,7 @@ from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import repo_catalog
 from tests.fixtures.worlds import GATE_END as END
 from tests.fixtures.worlds import GATE_START as START
-from tests.fixtures.worlds import build_world
+from tests.fixtures.worlds import build_world, world_context
 
 
 @pytest.fixture(scope="module")
@@ -104,11 +104,7 @@ def test_every_nth_selects_the_share_it_says(world, tmp_path):
 def judge_phase(url: str, phase: str, exceptions_text: str | None, tmp_path) -> list[str]:
     """Every non-expectation family of the phase, judged on the warehouse: the failing verdicts."""
     catalog = repo_catalog()
-    exc_path = None
-    if exceptions_text is not None:
-        exc_path = tmp_path / "exceptions.toml"
-        exc_path.write_text(exceptions_text)
-    ctx = GateContext(catalog, phase, url, START, END, load_exceptions(exc_path, catalog, required=exc_path is not None))
+    ctx = world_context(url, phase, exceptions_text, tmp_path)
     try:
         failures = [] if JUDGES["uncatalogued_tables"](ctx, None).passed else ["uncatalogued_tables"]
         for table in ctx.tables:

@@ -17,13 +17,12 @@ import pytest
 
 from phasegate.demo.faults import BENIGN, FAULTS, apply_change, exceptions_toml
 from phasegate.gate.judges import JUDGES
-from phasegate.gate.plugin import GateContext
 from phasegate.measure.checks import builtin_checks, file_checks
-from phasegate.model.exceptions import load_exceptions
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import repo_catalog
 from tests.fixtures.worlds import GATE_END as END
 from tests.fixtures.worlds import GATE_START as START
+from tests.fixtures.worlds import world_context
 
 # Built-in invariants that must each be shown caught (the other built-ins: key, row counts, game_id
 # format, staleness, feature shape, are structural and are shown by tests/test_gate_checks.py).
@@ -50,12 +49,7 @@ def failing_checks(url: str, phase: str, tables: set[str], exceptions_text: str 
                    tmp_path=None) -> set[str]:
     """The checks (TABLE.CHECK) of `tables` that fail on the warehouse, and TABLE:family for the
     coverage families; a measurement error propagates (never a pass)."""
-    catalog = repo_catalog()
-    exc_path = None
-    if exceptions_text is not None:
-        exc_path = tmp_path / "exceptions.toml"
-        exc_path.write_text(exceptions_text)
-    ctx = GateContext(catalog, phase, url, START, END, load_exceptions(exc_path, catalog, required=exc_path is not None))
+    ctx = world_context(url, phase, exceptions_text, tmp_path)
     try:
         out = set()
         for table in ctx.tables:

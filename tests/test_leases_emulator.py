@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import pytest
 
-from phasegate.state import ensure_state
 from phasegate.state.leases import LeaseHeld, Leases, holders
 from phasegate.warehouse import open_warehouse
-from tests.fixtures.emulator import Emulator
+from tests.fixtures.emulator import emulator_with_state
 
 CI_RUN = "phase3-20261202T080000Z-c1c1"
 
 
 @pytest.fixture(scope="module")
 def bq_url(tmp_path_factory):
-    emu = Emulator(tmp_path_factory.mktemp("bqemulator") / "emulator.log").start()
-    url = emu.url("shared-leases")
-    wh = open_warehouse(url)
-    try:
-        assert "leases" in ensure_state(wh)
-    finally:
-        wh.close()
-    yield url
-    emu.stop()
+    with emulator_with_state(tmp_path_factory, "shared-leases") as (url, created):
+        assert "leases" in created
+        yield url
 
 
 def test_two_checkouts_on_the_emulator_cannot_take_one_table_at_once(bq_url):

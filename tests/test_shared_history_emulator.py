@@ -15,25 +15,19 @@ import pytest
 from phasegate.gate.run import share_gate_run
 from phasegate.runner.history import all_runs, shared_gate_run, shared_run
 from phasegate.runner.runlog import RunLog, share_run
-from phasegate.state import SCHEMA, ensure_state
+from phasegate.state import SCHEMA
 from phasegate.state.history import gate_runs
 from phasegate.warehouse import open_warehouse
-from tests.fixtures.emulator import Emulator
+from tests.fixtures.emulator import emulator_with_state
 
 LAPTOP = "laptop-of-ana"
 
 
 @pytest.fixture(scope="module")
 def bq_url(tmp_path_factory):
-    emu = Emulator(tmp_path_factory.mktemp("bqemulator") / "emulator.log").start()
-    url = emu.url("shared-history")
-    wh = open_warehouse(url)
-    try:
-        assert set(ensure_state(wh)) == set(SCHEMA)
-    finally:
-        wh.close()
-    yield url
-    emu.stop()
+    with emulator_with_state(tmp_path_factory, "shared-history") as (url, created):
+        assert set(created) == set(SCHEMA)
+        yield url
 
 
 def test_two_checkouts_on_the_emulator_see_each_others_backfill_and_gate_runs(bq_url, tmp_path, monkeypatch):

@@ -2,82 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import shutil
 import sys
 
-import pyarrow as pa
 import pytest
 
 from phasegate.errors import NoGo
-from phasegate.measure.fingerprint import table_fingerprint
-from phasegate.model.catalog import load_catalog
-from phasegate.report.checklist import FAMILIES, PHASE_LEVEL, applies
 from phasegate.report.signoff import sign
 from phasegate.report.store import read_signoffs
 from phasegate.warehouse.duckdb import DuckDBWarehouse
-from tests.fixtures.builders import ROOT, load_rows
-
-TABLE = "team_offense_game_summary"
-SCHEMA = pa.schema([("game_date", pa.date32()), ("team_abbr", pa.string()), ("game_id", pa.string()),
-                    ("processed_at", pa.timestamp("us", tz="UTC"))])
-START, END = dt.date(2023, 11, 1), dt.date(2023, 11, 30)
-
-
-def rows(*days: str, stamp: str = "2024-01-01T00:00:00") -> list[dict]:
-    at = dt.datetime.fromisoformat(stamp).replace(tzinfo=dt.UTC)
-    return [{"game_date": dt.date.fromisoformat(d), "team_abbr": t, "game_id": f"{d}_LAL_DEN", "processed_at": at}
-            for d in days for t in ("LAL", "DEN")]
+from tests.fixtures.signoffs import TABLE, gate_run, signoff_project
 
 
 @pytest.fixture()
 def project(tmp_path):
-    """A project folder: the repo's catalog (with its processors), a warehouse file, reports/."""
-    shutil.copy(ROOT / "pipeline.toml", tmp_path / "pipeline.toml")
-    shutil.copytree(ROOT / "backfill", tmp_path / "backfill")
-    for folder in ("checks", "expectations"):  # the catalogued check files and suites
-        (tmp_path / folder).symlink_to(ROOT / folder)
-    catalog = load_catalog(tmp_path / "pipeline.toml")
-    url = f"duckdb:///{tmp_path / 'wh.duckdb'}"
-    wh = DuckDBWarehouse(tmp_path / "wh.duckdb")
-    load_rows(wh, "nba_analytics", TABLE, rows("2023-11-07", "2023-11-08", "2023-12-02"), SCHEMA)
-    wh.close()
-    return tmp_path, catalog, url
-
-
-def gate_run(project_dir, catalog, url, *, verdict: str, run_id: str, fingerprint: dict | None = None,
-             skip_tables: tuple[str, ...] = ()) -> dict:
-    """Write a run folder as the gate would, recording the table fingerprint of *now*."""
-    if fingerprint is None:
-        wh = DuckDBWarehouse(url.removeprefix("duckdb:///"), read_only=True)
-        fingerprint = table_fingerprint(wh, catalog.table(TABLE), START, END)
-        wh.close()
-    run_dir = project_dir / "reports" / "phase3" / run_id
-    run_dir.mkdir(parents=True)
-    # every case the catalog asks for, as the gate would run them (one failing when NO-GO)
-    checks = [{"nodeid": f"checks/phase3/test_gate.py::test_{family}[{t.name}]", "name": f"test_{family}",
-               "table": None if family in PHASE_LEVEL else t.name, "family": family, "outcome": "passed",
-               "measured": "ok", "threshold": "", "message": "", "duration_s": 0.1}
-              for t in catalog.tables_of("phase3") for family in FAMILIES
-              if t.name not in skip_tables and applies(family, t, catalog)[0]]
-    if verdict != "GO":
-        next(c for c in checks if c["table"] == TABLE and c["family"] == "date_coverage")["outcome"] = "failed"
-    results = {
-        "run_id": run_id, "phase": "phase3", "verdict": verdict, "exit_code": 0 if verdict == "GO" else 1,
-        "window": {"start": START.isoformat(), "end": END.isoformat()}, "warehouse": url,
-        "started_at": "2026-01-04T06:00:00+00:00", "finished_at": "2026-01-04T06:00:01+00:00", "duration_s": 1.0,
-        "git_commit": None, "catalog_fingerprint": catalog.fingerprint, "exceptions_fingerprint": "000000000000",
-        "tables": {TABLE: {"phase": "phase3", "dataset": "nba_analytics", "date_column": "game_date",
-                           "coverage": {"days": {"2023-11-07": "covered", "2023-11-08": "covered"}},
-                           "fingerprint": fingerprint}},
-        "checks": checks, "exceptions_applied": [],
-        "summary": {"passed": sum(c["outcome"] == "passed" for c in checks),
-                    "failed": sum(c["outcome"] == "failed" for c in checks), "error": 0, "skipped": 0,
-                    "total": len(checks)},
-    }
-    (run_dir / "results.json").write_text(json.dumps(results))
-    return results
+    return signoff_project(tmp_path)
 
 
 def test_go_report_is_signed_recorded_and_rerendered(project):

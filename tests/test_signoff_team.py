@@ -19,24 +19,18 @@ from phasegate.report.store import read_signoffs
 from phasegate.state import ensure_state
 from phasegate.state.history import write_gate_run
 from phasegate.warehouse.duckdb import DuckDBWarehouse
-from tests.fixtures.builders import ROOT
-from tests.test_signoff import gate_run, project  # noqa: F401 - the fixture of the sign-off rules
+from tests.fixtures.signoffs import gate_run, project_folder, signoff_project
 
 RUN = "phase3-20260104T060000Z-00a1"
 
 
-def checkout(folder):
-    """A second clone of the project: its own catalog copy and reports/, no run folders."""
-    folder.mkdir()
-    shutil.copy(ROOT / "pipeline.toml", folder / "pipeline.toml")
-    shutil.copytree(ROOT / "backfill", folder / "backfill")
-    for name in ("checks", "expectations"):
-        (folder / name).symlink_to(ROOT / name)
-    return folder
+@pytest.fixture()
+def project(tmp_path):
+    return signoff_project(tmp_path)
 
 
 @pytest.fixture()
-def team(project, tmp_path, monkeypatch):  # noqa: F811
+def team(project, tmp_path, monkeypatch):
     """A: the project, with a GO run gated and shared; B: another checkout on the same warehouse file."""
     a_dir, catalog, url = project
     results = gate_run(a_dir, catalog, url, verdict="GO", run_id=RUN)
@@ -44,7 +38,7 @@ def team(project, tmp_path, monkeypatch):  # noqa: F811
     ensure_state(wh)
     write_gate_run(wh, results)
     wh.close()
-    b_dir = checkout(tmp_path / "checkout-b")
+    b_dir = project_folder(tmp_path / "checkout-b")
     # no signer from this machine's git or gcloud unless a test says so
     gitconfig = tmp_path / "gitconfig"
     gitconfig.write_text("")

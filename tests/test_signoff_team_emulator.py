@@ -10,25 +10,19 @@ import pytest
 
 from phasegate.report.signoff import signers
 from phasegate.report.store import append_signoff
-from phasegate.state import SCHEMA, ensure_state
+from phasegate.state import SCHEMA
 from phasegate.state.signoffs import read_signoffs, write_signoff
 from phasegate.warehouse import open_warehouse
-from tests.fixtures.emulator import Emulator
+from tests.fixtures.emulator import emulator_with_state
 
 RUN = "phase3-20261202T130500Z-b2b2"
 
 
 @pytest.fixture(scope="module")
 def bq_url(tmp_path_factory):
-    emu = Emulator(tmp_path_factory.mktemp("bqemulator") / "emulator.log").start()
-    url = emu.url("shared-signoffs")
-    wh = open_warehouse(url)
-    try:
-        assert "signoffs" in ensure_state(wh) and set(ensure_state(wh)) == set(SCHEMA)
-    finally:
-        wh.close()
-    yield url
-    emu.stop()
+    with emulator_with_state(tmp_path_factory, "shared-signoffs") as (url, created):
+        assert "signoffs" in created and set(created) == set(SCHEMA)
+        yield url
 
 
 def test_a_signoff_written_by_one_checkout_is_read_by_another(bq_url, tmp_path):
