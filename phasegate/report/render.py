@@ -29,6 +29,7 @@ from phasegate.report.store import (
     INDEX,
     REPORT,
     RUN_ID,
+    failing_tables,
     load_results,
     reports_root_of,
     run_dirs,
@@ -428,8 +429,7 @@ def _entry(results: dict[str, Any], catalog: Catalog | None, *, run_id: str, pha
            source: str) -> dict[str, Any]:
     from phasegate.state.history import public_url
 
-    failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
-                      if c.get("outcome") in ("failed", "error")})
+    failing = failing_tables(results)
     return {
         "run_id": results.get("run_id") or run_id, "phase": results.get("phase") or phase,
         "verdict": results.get("verdict") or "?",

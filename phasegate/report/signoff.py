@@ -26,7 +26,7 @@ from phasegate.measure.fingerprint import (
     measure_fingerprints,
 )
 from phasegate.model.catalog import Catalog
-from phasegate.report.store import RESULTS, RUN_ID, append_signoff, load_results, run_dirs
+from phasegate.report.store import RESULTS, RUN_ID, append_signoff, failing_tables, load_results, run_dirs
 from phasegate.report.store import read_signoffs as read_local_signoffs
 from phasegate.state import history
 from phasegate.state import signoffs as shared_signoffs
@@ -108,8 +108,7 @@ def find_run(reports_root: Path, phase: str, run_id: str | None, url: str | None
             return results, found["dir"]
         if verdict == "NO-GO":
             # a finding about the data after the GO run: never sign the older run silently
-            failing = sorted({c.get("table") or "?" for c in (results or {}).get("checks") or []
-                              if c.get("outcome") in ("failed", "error")})
+            failing = failing_tables(results or {})
             detail = f" (failing: {', '.join(failing)})" if failing else ""
             raise NoGo(f"refusing to sign {phase}: the latest report {rid} is NO-GO{detail}; "
                        f"fix the data, re-run `phasegate gate {phase}`, then sign the GO report")
@@ -149,8 +148,7 @@ def sign(phase: str, by: str | None, *, catalog: Catalog, reports_root: Path, ru
     run_id = results.get("run_id") or (run_dir.name if run_dir else run_id)
     verdict = results.get("verdict")
     if verdict != "GO":
-        failing = sorted({c.get("table") or "?" for c in results.get("checks") or []
-                          if c.get("outcome") in ("failed", "error")})
+        failing = failing_tables(results)
         detail = f" (failing: {', '.join(failing)})" if failing else ""
         raise NoGo(f"refusing to sign {phase}: report {run_id} is {verdict or 'unknown'}{detail}; only a GO run "
                    f"is signed: fix the data, re-run `phasegate gate {phase}`, then sign the GO report")

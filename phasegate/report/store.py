@@ -28,6 +28,12 @@ def load_results(run_dir: Path) -> dict[str, Any]:
         raise UsageError(f"{path} is not valid JSON: {exc}") from None
 
 
+def failing_tables(results: dict[str, Any]) -> list[str]:
+    """The tables of a run's failed or errored cases, sorted ('?' for a phase-level case)."""
+    return sorted({c.get("table") or "?" for c in results.get("checks") or []
+                   if c.get("outcome") in ("failed", "error")})
+
+
 def save_results(run_dir: Path, results: dict[str, Any]) -> None:
     path = Path(run_dir) / RESULTS
     tmp = path.with_suffix(".json.tmp")
