@@ -279,15 +279,15 @@ def test_runner_backfill_matches_duckdb(pair, tmp_path):
 
 
 def test_expectations_match_duckdb_and_catch_a_bad_value(pair, tmp_path):
-    """Great Expectations on BigQuery through sqlalchemy-bigquery (issue 8), on the emulator,
-    against the compiled engine on DuckDB (the gate's default).
+    """Great Expectations on BigQuery through sqlalchemy-bigquery (issue 8), and the compiled
+    suites' SQL on BigQuery, both on the emulator, against the compiled engine on DuckDB (the
+    gate's default).
 
     The same week of phase-3 data on both warehouses, with one out-of-range value injected
-    (points = 95 in one player_game_summary row). The gate's phase-3 expectation cases run on
-    both, GE's own engine on the emulator (which cannot parse the compiled SQL: bqemulator 1.4.0
-    rejects ARRAY_AGG(... IGNORE NULLS ... LIMIT n)) and the compiled statements on DuckDB:
-    every case has the same outcome and measurement, and the only failing case is the points
-    range, whose unexpected value is the injected one.
+    (points = 95 in one player_game_summary row). The gate's phase-3 expectation cases run three
+    times: GE's own engine and the compiled statements on the emulator, the compiled statements
+    on DuckDB. Every case has the same outcome and measurement on all three, and the only failing
+    case is the points range, whose unexpected value is the injected one.
     """
     from phasegate.gate.run import run_gate
 
@@ -308,25 +308,30 @@ def test_expectations_match_duckdb_and_catch_a_bad_value(pair, tmp_path):
                    {"d": bad_day, "p": player})
 
     gates = {}
-    for wh in (bq, duck):
+    for wh, engine in ((bq, "ge"), (bq, "compiled"), (duck, "compiled")):
         wh.close()
-        gates[wh.dialect] = run_gate("phase3", warehouse_url=wh.url, start=week[0], end=week[1], workers=1,
-                                     reports_dir=tmp_path / wh.dialect, pytest_args=("-k", "test_expectations"),
-                                     expectations_engine="ge" if wh.dialect == "bigquery" else None,
-                                     audit="off")  # only the expectations here (see the audit's own test)
-    assert gates["bigquery"].results.cost["engine"] == "ge" and gates["duckdb"].results.cost["engine"] == "compiled"
+        gates[wh.dialect, engine] = run_gate("phase3", warehouse_url=wh.url, start=week[0], end=week[1], workers=1,
+                                             reports_dir=tmp_path / f"{wh.dialect}-{engine}",
+                                             pytest_args=("-k", "test_expectations"), expectations_engine=engine,
+                                             audit="off")  # only the expectations here (see the audit's own test)
+    assert {key: gate.results.cost["engine"] for key, gate in gates.items()} == \
+        {("bigquery", "ge"): "ge", ("bigquery", "compiled"): "compiled", ("duckdb", "compiled"): "compiled"}
     rules = {rule.case_id: rule for suite in discover(catalog, "phase3") for rule in suite.rules}
 
     def cases(gate):
         return {c["nodeid"].split("[", 1)[1].rstrip("]"): c for c in gate.results.to_json()["checks"]
                 if c["family"] == "expectation"}
 
-    on_bq, on_duck = cases(gates["bigquery"]), cases(gates["duckdb"])
-    assert set(on_bq) == set(on_duck) == set(rules) and len(rules) > 100  # every phase-3 rule is a case
-    assert {k: (c["outcome"], c["measured"], c["threshold"]) for k, c in on_bq.items()} == \
-        {k: (c["outcome"], c["measured"], c["threshold"]) for k, c in on_duck.items()}
+    on_bq, on_bq_compiled, on_duck = (cases(gates[key]) for key in
+                                      (("bigquery", "ge"), ("bigquery", "compiled"), ("duckdb", "compiled")))
+    assert set(on_bq) == set(on_bq_compiled) == set(on_duck) == set(rules) and len(rules) > 100  # every rule a case
+
+    def facts(by_case):
+        return {k: (c["outcome"], c["measured"], c["threshold"]) for k, c in by_case.items()}
+
+    assert facts(on_bq) == facts(on_bq_compiled) == facts(on_duck)
     # Evaluated, not errored; exactly the points band (0..75, warn: inside the physical 0..100) sees the injected
-    # value, and warns on both engines.
+    # value, and warns on every engine.
     failed = sorted(k for k, c in on_bq.items() if c["outcome"] != "passed")
     assert [(rules[k].table, rules[k].type, rules[k].kwargs.get("column"), rules[k].severity) for k in failed] == \
         [("player_game_summary", "expect_column_values_to_be_between", "points", "warn")]

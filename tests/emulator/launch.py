@@ -21,8 +21,14 @@ Two fixes over `bqemulator start`, both local to this process:
   with sqlglot several times over (row access, schema, translation to DuckDB, table names, and
   DDL bookkeeping that a SELECT never needs), seconds for one of the gate's folded statements
   (tens of KB), and its dry run executes the query in full. The gate's dry run and its run, and
-  the next gate over another window (dates are parameters), send the same text, so a SELECT is
-  rewritten once per emulator process and then only executed.
+  the next gate over another window or project (dates are parameters), send the same text, so
+  a SELECT is rewritten once and then only executed. With PHASEGATE_EMULATOR_CACHE set (the
+  tests' Emulator sets it) rewritten queries are kept in that folder, shared by the emulators
+  of one test run (one per xdist worker and module).
+- A dry run of a query is planned, not run: the emulator's dry run executes the query in full
+  and reports 0 bytes (it has no cost model), which doubled every gate. Wrapped as
+  `SELECT * FROM (query) WHERE false`, DuckDB binds it (a missing table or column or a type
+  error still fails the dry run, as on BigQuery) and returns its schema, with no rows read.
 Everything after the script name is passed to `bqemulator start`.
 """
 
@@ -69,9 +75,8 @@ def _bind_script_parameters() -> None:
 
 
 def _ignore_nulls_with_limit() -> None:
-    from sqlglot import exp
-
     from bqemulator.sql.rewriter import aggregate_variants
+    from sqlglot import exp
 
     rewrite_ignore_nulls = aggregate_variants._rewrite_ignore_nulls
 
@@ -93,9 +98,8 @@ def _ignore_nulls_with_limit() -> None:
 
 
 def _window_countif() -> None:
-    from sqlglot import exp
-
     from bqemulator.sql.rules import misc_helpers
+    from sqlglot import exp
 
     rule = misc_helpers.CountIfEmptyZeroRule
     applies_to = rule.applies_to
@@ -108,11 +112,16 @@ def _window_countif() -> None:
 
 def _remember_query_rewrites() -> None:
     import functools
+    import hashlib
+    import os
+    from pathlib import Path
 
     from bqemulator.jobs import executor
 
     rewrite = executor.rewrite_and_translate_statement
-    memory: dict[tuple[str, str, str], str] = {}
+    cache = os.environ.get("PHASEGATE_EMULATOR_CACHE")
+    folder = Path(cache) if cache else None
+    memory: dict[str, str] = {}
 
     def is_query(sql: str) -> bool:
         head = sql.lstrip().upper()
@@ -121,9 +130,21 @@ def _remember_query_rewrites() -> None:
     async def remembered(bq_sql, *, project_id, ctx, caller, translator):  # type: ignore[no-untyped-def]
         if not is_query(bq_sql):
             return await rewrite(bq_sql, project_id=project_id, ctx=ctx, caller=caller, translator=translator)
-        key = (project_id, bq_sql, repr(caller))
-        if key not in memory:
-            memory[key] = await rewrite(bq_sql, project_id=project_id, ctx=ctx, caller=caller, translator=translator)
+        # Not keyed by project: the DuckDB SQL names tables by dataset.table until
+        # rewrite_table_refs qualifies them with the project, after this step.
+        key = hashlib.sha256(f"{caller!r}\n{bq_sql}".encode()).hexdigest()
+        if key in memory:
+            return memory[key]
+        stored = folder / f"{key}.sql" if folder else None
+        if stored is not None and stored.exists():
+            memory[key] = stored.read_text()
+            return memory[key]
+        memory[key] = await rewrite(bq_sql, project_id=project_id, ctx=ctx, caller=caller, translator=translator)
+        if stored is not None:  # written aside, then renamed: another emulator may read it at once
+            folder.mkdir(parents=True, exist_ok=True)
+            aside = stored.with_suffix(f".{os.getpid()}.tmp")
+            aside.write_text(memory[key])
+            aside.replace(stored)
         return memory[key]
 
     def unless_query(sync):  # type: ignore[no-untyped-def]
@@ -137,8 +158,35 @@ def _remember_query_rewrites() -> None:
         setattr(executor, name, unless_query(getattr(executor, name)))
 
 
+def _plan_dry_runs() -> None:
+    import contextvars
+
+    from bqemulator.api.routes import jobs
+    from bqemulator.storage import engine
+
+    dry: contextvars.ContextVar[bool] = contextvars.ContextVar("phasegate_dry_run", default=False)
+    dry_run_response = jobs._dry_run_response
+    fetch_arrow = engine.DuckDBEngine.fetch_arrow
+
+    async def planned_dry_run(**kwargs):  # type: ignore[no-untyped-def]
+        token = dry.set(True)
+        try:
+            return await dry_run_response(**kwargs)
+        finally:
+            dry.reset(token)
+
+    def fetch_or_plan(self, sql, parameters=None):  # type: ignore[no-untyped-def]
+        if dry.get() and sql.lstrip().upper().startswith(("SELECT", "WITH", "(")):
+            sql = f"SELECT * FROM ({sql.strip().rstrip(';')}) AS phasegate_dry_run WHERE false"
+        return fetch_arrow(self, sql, parameters)
+
+    jobs._dry_run_response = planned_dry_run
+    engine.DuckDBEngine.fetch_arrow = fetch_or_plan
+
+
 def main() -> None:
     _patch()
+    _plan_dry_runs()
     _remember_query_rewrites()
     _bind_script_parameters()
     _ignore_nulls_with_limit()
