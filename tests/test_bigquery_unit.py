@@ -384,8 +384,13 @@ def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(m
         return SimpleNamespace(schema=[bigquery.SchemaField(n, "DATE" if n == table.date_column else "STRING")
                                        for n in names])
 
+    # what the processors make, as their dry runs say (the audit compares only those columns)
+    made = [bigquery.SchemaField(n, "STRING") for n in
+            sorted({c for cols in suite_columns.values() for c in cols} | {t.date_column for t in catalog.tables_of("phase3")})]
+
     def fake_open(url=None, **_):
-        wh, client = fake_wh("bigquery://proj-1?max_run_bytes=1000000", job=FakeJob(total_bytes_processed=400_000))
+        wh, client = fake_wh("bigquery://proj-1?max_run_bytes=1000000",
+                             job=FakeJob(total_bytes_processed=400_000, schema=made))
         client.get_table.side_effect = schema
         opened.append(client)
         return wh
@@ -398,7 +403,9 @@ def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(m
     assert sum(1 for _, sql, _ in estimate.statements.queries if "FULL OUTER JOIN stored" in sql) == 5
     assert sum(1 for _, sql, _ in estimate.statements.queries if "measured AS" in sql) == 5  # the suites
     configs = [c.kwargs["job_config"] for c in opened[0].query.call_args_list]
-    assert len(configs) == 10 and all(c.dry_run for c in configs)
+    # every job a dry run: the 10 estimates, and the 5 processors' result columns
+    assert all(c.dry_run for c in configs)
+    assert sorted(c.labels["component"] for c in configs) == ["dry_run"] * 10 + ["schema"] * 5
     with pytest.raises(UsageError, match=r"the phase3 gate would scan 3\.8 MiB \(4,000,000 bytes\), over the cap"):
         run_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml",
                  reports_dir=tmp_path, **window)
@@ -435,3 +442,21 @@ def test_a_chunks_cost_is_the_job_statistics_of_its_jobs_and_a_command_processor
     assert record["cost"]["jobs"] == 1 and record["cost"]["bytes_billed"] == 0
     run = run_cost(wh)
     assert run["engine"] == "bigquery" and run["bills_bytes"] is True and run["by_table"]["t"]["jobs"] >= 4
+
+
+def test_query_columns_are_read_from_a_dry_run_and_none_is_an_error():
+    """The audit compares only the columns a processor makes (a column added to the table later is not
+    the processor's): on BigQuery they come from the query's dry-run schema, never from running it."""
+    schema = [bigquery.SchemaField("game_date", "DATE"), bigquery.SchemaField("points", "INTEGER")]
+    wh, client = fake_wh(job=FakeJob(schema=schema))
+    assert wh.query_columns("SELECT game_date, points FROM x WHERE d = @d", {"d": dt.date(2024, 1, 1)}) == \
+        ["game_date", "points"]
+    assert sent_config(client).dry_run is True and len(client.query.call_args_list) == 1
+    # no schema from the dry run and none from the LIMIT 0 probe: an error, never "compare no column"
+    class NoColumns(FakeJob):
+        def result(self, **_):
+            return type("Rows", (list,), {"schema": []})()
+
+    empty, _ = fake_wh(job=NoColumns())
+    with pytest.raises(WarehouseError, match="returned none"):
+        empty.query_columns("SELECT 1 AS x")

@@ -303,13 +303,11 @@ class GateContext:
                                  excepted=frozenset(self.exceptions_of(table).dates))
         sql = processor_sql(self.catalog, t)
         # a column the table holds but the processor does not make (added later) is not compared
-        made = getattr(self.warehouse, "query_columns", None)
-        if made is not None:
-            from phasegate.runner.processors import processor_params
+        from phasegate.runner.processors import processor_params
 
-            produced = self._cached("made", table, lambda: made(sql, processor_params(self.catalog, self.start,
-                                                                                      self.end)))
-            columns = {c: kind for c, kind in columns.items() if c in produced}
+        produced = self._cached("made", table, lambda: self.warehouse.query_columns(
+            sql, processor_params(self.catalog, self.start, self.end)))
+        columns = {c: kind for c, kind in columns.items() if c in produced}
         return selection, columns, sql
 
     def columns(self, table: str) -> dict[str, str]:

@@ -238,7 +238,7 @@ def _audit_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date
                       audit: str | None) -> dict[str, tuple[str, dict[str, Any]]]:
     """table -> (sql, params) of its audit statement, for the dry run and the byte cap."""
     from phasegate.measure.audit import audit_sql, audited, check_mode, choose_dates, resolve_mode
-    from phasegate.runner.processors import processor_sql
+    from phasegate.runner.processors import processor_params, processor_sql
 
     mode = check_mode(audit, catalog)
     tables = [t for t in catalog.tables_of(phase) if audited(t)]
@@ -253,7 +253,11 @@ def _audit_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date
             continue
         resolved = resolve_mode(mode, rows=0, bills_bytes=warehouse.capabilities.dry_run_bytes)
         selection = choose_dates(catalog, resolved, start=start, end=end, dates=days)
-        out[table.name] = audit_sql(catalog, table, columns, selection, processor_sql(catalog, table))
+        sql = processor_sql(catalog, table)
+        # as the gate compares them: only the columns the processor makes (GateContext._audit_inputs)
+        produced = warehouse.query_columns(sql, processor_params(catalog, start, end))
+        out[table.name] = audit_sql(catalog, table, {c: k for c, k in columns.items() if c in produced}, selection,
+                                    sql)
     return out
 
 

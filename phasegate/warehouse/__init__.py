@@ -96,6 +96,9 @@ class Warehouse(Protocol):
     def columns(self, dataset: str, table: str) -> dict[str, str]:
         """Column name -> type of a table ({} if it does not exist)."""
 
+    def query_columns(self, sql: str, params: Params | None = None) -> list[str]:
+        """The columns a SELECT returns, without computing its rows (a plan; a dry run)."""
+
     def ensure_dataset(self, dataset: str) -> None:
         """Create the dataset (schema) if it is missing."""
 

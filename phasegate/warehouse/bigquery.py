@@ -579,6 +579,12 @@ class BigQueryWarehouse:
         _, rows = self._run(probe, params, {"component": "schema"}, "cannot read the query's result schema")
         return list(rows.schema or [])
 
+    def query_columns(self, sql: str, params: Params | None = None) -> list[str]:
+        columns = [field.name for field in self.result_schema(sql, params)]
+        if not columns:  # never "compare nothing": a query that returns no columns is an error
+            raise WarehouseError("cannot read the query's result columns: BigQuery returned none")
+        return columns
+
     def create_table_from_query(self, dataset: str, table: str, select_sql: str, params: Params | None = None, *,
                                 partition_column: str | None = None, cluster_by: Sequence[str] = ()) -> bool:
         from google.cloud import bigquery
