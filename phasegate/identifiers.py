@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from phasegate.errors import UsageError
+
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # BigQuery allows 1024 characters; anything near that is a mistake, not a name.
 MAX_IDENTIFIER_LENGTH = 300
@@ -37,8 +39,8 @@ def is_run_id(value: object) -> bool:
 
 
 def check_run_id(value: str) -> str:
-    """`value` if it can be (a prefix of) a run id; ValueError otherwise."""
+    """`value` if it can be (a prefix of) a run id; a UsageError (exit 2, one line) otherwise."""
     if not is_run_id(value):
         shown = value if not isinstance(value, str) or len(value) <= 60 else value[:57] + "..."
-        raise ValueError(f"{shown!r} is not a run id (letters, digits, '-' and '_', e.g. phase3-20261125T180000Z-ab12)")
+        raise UsageError(f"{shown!r} is not a run id (letters, digits, '-' and '_', e.g. phase3-20261125T180000Z-ab12)")
     return value

@@ -245,10 +245,7 @@ def runs_show(run: Annotated[str, typer.Argument(metavar="RUN", help="A run id (
     from phasegate.runner.runlog import find_run, gate_text, preflight_text, read_events, summarize
 
     cat = load_catalog(catalog)
-    try:
-        check_run_id(run)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    check_run_id(run)
     url = _history_url(warehouse)
     try:
         path = find_run(cat.state_dir, run)

@@ -61,10 +61,7 @@ def find_run(reports_root: Path, phase: str, run_id: str | None, url: str | None
     """(results, local run folder or None) of the run to sign. UsageError for a bad or unknown id or a
     run of another phase; NoGo when no GO run exists or a newer run of the phase found the data NO-GO."""
     if run_id is not None:
-        try:
-            check_run_id(run_id)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+        check_run_id(run_id)
         local = [p.parent for p in Path(reports_root).glob(f"*/{run_id}/{RESULTS}")]
         if local:
             results, run_dir = load_results(local[0]), local[0]

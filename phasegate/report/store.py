@@ -74,10 +74,7 @@ def latest_run_dir(reports_root: Path, phase: str | None = None) -> Path:
 
 
 def find_run_dir(reports_root: Path, run_id: str) -> Path:
-    try:
-        check_run_id(run_id)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    check_run_id(run_id)
     matches = [p.parent for p in Path(reports_root).glob(f"*/{run_id}/{RESULTS}")]
     if not matches:
         raise UsageError(f"no gate run {run_id!r} under {reports_root}")

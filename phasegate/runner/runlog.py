@@ -402,10 +402,7 @@ def last_failures(state_dir: str | Path, phase: str | None = None, runs: int = 2
 
 def find_run(state_dir: str | Path, run: str) -> Path:
     """The log file of a run id (or a unique prefix of one)."""
-    try:
-        check_run_id(run)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    check_run_id(run)
     folder = runs_dir(state_dir)
     exact = folder / f"{run}.jsonl"
     if exact.is_file():
