@@ -153,9 +153,8 @@ def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path, capsys):
         gate = run_gate("phase3", warehouse_url=wh.url, start=WINDOW[0], end=WINDOW[1], workers=1,
                         reports_dir=tmp_path / wh.dialect, pytest_args=("-k", "not test_expectations"),
                         expectations_engine="ge" if wh.dialect == "bigquery" else None,
-                        # the emulator's DRY RUN rejects the audit statement ("Dataset nba_raw was not
-                        # found": a processor's WITH inside a subquery), though it runs it: the audit
-                        # is compared on both engines in test_reproduction_audit_runs_on_the_emulator...
+                        # left out only to keep this test quick: the audit has its own comparison
+                        # (test_reproduction_audit_matches_duckdb_and_names_a_changed_column)
                         audit="off")
         results[wh.dialect] = gate
     on_bq, on_duck = results["bigquery"], results["duckdb"]
@@ -342,3 +341,67 @@ def test_expectations_match_duckdb_and_catch_a_bad_value(pair, tmp_path):
         # a warn rule never blocks: nothing fails, the warning is counted in the verdict line (PARTIAL: a -k selection)
         assert (gate.verdict, gate.exit_code) == ("PARTIAL", 3) and not gate.failing_tables
         assert gate.results.summary.warned == 1 and "PARTIAL — 1 warning" in gate.text
+
+
+
+def test_reproduction_audit_matches_duckdb_and_names_a_changed_column(pair):
+    """The reproduction audit (issue 13) as the gate measures it: the audit case's judge on a
+    GateContext, so the audit is folded into player_game_summary's checks statement (one query).
+
+    The same week of player_game_summary (and the team rows it reads) on both warehouses, one
+    stored value changed on both (assists of one player on one day): the audit's facts (dates,
+    rows re-made, stored, missing, extra, differing, per column, examples) are the same on the
+    emulator and on DuckDB, and the one differing row is named by its key and its column. It
+    used to fail on the emulator, as a query and as a dry run (the same rewriting: "Dataset
+    nba_analytics was not found", see _flat_concat in tests/emulator/launch.py). One audited table and the suite left to GE (not folded), for time:
+    the emulator spends tens of seconds in sqlglot on each big statement (the compiled suite has
+    its own comparison above; team_offense_game_summary's folded audit ran before the fix).
+    """
+    from phasegate.gate.context import GateContext
+    from phasegate.gate.judges import JUDGES
+    from phasegate.model.exceptions import load_exceptions
+    from phasegate.runner.processors import processor_params, processor_sql
+
+    catalog, bq, duck = pair
+    week = (dt.date(2023, 11, 7), dt.date(2023, 11, 13))
+    table = catalog.table("player_game_summary")
+    bad_day = dt.date(2023, 11, 8)
+    pick = (f"SELECT player_lookup, assists FROM {table.ref} WHERE game_date = @d AND assists IS NOT NULL "
+            "ORDER BY player_lookup LIMIT 1")
+    for wh in (bq, duck):
+        # the two tables only, as `init` makes them (init of the whole phase costs the emulator ~10 s more)
+        wh.ensure_dataset(table.dataset)
+        for name in ("team_offense_game_summary", table.name):
+            t = catalog.table(name)
+            wh.create_table_from_query(t.dataset, name, processor_sql(catalog, t), processor_params(catalog, *week),
+                                       partition_column=t.partition, cluster_by=t.cluster_by)
+            assert run_processor(wh, catalog, name, *week).rows_written > 0, (wh.dialect, name)
+    picked = duck.query(pick, {"d": bad_day})[0]
+    assert bq.query(pick, {"d": bad_day})[0] == picked
+    for wh in (bq, duck):
+        wh.execute([f"UPDATE {table.ref} SET assists = assists + 7 WHERE game_date = @d AND player_lookup = @p"],
+                   {"d": bad_day, "p": picked["player_lookup"]})
+
+    audits = {}
+    for wh in (bq, duck):
+        wh.close()
+        ctx = GateContext(catalog, "phase3", wh.url, *week, load_exceptions(None, catalog, required=False),
+                          audit="all", expectations_engine="ge")
+        try:
+            ctx.coverage(table.name)  # measured by its own family; the audit reads its dates
+            before = ctx.warehouse.query_count
+            judged = JUDGES["audit"](ctx, table.name)
+            # one statement: the audit was folded into the checks statement, which ran (no fallback)
+            assert ctx.warehouse.query_count - before == 1, (wh.dialect, judged.message)
+            audits[wh.dialect] = (judged.passed, judged.extra["audit"])
+        finally:
+            ctx.close()
+
+    assert audits["bigquery"] == audits["duckdb"]
+    passed, audit = audits["bigquery"]
+    assert not passed and (audit["mode"], audit["dates"]) == ("all", 7)
+    assert audit["rows"] == audit["stored"] > 1000
+    assert (audit["missing"], audit["extra"], audit["differing"]) == (0, 0, 1)
+    assert audit["columns"] == {"assists": 1}
+    made, stored = picked["assists"], picked["assists"] + 7
+    assert f"{bad_day} / {picked['player_lookup']}: assists {stored} -> {made};" in audit["examples"]["differing"]

@@ -29,6 +29,14 @@ Two fixes over `bqemulator start`, both local to this process:
   and reports 0 bytes (it has no cost model), which doubled every gate. Wrapped as
   `SELECT * FROM (query) WHERE false`, DuckDB binds it (a missing table or column or a type
   error still fails the dry run, as on BigQuery) and returns its schema, with no rows read.
+- A long CONCAT stays one flat `a || b || c` chain: the emulator casts every `||` it makes to
+  VARCHAR (so a NULL operand still types the column as STRING), the inner ones of a chain
+  too, so CONCAT of n arguments reaches DuckDB as n nested CASTs. Its table-name rewriter
+  then re-parses that SQL, and past ~45 arguments (the audit's per-column detail of
+  player_game_summary: one per compared column) sqlglot's recursive parser exceeds Python's
+  recursion limit; the rewriter gives up silently and sends `nba_raw.x` unqualified
+  ("Dataset nba_analytics was not found"). Only the outermost `||` of a chain decides the
+  column's type, so only it is cast.
 Everything after the script name is passed to `bqemulator start`.
 """
 
@@ -108,6 +116,19 @@ def _window_countif() -> None:
         return not isinstance(node.parent, exp.Window) and applies_to(self, node)
 
     rule.applies_to = applies_outside_windows
+
+
+def _flat_concat() -> None:
+    from bqemulator.sql.rules import datetime_semantics
+    from sqlglot import exp
+
+    rule = datetime_semantics.ConcatStringTypeRule
+    applies_to = rule.applies_to
+
+    def applies_to_chain_top(self, node):  # type: ignore[no-untyped-def]
+        return not isinstance(node.parent, exp.DPipe) and applies_to(self, node)
+
+    rule.applies_to = applies_to_chain_top
 
 
 def _remember_query_rewrites() -> None:
@@ -191,6 +212,7 @@ def main() -> None:
     _bind_script_parameters()
     _ignore_nulls_with_limit()
     _window_countif()
+    _flat_concat()
     from bqemulator.cli import main as cli
 
     sys.argv = ["bqemulator", "start", *sys.argv[1:]]
