@@ -79,6 +79,19 @@ def snapshot(wh, table) -> list[tuple]:
     return sorted((tuple(norm(r[c]) for c in cols) for r in rows), key=repr)
 
 
+def change_one_player(warehouses, table, day, column, value_sql: str) -> dict:
+    """SET column = value_sql in one player's row of `day` (the first by name with a value), the same row on
+    every warehouse; that row as it was ({player_lookup, column})."""
+    pick = (f"SELECT player_lookup, {column} FROM {table.ref} WHERE game_date = @d AND {column} IS NOT NULL "
+            "ORDER BY player_lookup LIMIT 1")
+    picked = [wh.query(pick, {"d": day})[0] for wh in warehouses]
+    assert all(row == picked[0] for row in picked), picked
+    for wh in warehouses:
+        wh.execute([f"UPDATE {table.ref} SET {column} = {value_sql} WHERE game_date = @d AND player_lookup = @p"],
+                   {"d": day, "p": picked[0]["player_lookup"]})
+    return picked[0]
+
+
 @pytest.fixture()
 def pair(emulator, small_raw, tmp_path, request):
     """(BigQuery on the emulator, DuckDB) holding the same raw data; a project per test."""
@@ -294,17 +307,11 @@ def test_expectations_match_duckdb_and_catch_a_bad_value(pair, tmp_path):
     week = (dt.date(2023, 11, 7), dt.date(2023, 11, 13))
     table = catalog.table("player_game_summary")
     bad_day = dt.date(2023, 11, 8)
-    pick = (f"SELECT player_lookup FROM {table.ref} WHERE game_date = @d AND points IS NOT NULL "
-            "ORDER BY player_lookup LIMIT 1")
     for wh in (bq, duck):
         init_warehouse(wh, catalog, "phase3")
         for name in catalog.topological_order(PHASE3):
             assert run_processor(wh, catalog, name, *week).rows_written > 0, (wh.dialect, name)
-    player = duck.query(pick, {"d": bad_day})[0]["player_lookup"]
-    assert bq.query(pick, {"d": bad_day})[0]["player_lookup"] == player
-    for wh in (bq, duck):
-        wh.execute([f"UPDATE {table.ref} SET points = 95 WHERE game_date = @d AND player_lookup = @p"],
-                   {"d": bad_day, "p": player})
+    change_one_player((bq, duck), table, bad_day, "points", "95")
 
     gates = {}
     for wh, engine in ((bq, "ge"), (bq, "compiled"), (duck, "compiled")):
@@ -366,8 +373,6 @@ def test_reproduction_audit_matches_duckdb_and_names_a_changed_column(pair):
     week = (dt.date(2023, 11, 7), dt.date(2023, 11, 13))
     table = catalog.table("player_game_summary")
     bad_day = dt.date(2023, 11, 8)
-    pick = (f"SELECT player_lookup, assists FROM {table.ref} WHERE game_date = @d AND assists IS NOT NULL "
-            "ORDER BY player_lookup LIMIT 1")
     for wh in (bq, duck):
         # the two tables only, as `init` makes them (init of the whole phase costs the emulator ~10 s more)
         wh.ensure_dataset(table.dataset)
@@ -376,11 +381,7 @@ def test_reproduction_audit_matches_duckdb_and_names_a_changed_column(pair):
             wh.create_table_from_query(t.dataset, name, processor_sql(catalog, t), processor_params(catalog, *week),
                                        partition_column=t.partition, cluster_by=t.cluster_by)
             assert run_processor(wh, catalog, name, *week).rows_written > 0, (wh.dialect, name)
-    picked = duck.query(pick, {"d": bad_day})[0]
-    assert bq.query(pick, {"d": bad_day})[0] == picked
-    for wh in (bq, duck):
-        wh.execute([f"UPDATE {table.ref} SET assists = assists + 7 WHERE game_date = @d AND player_lookup = @p"],
-                   {"d": bad_day, "p": picked["player_lookup"]})
+    picked = change_one_player((bq, duck), table, bad_day, "assists", "assists + 7")
 
     audits = {}
     for wh in (bq, duck):

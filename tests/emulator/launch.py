@@ -105,30 +105,28 @@ def _ignore_nulls_with_limit() -> None:
     aggregate_variants._rewrite_ignore_nulls = rewrite
 
 
+def _rule_skipped_under(rule, parent) -> None:  # type: ignore[no-untyped-def]
+    """The emulator's translation `rule` no longer applies to a node whose parent is a `parent`."""
+    applies_to = rule.applies_to
+
+    def applies_elsewhere(self, node):  # type: ignore[no-untyped-def]
+        return not isinstance(node.parent, parent) and applies_to(self, node)
+
+    rule.applies_to = applies_elsewhere
+
+
 def _window_countif() -> None:
     from bqemulator.sql.rules import misc_helpers
     from sqlglot import exp
 
-    rule = misc_helpers.CountIfEmptyZeroRule
-    applies_to = rule.applies_to
-
-    def applies_outside_windows(self, node):  # type: ignore[no-untyped-def]
-        return not isinstance(node.parent, exp.Window) and applies_to(self, node)
-
-    rule.applies_to = applies_outside_windows
+    _rule_skipped_under(misc_helpers.CountIfEmptyZeroRule, exp.Window)
 
 
 def _flat_concat() -> None:
     from bqemulator.sql.rules import datetime_semantics
     from sqlglot import exp
 
-    rule = datetime_semantics.ConcatStringTypeRule
-    applies_to = rule.applies_to
-
-    def applies_to_chain_top(self, node):  # type: ignore[no-untyped-def]
-        return not isinstance(node.parent, exp.DPipe) and applies_to(self, node)
-
-    rule.applies_to = applies_to_chain_top
+    _rule_skipped_under(datetime_semantics.ConcatStringTypeRule, exp.DPipe)  # only a chain's top is cast
 
 
 def _remember_query_rewrites() -> None:
