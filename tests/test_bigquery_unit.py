@@ -398,15 +398,18 @@ def test_gate_dry_run_estimates_every_query_and_a_gate_over_the_cap_is_refused(m
     monkeypatch.setattr(warehouse_module, "open_warehouse", fake_open)
     window = {"start": "2021-10-19", "end": "2026-01-03"}  # given: a live end would ask the mock's schedule
     estimate = estimate_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml", **window)
-    # coverage, and one statement of checks + audit (re-run of the processor) + suite, for each of the 5 tables
-    assert estimate.queries == 10 and estimate.estimated_bytes == 10 * 400_000
-    assert sum(1 for _, sql, _ in estimate.statements.queries if "FULL OUTER JOIN stored" in sql) == 5
-    assert sum(1 for _, sql, _ in estimate.statements.queries if "measured AS" in sql) == 5  # the suites
+    # coverage of each of the 5 tables, and ONE statement for the phase (BigQuery bills bytes: each upstream
+    # table read once) holding every table's checks + audit (re-run of the processor) + suite
+    assert estimate.queries == 6 and estimate.estimated_bytes == 6 * 400_000
+    assert [what for what, _, _ in estimate.statements.queries].count("phase3") == 1
+    phase_sql = next(sql for what, sql, _ in estimate.statements.queries if what == "phase3")
+    assert phase_sql.count("FULL OUTER JOIN stored") == 5 and phase_sql.count("measured AS") == 5  # audits, suites
+    assert sorted(estimate.statements.tables) == sorted(t.name for t in catalog.tables_of("phase3"))
     configs = [c.kwargs["job_config"] for c in opened[0].query.call_args_list]
-    # every job a dry run: the 10 estimates, and the 5 processors' result columns
+    # every job a dry run: the 6 estimates, and the 5 processors' result columns
     assert all(c.dry_run for c in configs)
-    assert sorted(c.labels["component"] for c in configs) == ["dry_run"] * 10 + ["schema"] * 5
-    with pytest.raises(UsageError, match=r"the phase3 gate would scan 3\.8 MiB \(4,000,000 bytes\), over the cap"):
+    assert sorted(c.labels["component"] for c in configs) == ["dry_run"] * 6 + ["schema"] * 5
+    with pytest.raises(UsageError, match=r"the phase3 gate would scan 2\.3 MiB \(2,400,000 bytes\), over the cap"):
         run_gate("phase3", warehouse_url="bigquery://proj-1", catalog_path=ROOT / "pipeline.toml",
                  reports_dir=tmp_path, **window)
     assert not any(tmp_path.iterdir())  # refused before a run folder was made

@@ -61,7 +61,7 @@ def gate_command(
         if as_json:
             statements = estimate.statements
             typer.echo(json.dumps({"phase": phase, "verdict": "DRY-RUN", "statements": estimate.queries,
-                                   "tables": sorted({table for table, _, _ in statements.queries}),
+                                   "tables": sorted(statements.tables),
                                    "ge_rules": statements.ge_rules, "missing_tables": statements.missing_tables,
                                    "estimated_bytes": estimate.estimated_bytes}, indent=2))
             return
@@ -108,7 +108,7 @@ def _dry_run_text(phase: str, estimate) -> str:
     from phasegate.warehouse.cost import format_bytes
 
     statements = estimate.statements
-    tables = len({table for table, _, _ in statements.queries})
+    tables = len(statements.tables)
     bytes_ = estimate.estimated_bytes
     cost = (f"estimated bytes scanned {format_bytes(bytes_)} ({bytes_:,} bytes)" if bytes_ is not None
             else "no byte estimate on this warehouse (DuckDB scans locally, nothing billed); every statement translated")

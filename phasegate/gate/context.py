@@ -19,6 +19,8 @@ from phasegate.warehouse import open_warehouse
 # What a family needs measured (phasegate.model.families.Family.measure) -> the context's method.
 MEASUREMENTS = {"metadata": "columns", "coverage": "coverage", "sql": "measurement", "expectations": "expectations",
                 "audit": "audit"}
+# The kinds a table's checks statement answers (its SQL checks, reproduction audit, compiled suite).
+FOLDED_KINDS = frozenset({"sql", "audit", "expectations"})
 
 
 class _Entry:
@@ -55,6 +57,7 @@ class GateContext:
         audit(table) -> phasegate.measure.audit.AuditResult (the processor re-run vs the stored rows, one query)
         columns(table) -> dict column -> type ({} when the table is missing)
         prefetch(needs, workers) measures those (table, kind) pairs side by side in threads
+        fold_phase(needs) where bytes are billed, measures those tables' statements as one for the phase
     """
 
     def __init__(self, catalog: Catalog, phase: str | None, warehouse_url: str, start: dt.date, end: dt.date,
@@ -82,6 +85,7 @@ class GateContext:
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._suites: dict[str, Any] | None = None
         self._prefetching: ThreadPoolExecutor | None = None
+        self._fold: frozenset[str] = frozenset()  # tables measured in one statement (fold_phase)
 
     @property
     def warehouse(self):
@@ -200,12 +204,28 @@ class GateContext:
         """All SQL checks of the table, with its audit and compiled suite folded in: one statement."""
         return self._one_pass(table)[0]
 
+    def fold_phase(self, needs: Iterable[tuple[str, str]]) -> None:
+        """Measure the checks, audits and suites of the tables these cases need in ONE statement
+        for the phase, where the warehouse bills the bytes it scans (BigQuery bills a column once
+        per statement: the schedule and the raw tables the audits re-run are then read once, not
+        once per table). A local warehouse keeps a statement per table, so the cases finish table
+        by table and a failure stays with its table. Not under xdist: a worker measures only
+        its tables."""
+        from phasegate.warehouse import capabilities_of
+
+        if not capabilities_of(self.warehouse_url).bills_bytes:
+            return
+        tables = {table for table, kind in needs if kind in FOLDED_KINDS}
+        self._fold = frozenset(tables) if len(tables) > 1 else frozenset()
+
     def _one_pass(self, table: str):
         """(TableMeasurement, {part: (plan, rows)}): the table's checks statement with the reproduction
         audit and the compiled suite folded in (`phasegate.measure.query.measure_folded`), so each
-        stored column is scanned once. A part whose plan cannot be made is left out (its cases then
+        stored column is scanned once; for a table of the phase's fold (`fold_phase`), its share of
+        the phase's one statement. A part whose plan cannot be made is left out (its cases then
         measure it alone and report why); if the folded statement fails, the checks run alone, so
-        an error is reported by the cases of the part that caused it."""
+        an error is reported by the cases of the part that caused it (a failed phase statement
+        first falls back to a statement per table)."""
         from phasegate.measure.query import measure_folded, measure_table
 
         def compute():
@@ -214,14 +234,9 @@ class GateContext:
                 raise WarehouseError(f"table {self.catalog.table(table).ref} does not exist in {self.warehouse_url}")
             if missing:
                 raise WarehouseError(f"cannot measure {table}: column(s) {', '.join(missing)} missing (see test_schema)")
-            plans = {}
-            for name, plan_of in (("audit", self._audit_plan), ("expectations", self._suite_plan)):
-                try:
-                    plan = plan_of(table)
-                except Exception:  # noqa: BLE001 — measured alone by its own cases, which report the error
-                    plan = None
-                if plan is not None:
-                    plans[name] = plan
+            if table in self._fold and (folded := self._phase_pass().get(table)) is not None:
+                return folded
+            plans = self._plans(table)
             if not plans:
                 return measure_table(self.warehouse, self.catalog, table, self.start, self.end), {}
             try:
@@ -232,6 +247,42 @@ class GateContext:
             return measurement, {name: (plan, rows[name]) for name, (_, plan) in plans.items()}
 
         return self._cached("measurement", table, compute)
+
+    def _plans(self, table: str) -> dict[str, tuple[Any, Any]]:
+        """part name -> (Part, plan) of what folds into the table's checks statement: the audit
+        and the compiled suite, each left out when its plan cannot be made."""
+        plans = {}
+        for name, plan_of in (("audit", self._audit_plan), ("expectations", self._suite_plan)):
+            try:
+                plan = plan_of(table)
+            except Exception:  # noqa: BLE001 — measured alone by its own cases, which report the error
+                plan = None
+            if plan is not None:
+                plans[name] = plan
+        return plans
+
+    def _phase_pass(self) -> dict[str, tuple[Any, dict[str, tuple[Any, Any]]]]:
+        """table -> (TableMeasurement, {part: (plan, rows)}) of the fold's tables, from ONE statement;
+        {} when it cannot be made or fails (each table is then measured on its own statement, where
+        an error names its table). A table that is missing or lacks a column stays out."""
+        from phasegate.measure.query import measure_phase
+
+        def compute():
+            plans = {}
+            for t in self.tables:
+                if t.name in self._fold and self.missing_columns(t.name) == []:
+                    plans[t.name] = self._plans(t.name)
+            if len(plans) < 2:
+                return {}
+            try:
+                measured = measure_phase(self.warehouse, self.catalog, self.phase, self.start, self.end,
+                                         {name: [part for part, _ in p.values()] for name, p in plans.items()})
+            except Exception:  # noqa: BLE001 — each table is measured alone, and its cases report the error
+                return {}
+            return {name: (m, {kind: (plans[name][kind][1], rows[kind]) for kind in plans[name]})
+                    for name, (m, rows) in measured.items()}
+
+        return self._cached("phase-pass", self.phase or "", compute)
 
     def _folded_part(self, table: str, name: str) -> tuple[Any, Any]:
         """(plan, rows) of a part the checks statement answered, else (None, None): measure it alone."""

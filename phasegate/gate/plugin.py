@@ -328,8 +328,9 @@ def gate_context(request: pytest.FixtureRequest):
     """The session's GateContext (see its docstring for the attributes).
 
     In one process (the default) every table's measurements start at once, in as many threads
-    as the warehouse declares worth it (`Capabilities.gate_workers`); under xdist each worker
-    measures the tables it was given, lazily, so every table is still measured once.
+    as the warehouse declares worth it (`Capabilities.gate_workers`), and where bytes are billed
+    the tables' checks, audits and suites are one statement for the phase (`fold_phase`); under
+    xdist each worker measures the tables it was given, lazily, so every table is still measured once.
     """
     from phasegate.warehouse import capabilities_of
 
@@ -346,6 +347,7 @@ def gate_context(request: pytest.FixtureRequest):
         raise pytest.UsageError(f"phasegate: {exc}") from None
     ctx.run_dir = run_dir
     if not hasattr(config, "workerinput"):
+        ctx.fold_phase(state_of(config).needs)
         ctx.prefetch(state_of(config).needs, capabilities_of(url).gate_workers)
     yield ctx
     try:

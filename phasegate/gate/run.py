@@ -177,7 +177,8 @@ def _phase_window(phase: str, catalog_path: str | Path | None, start: str | dt.d
 class GateStatements:
     """Every statement a gate run sends, known before it runs (the dry run and the byte cap read it)."""
 
-    queries: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (table, sql, params)
+    queries: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (table or phase, sql, params)
+    tables: list[str] = field(default_factory=list)  # the tables those statements measure
     ge_rules: dict[str, int] = field(default_factory=dict)  # table -> rules GE runs (its statements are GE's)
     missing_tables: list[str] = field(default_factory=list)  # no statement can be sent: the cases ERROR
 
@@ -186,13 +187,16 @@ class GateStatements:
 
 
 def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, *, warehouse: Any = None,
-                    engine: str | None = None, audit: str | None = None) -> GateStatements:
-    """The SQL the gate sends for a phase: coverage and the one-pass checks query of each table, with
-    the reproduction audit (tables with an SQL processor) and, with the compiled engine, the
-    expectations folded into that checks query (`warehouse` gives the column types the audit and the expectations
-    are compiled against; without it both are left out). The audit's dates are chosen from the
+                    engine: str | None = None, audit: str | None = None, fold: bool | None = None) -> GateStatements:
+    """The SQL the gate sends for a phase, as GateContext sends it: coverage of each table, and the
+    one-pass checks query of each table with the reproduction audit (tables with an SQL
+    processor) and, with the compiled engine, the expectations folded in — on a warehouse that
+    bills bytes, those of every table that exists folded into ONE statement for the phase
+    (GateContext.fold_phase). `warehouse` gives the column types the audit and the expectations
+    are compiled against; without it both are left out. The audit's dates are chosen from the
     calendar as the gate does (`auto` on a billing warehouse: the sample; the dates whose
-    upstream changed are added at run time)."""
+    upstream changed are added at run time). `fold` overrides the warehouse's choice (a model of
+    BigQuery's statements over another warehouse's data)."""
     from phasegate.expectations.compiled import RESULT_TYPES
     from phasegate.expectations.engine import COMPILED, SuiteEvaluator, check_engine, statement_params
     from phasegate.expectations.suites import discover
@@ -200,23 +204,25 @@ def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, 
     from phasegate.measure.calendar import calendar_params
     from phasegate.measure.checks import table_checks
     from phasegate.measure.coverage import coverage_sql
-    from phasegate.measure.query import Part, checks_part, folded_params, folded_sql
+    from phasegate.measure.query import Part, checks_part, folded_params, folded_sql, phase_parts
 
     engine = check_engine(engine)
     params = calendar_params(catalog, start, end)
     out = GateStatements()
     suites = {s.table: s for s in discover(catalog, phase) if not s.error}
     audits = _audit_statements(catalog, phase, start, end, warehouse, audit) if warehouse is not None else {}
+    per_table: dict[str, list[Part]] = {}
+    foldable: list[str] = []
     for table in catalog.tables_of(phase):
+        out.tables.append(table.name)
         if table.measure_coverage:
             out.queries.append((table.name, coverage_sql(catalog, table), params))
-        # the checks, the audit and the compiled suite: one statement (as GateContext sends it)
         parts = [checks_part(catalog, table, table_checks(catalog, table), start, end)]
         if table.name in audits:
             parts.append(Part("audit", *audits[table.name], AUDIT_COLUMNS))
+        columns = warehouse.columns(table.dataset, table.name) if warehouse is not None else {}
         suite = suites.get(table.name)
         if suite is not None and warehouse is not None:
-            columns = warehouse.columns(table.dataset, table.name)
             if engine != COMPILED:
                 out.ge_rules[table.name] = len(suite.rules)
             elif not columns:
@@ -227,10 +233,22 @@ def gate_statements(catalog: Catalog, phase: str, start: dt.date, end: dt.date, 
                     parts.append(Part("expectations", compiled.sql, statement_params(start, end), RESULT_TYPES))
                 if compiled is not None and compiled.uncompiled:
                     out.ge_rules[table.name] = len(compiled.uncompiled)
+        per_table[table.name] = parts
+        if columns:  # (a table that lacks a required column errors at run time, on its own statement)
+            foldable.append(table.name)
+    if fold is None:
+        fold = warehouse is not None and warehouse.capabilities.bills_bytes
+    fold = foldable if fold and len(foldable) > 1 else []
+    if fold:
+        parts = phase_parts({name: per_table[name] for name in fold})
+        out.queries.append((phase, folded_sql(parts), folded_params(parts)))
+    for name, parts in per_table.items():
+        if name in fold:
+            continue
         if len(parts) == 1:
-            out.queries.append((table.name, parts[0].sql, parts[0].params))
+            out.queries.append((name, parts[0].sql, parts[0].params))
         else:
-            out.queries.append((table.name, folded_sql(parts), folded_params(parts)))
+            out.queries.append((name, folded_sql(parts), folded_params(parts)))
     return out
 
 

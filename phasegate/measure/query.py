@@ -8,7 +8,9 @@ asked once per table whatever the number of checks. Coverage is the other query
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from phasegate.errors import CatalogError, WarehouseError
@@ -89,13 +91,20 @@ def measure_table(warehouse: Warehouse, catalog: Catalog, table_name: str, start
 
 @dataclass(frozen=True)
 class Part:
-    """A statement of the table folded into its checks statement (the reproduction audit, the
-    compiled suite): its SQL, parameters and result columns (name, BigQuery type), in order."""
+    """A statement folded with others into one (a table's checks, its reproduction audit, its
+    compiled suite): its SQL, parameters and result columns (name, BigQuery type), in order.
+    `name` is the kind of part and names its columns; `label` tells its rows apart when several
+    parts of one kind share a statement (the tables of a phase), and defaults to `name`."""
 
     name: str
     sql: str
     params: dict
     columns: tuple[tuple[str, str], ...]
+    label: str = ""
+
+    @property
+    def tag(self) -> str:
+        return self.label or self.name
 
 
 CHECKS_COLUMNS = (("check_name", "STRING"), ("failures", "INT64"), ("examples", "STRING"))
@@ -103,46 +112,79 @@ CHECKS_COLUMNS = (("check_name", "STRING"), ("failures", "INT64"), ("examples", 
 
 def folded_sql(parts: list[Part]) -> str:
     """ONE statement returning every part's rows: a UNION ALL of the parts (each a subquery with
-    its own CTEs), one row shape for all, a row's own columns `<part>__<column>` and the other
-    parts' columns typed NULLs. The warehouse scans each table once per statement, not per part
-    (BigQuery bills a column once per statement however many parts read it)."""
-    names = [p.name for p in parts]
-    if len(set(names)) != len(names) or any(not n.isidentifier() for n in names):
-        raise CatalogError(f"folded statement parts must have distinct identifier names: {names}")
-    columns = [(p.name, c, kind) for p in parts for c, kind in p.columns]
+    its own CTEs), one row shape for all: a row's own columns `<kind>__<column>` (parts of one
+    kind share them) and the other kinds' columns typed NULLs, and its `part` tag. The warehouse
+    scans each table once per statement, not per part (BigQuery bills a column once per
+    statement however many parts read it)."""
+    tags = [p.tag for p in parts]
+    if len(set(tags)) != len(tags) or any(not p.name.isidentifier() for p in parts):
+        raise CatalogError(f"folded statement parts must have distinct tags and identifier names: {tags}")
+    kinds: dict[str, tuple[tuple[str, str], ...]] = {}
+    for part in parts:
+        if kinds.setdefault(part.name, part.columns) != part.columns:
+            raise CatalogError(f"folded parts of kind {part.name!r} must have the same columns")
+    columns = [(name, c, kind) for name, cols in kinds.items() for c, kind in cols]
     branches = []
     for i, part in enumerate(parts):
-        own = {c for c, _ in part.columns}
         select = ", ".join(
-            (f"q{i}.{c}" if name == part.name and c in own else f"CAST(NULL AS {kind})") + f" AS {name}__{c}"
+            (f"q{i}.{c}" if name == part.name else f"CAST(NULL AS {kind})") + f" AS {name}__{c}"
             for name, c, kind in columns)
-        branches.append(f"SELECT {literal(part.name)} AS part, {select}\nFROM (\n{part.sql.strip()}\n) AS q{i}")
+        branches.append(f"SELECT {literal(part.tag)} AS part, {select}\nFROM (\n{part.sql.strip()}\n) AS q{i}")
     return "\nUNION ALL\n".join(branches)
 
 
 def folded_params(parts: list[Part]) -> dict:
-    """The parts' parameters in one mapping; a name two parts give different values is an error."""
+    """The parts' parameters in one mapping; a name two parts give different values is an error
+    (`distinct_params` renames them first where parts may differ)."""
     params: dict = {}
     for part in parts:
         for key, value in part.params.items():
             if key in params and params[key] != value:
-                raise CatalogError(f"parameter @{key} differs between the folded parts ({part.name})")
+                raise CatalogError(f"parameter @{key} differs between the folded parts ({part.tag})")
             params[key] = value
     return params
 
 
+def distinct_params(parts: list[Part]) -> list[Part]:
+    """The parts, each parameter that another part gives a different value renamed in its part
+    (`@audit_dates` -> `@audit_dates__p3`), so that they can share one statement."""
+    seen: dict = {}
+    out = []
+    for i, part in enumerate(parts):
+        clashes = [k for k, v in part.params.items() if k in seen and seen[k] != v]
+        if clashes:
+            pattern = re.compile(r"@(" + "|".join(map(re.escape, clashes)) + r")\b")
+            part = dataclasses.replace(
+                part, sql=pattern.sub(lambda m, i=i: f"@{m.group(1)}__p{i}", part.sql),
+                params={(f"{k}__p{i}" if k in clashes else k): v for k, v in part.params.items()})
+        for k, v in part.params.items():
+            seen.setdefault(k, v)
+        out.append(part)
+    return out
+
+
 def split_rows(parts: list[Part], rows: list[dict]) -> dict[str, list[dict]]:
-    """The folded statement's rows -> part name -> its rows with their own column names."""
-    out: dict[str, list[dict]] = {p.name: [] for p in parts}
-    own = {p.name: [c for c, _ in p.columns] for p in parts}
+    """The folded statement's rows -> part tag -> its rows with their own column names."""
+    out: dict[str, list[dict]] = {p.tag: [] for p in parts}
+    kind = {p.tag: p.name for p in parts}
+    own = {p.tag: [c for c, _ in p.columns] for p in parts}
     for row in rows:
-        name = row["part"]
-        out[name].append({c: row[f"{name}__{c}"] for c in own[name]})
+        tag = row["part"]
+        out[tag].append({c: row[f"{kind[tag]}__{c}"] for c in own[tag]})
     return out
 
 
 def checks_part(catalog: Catalog, table: Table, checks: list[Check], start: dt.date, end: dt.date) -> Part:
     return Part("checks", table_sql(catalog, table, checks), calendar_params(catalog, start, end), CHECKS_COLUMNS)
+
+
+def phase_parts(tables: dict[str, list[Part]]) -> list[Part]:
+    """Every table's parts (its checks first) as the parts of ONE statement for the phase, each
+    tagged `<table>:<kind>` and its clashing parameters renamed: each upstream table the
+    tables' checks, audits and suites read (the schedule, the raw tables their processors
+    re-run over) is then scanned, and billed, once for the phase."""
+    tagged = [dataclasses.replace(p, label=f"{table}:{p.name}") for table, parts in tables.items() for p in parts]
+    return distinct_params(tagged)
 
 
 def measurement_of(catalog: Catalog, table: Table, checks: list[Check], rows: list[dict]) -> TableMeasurement:
@@ -171,3 +213,24 @@ def measure_folded(warehouse: Warehouse, catalog: Catalog, table_name: str, star
                            labels={"component": "gate", "table": table.name, **({"serves": serves} if serves else {})})
     split = split_rows(every, rows)
     return measurement_of(catalog, table, checks, split.pop("checks")), split
+
+
+def measure_phase(warehouse: Warehouse, catalog: Catalog, phase: str, start: dt.date, end: dt.date,
+                  tables: dict[str, list[Part]]) -> dict[str, tuple[TableMeasurement, dict[str, list[dict]]]]:
+    """Several tables' checks and parts in ONE query (`phase_parts`): table -> (its checks'
+    measurement, its part -> rows). `tables` maps each table to its extra parts (the checks part
+    is made here). WarehouseError propagates; the caller then measures table by table."""
+    checks = {name: table_checks(catalog, catalog.table(name)) for name in tables}
+    every = {name: [checks_part(catalog, catalog.table(name), checks[name], start, end), *parts]
+             for name, parts in tables.items()}
+    parts = phase_parts(every)
+    serves = "-".join(sorted({p.name for p in parts} - {"checks"}))
+    # the job is the phase's (its cost is not one table's): labelled with the phase, as the ledger reads it
+    rows = warehouse.query(folded_sql(parts), folded_params(parts),
+                           labels={"component": "gate", "table": phase, **({"serves": serves} if serves else {})})
+    split = split_rows(parts, rows)
+    out = {}
+    for name, own in every.items():
+        mine = {p.name: split[f"{name}:{p.name}"] for p in own}
+        out[name] = (measurement_of(catalog, catalog.table(name), checks[name], mine.pop("checks")), mine)
+    return out
