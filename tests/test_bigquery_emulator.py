@@ -184,6 +184,14 @@ def test_processors_init_coverage_and_gate_match_duckdb(pair, tmp_path, capsys):
         return tables, checks
 
     assert facts(on_bq) == facts(on_duck)
+    # BigQuery bills the columns each statement reads: the five tables' checks were ONE statement for the
+    # phase (it ran: no fallback to a statement per table); DuckDB sends one per table
+    from phasegate.gate.ledger import read_jobs
+
+    def gate_jobs(gate):
+        return sorted(j.labels.get("table") for j in read_jobs(gate.run_dir) if j.labels.get("component") == "gate")
+
+    assert gate_jobs(on_bq) == ["phase3"] and gate_jobs(on_duck) == sorted(PHASE3)
     # the gate wrote its run to the shared history init made (phasegate.gate_runs): as the results say
     from phasegate.state.history import gate_run
 
