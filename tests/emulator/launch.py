@@ -255,14 +255,6 @@ def main() -> None:
     from bqemulator.cli import main as cli
 
     sys.argv = ["bqemulator", "start", *sys.argv[1:]]
-    import os
-    if os.environ.get("PG_PROFILE"):
-        import atexit, cProfile
-        prof = cProfile.Profile()
-        def dump():
-            prof.disable(); prof.dump_stats(os.environ["PG_PROFILE"] + f".{os.getpid()}")
-        atexit.register(dump)
-        prof.enable()
     cli()
 
 
