@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-import pyarrow.compute as pc
 import pytest
 
 from phasegate.errors import WarehouseError
@@ -23,7 +22,7 @@ from phasegate.warehouse import open_warehouse
 from phasegate.warehouse.bigquery import BigQueryWarehouse
 from phasegate.warehouse.duckdb import DuckDBWarehouse
 from tests.fixtures.builders import repo_catalog
-from tests.fixtures.emulator import Emulator
+from tests.fixtures.emulator import Emulator, demo_raw, load_raw
 
 RAW_START, RAW_END = dt.date(2023, 10, 24), dt.date(2023, 11, 21)   # opening night 2023-10-24
 WINDOW = (dt.date(2023, 10, 24), dt.date(2023, 11, 21))
@@ -49,19 +48,7 @@ def emulator(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_raw():
-    from phasegate.demo.raw import generate_raw
-
-    out = {}
-    for name, table in generate_raw(7).items():
-        keep = pc.and_(pc.greater_equal(table["game_date"], RAW_START), pc.less_equal(table["game_date"], RAW_END))
-        out[name] = table.filter(keep)
-    return out
-
-
-def load_raw(wh, catalog, raw) -> None:
-    for name, data in raw.items():
-        table = catalog.table(name)
-        wh.load_table(table.dataset, table.name, data, replace=True)
+    return demo_raw(RAW_START, RAW_END)
 
 
 def snapshot(wh, table) -> list[tuple]:
