@@ -1,29 +1,35 @@
 """Issue 12 ("GO is a proof") end to end on the BigQuery emulator, through the command line.
 
-The reproductions of issue 12, each run as its command (`phasegate.cli.run`, in process, with
-`--warehouse` the emulator), on one emulator for the module. They are tested on DuckDB in
+Each reproduction of issue 12 runs as its command (`phasegate.cli.run` in process, `--warehouse`
+the emulator), on one emulator for the module. They are tested on DuckDB in
 tests/test_gate_completeness.py, test_preflight.py, test_verify_before_commit.py,
 test_fingerprint.py and test_signoff.py; here the same promises hold on BigQuery's SQL, DML,
 staging tables and transactions:
 
-1. a narrowed gate is not GO: `gate -k schema` is PARTIAL (exit 3); `PYTEST_ADDOPTS="-k schema"`
-   does not narrow it (the gate runs pytest isolated from the caller), so `run phase4` on an
-   incomplete phase 3 is NO-GO and writes nothing; a deleted catalogued check file is exit 2;
-2. `backfill phase4` (no --skip-upstream-gate) on that phase 3 refuses and writes nothing;
+5. a sign-off is bound to content: after a GO, an in-place UPDATE (processed_at untouched) makes
+   `signoff` refuse, naming the table; with the value put back it signs;
 3. verify before commit: with one game removed from raw nbac_team_boxscore, the backfill of
    team_offense_game_summary for its date is rejected and the date keeps its rows exactly; a
    processor that returns every row twice is rejected naming the key;
-4. `--no-gate` is NOT VALIDATED (exit 0), and `phasegate runs` lists it so;
-5. a sign-off is bound to content: after a GO, an in-place UPDATE (processed_at untouched) makes
-   `signoff` refuse naming the table; the value put back, it signs.
+on the incident (team_defense_game_summary without two dates of the window):
+1. a narrowed gate is not GO: `gate -k schema` is PARTIAL (exit 3); `PYTEST_ADDOPTS="-k schema"`
+   does not narrow the pre-flight (the gate runs pytest isolated from the caller), so `run phase4`
+   is NO-GO and writes nothing (a PARTIAL upstream gate refusing is tested with a stub gate on
+   DuckDB: `run` has no -k);
+2. `backfill phase4` (no --skip-upstream-gate) refuses and writes nothing;
+4. `backfill phase3 --no-gate` fills the hole, is NOT VALIDATED (exit 0), and `phasegate runs`
+   lists it so;
+and 1. again: a deleted catalogued check file is a configuration error (exit 2).
+The passing side of each: the GO gate and the accepted backfill above, on the same data.
 
 Small, for time (the emulator spends seconds of sqlglot on each big statement): the demo's raw
 data from opening night to 2023-11-10, a four-date gate window after the bootstrap days, and a
 project copy (tests/fixtures/emulator.py small_project) whose catalog keeps phase 2, the two team
-tables of phase 3 and one phase-4 table, so a whole gate, which can be GO, owes 70 cases. Gates run
-with `--audit off` where the reproduction audit is not what is tested (it has its own emulator
-test in tests/test_bigquery_emulator.py); the GO to sign runs it, as a run without it is unsignable. Each test has its own project copy (its run logs,
-reports and sign-offs); they share the emulator's warehouse, and a test that changes it puts it back.
+tables of phase 3 and one phase-4 table, so a whole gate, which can be GO, owes 70 cases (72 with the audit). Gates run
+with `--audit off` where the reproduction audit is not what is tested (it has its own emulator test
+in tests/test_bigquery_emulator.py); the GO to sign runs it, as a run without it is not signable.
+Each test has its own project copy (run logs, reports, sign-offs); they share the emulator's
+warehouse, and a test that changes it puts it back.
 """
 
 from __future__ import annotations
@@ -134,7 +140,7 @@ def test_a_signoff_is_refused_after_an_in_place_update_and_given_once_the_value_
     assert code == 0 and f"signed off {gate['run_id']} (phase3, GO) by Ada" in out, out + err
 
 
-# -- 3. verify before commit, and 4. --no-gate is NOT VALIDATED ------------------------------------
+# -- 3. verify before commit --------------------------------------------------------------------
 
 def test_a_backfill_that_would_make_a_date_worse_is_rejected_and_the_date_keeps_its_rows(bq_url, project, capsys):
     day = dt.date(2023, 11, 8)
@@ -172,45 +178,26 @@ def test_a_backfill_that_would_make_a_date_worse_is_rejected_and_the_date_keeps_
         wh.close()
 
 
-def test_no_gate_is_not_validated_and_runs_lists_it_so(bq_url, project, capsys):
-    day = dt.date(2023, 11, 8)
-    before = rows_of(bq_url, OFFENSE, day)
-    code, out, err = cli(capsys, "backfill", "phase3", "--all", "--table", "team_offense_game_summary", "--dates",
-                         str(day), "--yes", "--no-gate", "--retries", "0", "--warehouse", bq_url, "--catalog",
-                         str(project))
-    assert code == 0, out + err
-    assert "phase3: NOT VALIDATED" in out and "GO" not in out.replace("NO-GO", ""), out
-    # written: the same rows, made again (processed_at is new)
-    after = rows_of(bq_url, OFFENSE, day)
-    assert len(after) == len(before) and after != before
-    listing = ["runs", "--phase", "phase3", "--warehouse", bq_url, "--catalog", str(project)]
-    code, out, err = cli(capsys, *listing, "--json")
-    assert code == 0, out + err
-    latest = json.loads(out)[0]
-    assert (latest["status"], latest["gate_skipped"]) == ("NOT VALIDATED", True), latest
-    code, out, err = cli(capsys, *listing)
-    line = next(line for line in out.splitlines() if latest["run_id"] in line)
-    assert "NOT VALIDATED" in line and "GO" not in line.replace("NO-GO", ""), out
-    assert "not run (--no-gate)" in out, out
-
-
-# -- 1. a narrowed gate is not GO, and 2. backfill phase4 has a pre-flight -----------------------
+# -- on the incident: 1. a narrowed gate is not GO, 2. backfill phase4 has a pre-flight, 4. --no-gate ---
 
 @pytest.fixture()
-def incomplete_phase3(bq_url, project):
-    """team_defense_game_summary without two dates of the window (as the incident's phase 3); put back after."""
+def incident(bq_url, project):
+    """Phase 3 as the incident left it: team_defense_game_summary without two dates of the window.
+    (The test fills them again by a backfill; should it fail first, they are put back here.)"""
     hole = (dt.date(2023, 11, 8), dt.date(2023, 11, 9))
-    execute(bq_url, f"DELETE FROM {DEFENSE} WHERE game_date BETWEEN DATE '{hole[0]}' AND DATE '{hole[1]}'")
+    dates = f"game_date BETWEEN DATE '{hole[0]}' AND DATE '{hole[1]}'"
+    execute(bq_url, f"DELETE FROM {DEFENSE} WHERE {dates}")
     yield hole
-    wh = open_warehouse(bq_url)
-    try:
-        run_processor(wh, load_catalog(project), "team_defense_game_summary", *hole)
-    finally:
-        wh.close()
+    if not query(bq_url, f"SELECT COUNT(*) AS n FROM {DEFENSE} WHERE {dates}")[0]["n"]:
+        wh = open_warehouse(bq_url)
+        try:
+            run_processor(wh, load_catalog(project), "team_defense_game_summary", *hole)
+        finally:
+            wh.close()
 
 
-def test_a_narrowed_gate_is_not_go_and_phase4_is_not_written_on_an_incomplete_phase3(
-        bq_url, project, incomplete_phase3, capsys, monkeypatch):
+def test_on_the_incident_only_a_whole_gate_lets_phase4_start_and_no_gate_is_not_validated(
+        bq_url, project, incident, capsys, monkeypatch):
     where = ["--warehouse", bq_url, "--catalog", str(project), *WINDOW, "--audit", "off"]
     code, out, err = cli(capsys, "gate", "phase3", "-k", "schema", *where, "--json")
     partial = json.loads(out)
@@ -231,8 +218,25 @@ def test_a_narrowed_gate_is_not_go_and_phase4_is_not_written_on_an_incomplete_ph
     code, out, err = cli(capsys, "backfill", "phase4", "--yes", "--no-gate", *where)
     assert code == 1, out + err
     assert "phase4 NOT started: the upstream phase phase3 is NO-GO; nothing was written." in out, out
-    assert "team_defense_game_summary" in out and str(incomplete_phase3[0]) in out, out
+    assert "team_defense_game_summary" in out and str(incident[0]) in out, out
     assert phase4_tables(bq_url) == []
+
+    # the fix without a gate (issue 12's 4th reproduction): written and verified, but NOT VALIDATED, never GO
+    code, out, err = cli(capsys, "backfill", "phase3", "--yes", "--no-gate", "--table", "team_defense_game_summary",
+                         "--retries", "0", *where)
+    assert code == 0, out + err
+    assert "phase3: NOT VALIDATED" in out and "GO" not in out.replace("NO-GO", ""), out
+    assert query(bq_url, f"SELECT COUNT(DISTINCT game_date) AS n FROM {DEFENSE} WHERE game_date BETWEEN "
+                         f"DATE '{START}' AND DATE '{END}'")[0]["n"] == 4  # the two dates are back
+    listing = ["runs", "--phase", "phase3", "--warehouse", bq_url, "--catalog", str(project)]
+    code, out, err = cli(capsys, *listing, "--json")
+    assert code == 0, out + err
+    latest = json.loads(out)[0]
+    assert (latest["status"], latest["gate_skipped"]) == ("NOT VALIDATED", True), latest
+    code, out, err = cli(capsys, *listing)
+    line = next(line for line in out.splitlines() if latest["run_id"] in line)
+    assert "NOT VALIDATED" in line and "GO" not in line.replace("NO-GO", ""), out
+    assert "not run (--no-gate)" in out, out
 
 
 def test_a_deleted_catalogued_check_file_is_a_configuration_error(bq_url, project, capsys):
