@@ -159,7 +159,8 @@ def test_a_backfill_that_would_make_a_date_worse_is_rejected_and_the_date_keeps_
     finally:  # the raw game back, as the demo made it
         wh = open_warehouse(bq_url)
         try:
-            load_raw(wh, load_catalog(project), {"nbac_team_boxscore": demo_raw(RAW_START, RAW_END)["nbac_team_boxscore"]})
+            box = demo_raw(RAW_START, RAW_END)["nbac_team_boxscore"]
+            load_raw(wh, load_catalog(project), {"nbac_team_boxscore": box})
         finally:
             wh.close()
 
