@@ -431,7 +431,7 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
         results.run_id = run_id
     results.estimated_bytes = estimated_bytes
     write_results(results_path, results)
-    share_gate_run(url, results.to_json())
+    shared = share_gate_run(url, results.to_json())
 
     failing, text = summarize(results.to_json())
     notes = audit_notes(catalog, phase, audit, results.to_json().get("tables"))
@@ -451,7 +451,9 @@ def run_gate(phase: str, *, warehouse_url: str | None = None, catalog_path: str 
     # The HTML sign-off report (reports/<phase>/<run_id>/report.html) and the reports index.
     from phasegate.report import render_gate_report
 
-    text += "\n" + render_gate_report(run_dir, catalog=catalog)
+    # The index lists every checkout's runs when this one is in the shared history (without the state
+    # dataset, share_gate_run has said so once: the index is this machine's).
+    text += "\n" + render_gate_report(run_dir, catalog=catalog, warehouse_url=url if shared else None)
 
     result = GateResult(phase=phase, verdict=results.verdict, exit_code=results.exit_code, run_dir=run_dir,
                         failing_tables=failing, text=text, results=results)
