@@ -24,7 +24,13 @@ Two fixes over `bqemulator start`, both local to this process:
   the next gate over another window or project (dates are parameters), send the same text, so
   a SELECT is rewritten once and then only executed. With PHASEGATE_EMULATOR_CACHE set (the
   tests' Emulator sets it) rewritten queries are kept in that folder, shared by the emulators
-  of one test run (one per xdist worker and module).
+  of one test run (one per xdist worker and module), and so are the project-qualified forms
+  the last step makes of them (its table-name rewriter re-parses the whole DuckDB SQL: per
+  project, a pure function of the text): a later emulator's first run of a folded statement
+  parsed it twice more (about 1 s each), which made a warm gate cost twice a second one.
+- A query's statement type is SELECT, without a parse: the emulator parses every job's SQL
+  with sqlglot once more only to name its statementType (and its dry run to decide it is no
+  DML); the team test (tests/test_team_emulator.py) spent a fifth of its warm run there.
 - A query skips the emulator's DDL and DML bookkeeping: before every job it parses the SQL
   with sqlglot six more times (is it a DROP, a CREATE TABLE or VIEW, a DROP FUNCTION, DML on
   an immutable table, DML to snapshot; which statement type), each a full parse of a folded
@@ -142,7 +148,6 @@ def _flat_concat() -> None:
 
 
 def _remember_query_rewrites() -> None:
-    import functools
     import hashlib
     import os
     from pathlib import Path
@@ -180,7 +185,27 @@ def _remember_query_rewrites() -> None:
         return synced
 
     executor.rewrite_and_translate_statement = remembered
-    executor.rewrite_table_refs = functools.lru_cache(maxsize=4096)(executor.rewrite_table_refs)
+    qualify = executor.rewrite_table_refs
+    qualified: dict[tuple[str, str], str] = {}
+
+    def remembered_refs(duckdb_sql: str, project_id: str) -> str:
+        if (duckdb_sql, project_id) in qualified:
+            return qualified[duckdb_sql, project_id]
+        key = hashlib.sha256(f"refs\n{project_id}\n{duckdb_sql}".encode()).hexdigest()
+        stored = folder / f"{key}.refs.sql" if folder else None
+        if stored is not None and stored.exists():
+            out = stored.read_text()
+        else:
+            out = qualify(duckdb_sql, project_id)  # an invalid dataset id raises: nothing kept
+            if stored is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                aside = stored.with_suffix(f".{os.getpid()}.tmp")
+                aside.write_text(out)
+                aside.replace(stored)
+        qualified[duckdb_sql, project_id] = out
+        return out
+
+    executor.rewrite_table_refs = remembered_refs
     for name in ("sync_created_schema", "sync_created_table", "sync_created_view", "sync_dropped_object"):
         setattr(executor, name, unless_query(getattr(executor, name)))
 
@@ -217,6 +242,18 @@ def _queries_skip_ddl_inspection() -> None:
     executor._parse_for_classification = functools.lru_cache(maxsize=256)(executor._parse_for_classification)
 
 
+def _queries_are_selects() -> None:
+    from bqemulator.api.routes import jobs
+    from bqemulator.jobs import executor
+
+    classify = executor.classify_statement_type
+
+    def classified(bq_sql: str) -> str:
+        return "SELECT" if _is_query(bq_sql) else classify(bq_sql)
+
+    executor.classify_statement_type = jobs.classify_statement_type = classified
+
+
 def _plan_dry_runs() -> None:
     import contextvars
 
@@ -247,6 +284,7 @@ def main() -> None:
     _patch()
     _plan_dry_runs()
     _queries_skip_ddl_inspection()
+    _queries_are_selects()
     _remember_query_rewrites()
     _bind_script_parameters()
     _ignore_nulls_with_limit()
