@@ -18,7 +18,7 @@ runs one processor (A's backfill) and two gates over a week; the phase's other f
 by the same processors on DuckDB and loaded (tests/test_bigquery_emulator.py shows both engines build
 the same rows). The audit runs as `sample`, not `off`: a GO run without audit cases has a gap in its
 checklist, and a run with a gap is not signable. B's gate asks for the same statements as A's (the
-same audit mode), which the emulator has rewritten already. Measured alone: 84 s with the emulator's
+same audit mode), which the emulator has rewritten already. Measured alone: 36-84 s (by the machine's load) with the emulator's
 rewrite cache warm (.phasegate/emulator-cache), 310 s cold (the first run after a change to
 tests/emulator/launch.py or its requirements: A's gate rewrites its folded statements).
 """
