@@ -44,7 +44,7 @@ from phasegate.state import SCHEMA
 from phasegate.state.leases import Leases, holders
 from phasegate.warehouse import open_warehouse
 from phasegate.warehouse.duckdb import DuckDBWarehouse
-from tests.fixtures.emulator import Emulator, load_raw, small_raw
+from tests.fixtures.emulator import Emulator, demo_raw, load_raw
 from tests.fixtures.signoffs import project_folder
 
 LAPTOP = "laptop-of-ana"  # checkout A's host
@@ -102,7 +102,7 @@ def test_two_checkouts_on_the_emulator_share_runs_and_signoffs_and_not_a_table(e
     a, b = project_folder(tmp_path / "checkout-a"), project_folder(tmp_path / "checkout-b")
     url = emulator.url("team-of-two")
     catalog = load_catalog(a / "pipeline.toml")
-    raw = small_raw()
+    raw = demo_raw(dt.date(2023, 10, 24), dt.date(2023, 11, 21))  # opening night 2023-10-24, four weeks
     with open_warehouse(url) as wh:
         load_raw(wh, catalog, raw)
 
