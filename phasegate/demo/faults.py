@@ -1000,7 +1000,7 @@ def pdc_stale_after_player_rerun(t: Target) -> None:
 
 
 @fault("phase4", FEW_PERCENT, f"{P8} shot-zone NaN sums (three_rate = 100%)", PSZA,
-       caught_by=("ml_feature_store_v2.feature_sources",))
+       caught_by=("ml_feature_store_v2.feature_sources", "player_shot_zone_analysis.rolling_zones"))
 def psza_nan_zones_three_100(t: Target) -> None:
     """All-NaN zones summed to 0: paint 0, mid 0, three 100 on 3% of rows (the rates still add up to 100)."""
     t.run(f"UPDATE {t.ref(PSZA)} SET paint_rate_last_10 = 0, mid_range_rate_last_10 = 0, three_pt_rate_last_10 = 100, "
@@ -1015,6 +1015,47 @@ def psza_rates_as_fractions(t: Target) -> None:
     t.run(f"UPDATE {t.ref(PSZA)} SET paint_rate_last_10 = paint_rate_last_10 / 100, "
           f"mid_range_rate_last_10 = mid_range_rate_last_10 / 100, three_pt_rate_last_10 = three_pt_rate_last_10 / 100 "
           f"WHERE analysis_date = @d", d=t.date())
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.4 (games strictly before the date: the <= to < fix of every phase-4 query)",
+       PSZA, caught_by=("ml_feature_store_v2.feature_sources", "player_shot_zone_analysis.rolling_zones"))
+def psza_window_includes_game(t: Target) -> None:
+    """The last-10 zone rates and games_in_sample_10 include the analysis date's own game for a week (rates still add up to 100)."""
+    total = "(g.paint_attempts + g.mid_range_attempts + g.three_attempts_pbp)"
+    blend = {c: f"ROUND(100 * (z.{c} / 100 * z.total_shots_last_10 + g.{a}) / (z.total_shots_last_10 + {total}), 2)"
+             for c, a in (("paint_rate_last_10", "paint_attempts"), ("mid_range_rate_last_10", "mid_range_attempts"),
+                          ("three_pt_rate_last_10", "three_attempts_pbp"))}
+    t.run(f"""UPDATE {t.ref(PSZA)} AS z SET {", ".join(f"{c} = {e}" for c, e in blend.items())},
+  games_in_sample_10 = LEAST(10, z.games_in_sample_10 + 1)
+FROM {t.ref(PGS)} AS g
+WHERE g.game_date = z.analysis_date AND g.player_lookup = z.player_lookup AND g.has_complete_shot_zones
+  AND z.total_shots_last_10 IS NOT NULL AND z.total_shots_last_10 + {total} > 0
+  AND z.analysis_date IN UNNEST(@dates)""", dates=t.week())
+
+
+@fault("phase4", A_WEEK, f"issue 13; {P8} BDL game-level exclusion (119 players a day missing, every game present)", PSZA,
+       caught_by=("player_shot_zone_analysis.player_coverage",))
+def psza_players_missing_30pct(t: Target) -> None:
+    """30% of the players missing from player_shot_zone_analysis on 7 dates (every team still has rows)."""
+    where = "analysis_date IN UNNEST(@dates)"
+    t.run(f"DELETE FROM {t.ref(PSZA)} WHERE {where} "
+          f"AND {t.every_nth(PSZA, ('analysis_date', 'player_lookup'), where, 33.4)}", dates=t.week())
+
+
+@fault("phase4", A_WEEK, f"issue 13; {P8} BDL game-level exclusion (119 players a day missing, every game present)", PDC,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_daily_cache.player_coverage"))
+def pdc_players_missing_30pct(t: Target) -> None:
+    """30% of the players missing from player_daily_cache on 7 dates (every team still has rows)."""
+    where = "cache_date IN UNNEST(@dates)"
+    t.run(f"DELETE FROM {t.ref(PDC)} WHERE {where} "
+          f"AND {t.every_nth(PDC, ('cache_date', 'player_lookup'), where, 33.4)}", dates=t.week())
+
+
+@fault("phase4", FEW_PERCENT, "platform-facts §4.4 (absolute_min_games 3, was 5: below it no row is written)", PDC,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_daily_cache.player_coverage"))
+def pdc_old_min_games_five(t: Target) -> None:
+    """player_daily_cache built with the old absolute_min_games = 5: no row for players with 3 or 4 games this season."""
+    t.run(f"DELETE FROM {t.ref(PDC)} WHERE {t.window(PDC)} AND games_played_season IN (3, 4)")
 
 
 @fault("phase4", ONE_TEAM_DATE, "platform-facts §4.1, §10 (TDZA has 30 rows per processed date)", TDZA,
