@@ -1058,6 +1058,45 @@ def pdc_old_min_games_five(t: Target) -> None:
     t.run(f"DELETE FROM {t.ref(PDC)} WHERE {t.window(PDC)} AND games_played_season IN (3, 4)")
 
 
+@fault("phase4", FEW_GAMES, "platform-facts §4.2 (the last 10 games with game_date < analysis_date), §4.4 (<= to <)", PSZA,
+       caught_by=("ml_feature_store_v2.feature_sources", "player_shot_zone_analysis.player_coverage",
+                  "player_shot_zone_analysis.rolling_zones"))
+def psza_rows_on_first_game(t: Target) -> None:
+    """A row (a window of that game alone) for every player on his first game of the season (`<=`: nothing before it)."""
+    zone = "(p.minutes_played > 0 OR p.fg_attempts > 0)"
+    total = "(p.paint_attempts + p.mid_range_attempts + p.three_attempts_pbp)"
+    rate = {c: f"ROUND(100 * SAFE_DIVIDE(p.{a}, {total}), 2)" for c, a in
+            (("paint", "paint_attempts"), ("mid", "mid_range_attempts"), ("three", "three_attempts_pbp"))}
+    t.run(f"""INSERT INTO {t.ref(PSZA)} (player_lookup, team_abbr, analysis_date, games_in_sample_10, games_in_sample_20,
+  total_shots_last_10, paint_rate_last_10, mid_range_rate_last_10, three_pt_rate_last_10, paint_rate_last_20,
+  mid_range_rate_last_20, three_pt_rate_last_20, sample_quality_10, sample_quality_20, data_quality_tier, processed_at)
+SELECT p.player_lookup, p.team_abbr, p.game_date, 1, 1, {total}, {rate["paint"]}, {rate["mid"]}, {rate["three"]},
+  {rate["paint"]}, {rate["mid"]}, {rate["three"]}, 'low', 'low', 'low', CURRENT_TIMESTAMP()
+FROM {t.ref(PGS)} AS p
+WHERE p.game_date IN UNNEST(@dates) AND p.team_abbr IS NOT NULL AND p.has_complete_shot_zones AND {zone}
+  AND NOT EXISTS (SELECT 1 FROM {t.ref(PGS)} AS e
+                  WHERE e.player_lookup = p.player_lookup AND e.season_year = p.season_year AND e.game_date < p.game_date
+                    AND (e.minutes_played > 0 OR e.fg_attempts > 0))""", dates=t.counted_dates)
+
+
+@fault("phase4", FEW_PERCENT, "platform-facts §4.4 (absolute_min_games 3: below it no row is written, consumers default)",
+       PDC, caught_by=("ml_feature_store_v2.feature_sources", "player_daily_cache.player_coverage",
+                      "player_daily_cache.rolling_aggregates"))
+def pdc_rows_below_min_games(t: Target) -> None:
+    """Rows written for context players with only 1 or 2 played games this season (the minimum of 3 not applied)."""
+    t.run(f"""INSERT INTO {t.ref(PDC)} (player_lookup, team_abbr, cache_date, points_avg_last_5, points_avg_last_10,
+  points_avg_season, minutes_avg_last_10, games_played_season, cache_version, processed_at)
+SELECT u.player_lookup, u.team_abbr, u.game_date, ROUND(AVG(p.points), 1), ROUND(AVG(p.points), 1), ROUND(AVG(p.points), 1),
+  ROUND(AVG(p.minutes_played), 1), COUNT(*), 'v1', CURRENT_TIMESTAMP()
+FROM {t.ref(UPGC)} AS u
+JOIN {t.ref(PGS)} AS p
+  ON p.player_lookup = u.player_lookup AND p.season_year = u.season_year AND p.game_date < u.game_date
+ AND p.is_active AND p.minutes_played > 0
+WHERE u.game_date IN UNNEST(@dates)
+GROUP BY u.player_lookup, u.team_abbr, u.game_date
+HAVING COUNT(*) BETWEEN 1 AND 2""", dates=t.counted_dates)
+
+
 @fault("phase4", ONE_TEAM_DATE, "platform-facts §4.1, §10 (TDZA has 30 rows per processed date)", TDZA,
        caught_by=("ml_feature_store_v2.feature_sources", "team_defense_zone_analysis.rows_per_date"))
 def tdza_team_missing(t: Target) -> None:
