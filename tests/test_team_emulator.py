@@ -169,11 +169,9 @@ def test_two_checkouts_on_the_emulator_share_runs_and_signoffs_and_not_a_table(e
     assert "Bea <bea@example.com>" in signed and "Ada <ada@example.com>" in signed
     report = (gate_dir / "report.html").read_text()
     assert "Signed off by Bea" in report and "Signed off by Ada" in report
-    # B's index again, as `report` re-renders it (it has no --warehouse: it reads PHASEGATE_WAREHOUSE)
-    with monkeypatch.context() as m:
-        m.setenv("PHASEGATE_WAREHOUSE", url)
-        capsys.readouterr()
-        assert run(["report", "--catalog", str(b / "pipeline.toml")]) == 0, capsys.readouterr().err
+    # B's index again, as `report --warehouse` re-renders it
+    capsys.readouterr()
+    assert run(["report", "--warehouse", url, "--catalog", str(b / "pipeline.toml")]) == 0, capsys.readouterr().err
     index = (b / "reports" / "index.html").read_text()
     assert dict(MARK.findall(index)) == {gate_id: "yes", partial_dir.name: "no"}
     assert "signed by Bea" in index and "signed by Ada" in index

@@ -20,19 +20,19 @@ def report_command(
         metavar="PHASE|RUN_ID", help="A phase (its latest run) or a run id (default: the latest run).",
         show_default=False)] = None,
     phase: Annotated[str | None, typer.Option("--phase", hidden=True)] = None,
+    warehouse: WarehouseOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
     """Re-render a gate run's report.html from its results.json (and the reports index).
 
-    With PHASEGATE_WAREHOUSE set, the report lists every signer in the warehouse and the index the
-    runs and sign-offs of every checkout on it."""
-    import os
+    With a warehouse (--warehouse or PHASEGATE_WAREHOUSE), the report lists every signer in the
+    warehouse and the index the runs and sign-offs of every checkout on it; without one, this
+    checkout's."""
     import time
 
     from phasegate.report.render import write_report
     from phasegate.report.signoff import signers
     from phasegate.report.store import find_run_dir, latest_run_dir, load_results
-    from phasegate.warehouse import ENV_VAR
 
     cat = load_catalog(catalog)
     root = cat.reports_dir
@@ -43,7 +43,7 @@ def report_command(
         cat.phase(phase)
     run_dir = find_run_dir(root, run_id) if run_id else latest_run_dir(root, phase)
     started = time.perf_counter()
-    url = os.environ.get(ENV_VAR) or None
+    url = warehouse or None
     everyone = signers(root, url, load_results(run_dir).get("run_id") or run_dir.name) if url else None
     out = write_report(run_dir, catalog=cat, signoffs=everyone, warehouse_url=url)
     typer.echo(f"{out} ({out.stat().st_size / 1e3:.0f} kB, {time.perf_counter() - started:.2f}s); "
