@@ -64,6 +64,11 @@ def test_a_lease_held_from_another_machine_refuses_the_backfill_naming_holder_ho
     assert "team_summary" in message and "ci-runner-7" in message and "phase3-20261202T080000Z-c1c1" in message
     assert "pid 4242" in message
     assert rows(world) == before  # nothing written
+    # the refused run is on record as REFUSED (it did not start), not as an ERROR of the data
+    from phasegate.runner.runlog import recent_runs
+
+    (run,) = recent_runs(other / ".phasegate")
+    assert (run["status"], run["exit_code"]) == ("REFUSED", 2)
 
 
 def test_an_expired_lease_is_taken_over_and_released_at_the_end(two_checkouts):

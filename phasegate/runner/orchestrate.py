@@ -53,6 +53,7 @@ from phasegate.runner.plan import (
 from phasegate.runner.progress import Progress
 from phasegate.runner.retry import DEFAULT_BACKOFF_S, DEFAULT_RETRIES, RetryPolicy
 from phasegate.runner.runlog import RunLog, new_run_id, share_run
+from phasegate.state.leases import LeaseHeld
 from phasegate.warehouse.cost import check_run_budget, run_cap
 
 
@@ -274,10 +275,12 @@ def backfill(opts: Options, *, out: Callable[[str], None] = print, progress: Pro
                                messages=[message]))
         raise
     except PhasegateError as exc:
+        # a table another run holds: this run did not start (nothing written), it was refused
+        verdict = Verdict.REFUSED if isinstance(exc, LeaseHeld) else Verdict.ERROR
         if runlog is not None:
-            runlog.write("verdict", verdict="ERROR", exit_code=exc.exit_code, message=str(exc))
+            runlog.write("verdict", verdict=verdict, exit_code=exc.exit_code, message=str(exc))
         _notify_end(kind, opts, catalog, url, start, end,
-                    RunOutcome(opts.phase, run_id, Verdict.ERROR, exc.exit_code, messages=[str(exc)]))
+                    RunOutcome(opts.phase, run_id, verdict, exc.exit_code, messages=[str(exc)]))
         raise
     finally:
         locks.release()
