@@ -612,14 +612,16 @@ def pgs_placeholder_points_line(t: Target) -> None:
 WHERE game_date = @d AND is_active AND points_line IS NULL""", d=t.date())
 
 
-@fault("phase3", ONE_DATE, "platform-facts §6 (3PM > 3PA impossibility check)", PGS)
+@fault("phase3", ONE_DATE, "platform-facts §6 (3PM > 3PA impossibility check)", PGS,
+       caught_by=("player_game_summary.box_identities", "player_game_summary.team_totals"))
 def pgs_three_point_columns_swapped(t: Target) -> None:
     """three_pt_attempts and three_pt_makes swapped (column order) on one date."""
     t.run(f"UPDATE {t.ref(PGS)} SET three_pt_attempts = three_pt_makes, three_pt_makes = three_pt_attempts "
           f"WHERE game_date = @d", d=t.date())
 
 
-@fault("phase3", ONE_DATE, "platform-facts §3 (ts_pct = PTS / (2 (FGA + 0.44 FTA)), a fraction)", PGS)
+@fault("phase3", ONE_DATE, "platform-facts §3 (ts_pct = PTS / (2 (FGA + 0.44 FTA)), a fraction)", PGS,
+       caught_by=("player_game_summary.box_identities",))
 def pgs_ts_pct_in_percent(t: Target) -> None:
     """ts_pct written in percent instead of a fraction on one date."""
     t.run(f"UPDATE {t.ref(PGS)} SET ts_pct = ROUND(ts_pct * 100, 1) WHERE game_date = @d", d=t.date())
@@ -1134,6 +1136,228 @@ def tdza_stale_after_defense_rerun(t: Target) -> None:
 
 
 # =========================================================================================
+# Raw-layer faults the processors then reproduce faithfully (the reproduction audit re-makes the
+# same wrong rows: only an invariant against another source catches them), and more derived
+# faults of the held-out kind (issue 13: one team, one date, a week, a few percent of rows)
+# =========================================================================================
+
+SCHED, LINES, PROPS, ZONES = "nbac_schedule", "odds_api_game_lines", "odds_api_player_points_props", "player_shot_zones"
+
+
+def _gamebook_rerun(t: Target, day: dt.date) -> None:
+    """Phase 3 after a gamebook re-scrape of `day`: every table reading the gamebook, over its 30-day lookback."""
+    t.rerun_downstream(GAMEBOOK, day, day + dt.timedelta(days=45))
+
+
+@fault("phase3", ONE_GAME, "platform-facts §1 (gamebook plus_minus), §10 (a team's players' plus-minus add up to 5 x margin)",
+       GAMEBOOK, caught_by=("player_game_summary.team_totals",))
+def raw_gamebook_plus_minus_flipped(t: Target) -> None:
+    """One team's gamebook plus_minus scraped from the opponent's side (sign flipped) in one game; phase 3 re-ran."""
+    day, team = t.team_date()
+    t.run(f"UPDATE {t.ref(GAMEBOOK)} SET plus_minus = -plus_minus, processed_at = CURRENT_TIMESTAMP() "
+          f"WHERE game_date = @d AND team_abbr = @team AND player_status = 'active' AND plus_minus != 0", d=day, team=team)
+    _gamebook_rerun(t, day)
+
+
+@fault("phase3", ONE_DATE, "platform-facts §1 (team box offensive/defensive/total_rebounds), §9 (box-score arithmetic)",
+       BOX, caught_by=("team_offense_game_summary.box_formulas",))
+def raw_team_box_total_rebounds_defensive_only(t: Target) -> None:
+    """The team box score's total_rebounds column carried the defensive rebounds only on one date; phase 3 re-ran."""
+    day = t.date()
+    t.run(f"UPDATE {t.ref(BOX)} SET total_rebounds = defensive_rebounds, processed_at = CURRENT_TIMESTAMP() "
+          f"WHERE game_date = @d", d=day)
+    t.rerun_downstream(BOX, day, day)
+
+
+@fault("phase3", ONE_DATE, "platform-facts §6 (FGM <= FGA, 3PM <= 3PA, points = 2 FG + 3PM + FT consistency)", GAMEBOOK,
+       caught_by=("player_game_summary.box_identities", "player_game_summary.team_totals"))
+def raw_gamebook_field_goals_two_point_only(t: Target) -> None:
+    """The gamebook's field_goals_* came as two-point field goals only (threes left out) on one date; phase 3 re-ran."""
+    day = t.date()
+    t.run(f"UPDATE {t.ref(GAMEBOOK)} SET field_goals_made = field_goals_made - three_pointers_made, "
+          f"field_goals_attempted = field_goals_attempted - three_pointers_attempted, processed_at = CURRENT_TIMESTAMP() "
+          f"WHERE game_date = @d AND player_status = 'active'", d=day)
+    _gamebook_rerun(t, day)
+
+
+@fault("phase3", FEW_PERCENT, "platform-facts §6 (3PM <= FGM: a three is a field goal)", PGS,
+       caught_by=("player_game_summary.box_identities", "player_game_summary.team_totals"))
+def pgs_three_makes_from_attempts(t: Target) -> None:
+    """three_pt_makes written from the attempts column on 3% of the active rows (makes > made field goals on many)."""
+    t.run(f"UPDATE {t.ref(PGS)} SET three_pt_makes = three_pt_attempts "
+          f"WHERE {t.every_nth(PGS, PLAYER_KEY, 'is_active AND three_pt_attempts > three_pt_makes')}")
+
+
+@fault("phase3", FEW_PERCENT, "platform-facts §6 (fg_makes > fg_attempts impossibility check)", PGS,
+       caught_by=("player_game_summary.box_identities", "player_game_summary.team_totals"))
+def pgs_fg_makes_attempts_swapped(t: Target) -> None:
+    """fg_makes and fg_attempts swapped (column order) on 3% of the active rows that missed a shot."""
+    t.run(f"UPDATE {t.ref(PGS)} SET fg_makes = fg_attempts, fg_attempts = fg_makes "
+          f"WHERE {t.every_nth(PGS, PLAYER_KEY, 'is_active AND fg_attempts > fg_makes')}")
+
+
+@fault("phase3", A_WEEK, f"{P8} team abbreviation variants (PHO/PHX) in a raw source", BOX,
+       caught_by=("player_game_summary.team_totals", "team_offense_game_summary.game_id_format"))
+def raw_team_box_abbreviation_variant(t: Target) -> None:
+    """One team's box scores carried another source's tricode (first letters + 'O') for a week; phase 3 re-ran."""
+    day, team = t.team_date(BOX)
+    week = t.week(around=day)
+    t.run(f"UPDATE {t.ref(BOX)} SET team_abbr = CONCAT(SUBSTR(team_abbr, 1, 2), 'O'), processed_at = CURRENT_TIMESTAMP() "
+          f"WHERE game_date IN UNNEST(@dates) AND team_abbr = @team", dates=week, team=team)
+    t.rerun_downstream(BOX, week[0], week[-1])
+
+
+@fault("phase3", ONE_GAME, "platform-facts §1 (gamebook team_abbr), §10 (player sums = team totals)", GAMEBOOK,
+       caught_by=("player_game_summary.team_totals",))
+def raw_gamebook_player_on_wrong_team(t: Target) -> None:
+    """One scoring player's gamebook row attributed to the opponent in one game; phase 3 re-ran."""
+    g = t.game()
+    row = t.pick(f"SELECT player_lookup, team_abbr, home_team_abbr, away_team_abbr FROM {t.ref(GAMEBOOK)} "
+                 f"WHERE game_date = @d AND player_status = 'active' AND points > 0 AND game_id = @g "
+                 f"ORDER BY player_lookup", d=g["game_date"], g=g["game_id"])
+    other = row["away_team_abbr"] if row["team_abbr"] == row["home_team_abbr"] else row["home_team_abbr"]
+    t.run(f"UPDATE {t.ref(GAMEBOOK)} SET team_abbr = @other, processed_at = CURRENT_TIMESTAMP() "
+          f"WHERE game_date = @d AND player_lookup = @p", d=g["game_date"], p=row["player_lookup"], other=other)
+    _gamebook_rerun(t, g["game_date"])
+
+
+@fault("phase3", FEW_GAMES, f"{P8} timezone date shift (UTC date of a late tip)", BOX, GAMEBOOK, ZONES,
+       caught_by=("team_offense_game_summary:game_coverage",))
+def raw_late_games_dated_next_day(t: Target) -> None:
+    """Two games' box scores, gamebook and shot zones dated by their UTC tip (the next day); phase 3 re-ran."""
+    day = t.date(t.counted_dates[:-1])
+    games = t.games(2, among=[day])
+    teams = [r["team_abbr"] for r in t.query(f"SELECT team_abbr FROM {t.ref(TOGS)} WHERE game_date = @d "
+                                             f"AND game_id IN UNNEST(@games) ORDER BY team_abbr", d=day, games=games)]
+    for raw, team in ((BOX, "team_abbr"), (GAMEBOOK, "team_abbr"), (ZONES, "team_abbr")):
+        t.run(f"UPDATE {t.ref(raw)} SET game_date = DATE_ADD(game_date, INTERVAL 1 DAY), processed_at = CURRENT_TIMESTAMP() "
+              f"WHERE game_date = @d AND {team} IN UNNEST(@teams)", d=day, teams=teams)
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], day, day + dt.timedelta(days=45))
+
+
+@fault("phase3", ONE_GAME, "platform-facts §1 (schedule home/away_team_score), §9 (win/loss consistency)", SCHED,
+       caught_by=("team_offense_game_summary.schedule_agreement",))
+def raw_schedule_scores_swapped(t: Target) -> None:
+    """A final game's home and away scores swapped in the schedule (the winner reversed); phase 3 re-ran from there."""
+    g = t.game(among=t.last_dates(15))
+    t.run(f"UPDATE {t.ref(SCHED)} SET home_team_score = away_team_score, away_team_score = home_team_score "
+          f"WHERE game_date = @d AND game_status = 3 AND CONCAT(FORMAT_DATE('%Y%m%d', game_date), '_', away_team_tricode, "
+          f"'_', home_team_tricode) = @g", d=g["game_date"], g=g["game_id"])
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], g["game_date"], t.end)
+
+
+@fault("phase3", ONE_DATE, "platform-facts §5 (season_year = the season of the date; opening nights)", SCHED,
+       caught_by=("team_offense_game_summary.schedule_agreement",))
+def raw_schedule_season_year_wrong(t: Target) -> None:
+    """One date's schedule rows carry the next season's season_year (a re-scrape); phase 3 re-ran from there."""
+    day = t.date(t.last_dates(10))
+    t.run(f"UPDATE {t.ref(SCHED)} SET season_year = season_year + 1 WHERE game_date = @d", d=day)
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], day, t.end)
+
+
+@fault("phase3", ONE_DATE, "platform-facts §1 (props: many snapshots; collection on game day), §8 (stale data)", PROPS,
+       caught_by=("player_game_summary.prop_lines", "upcoming_player_game_context.prop_lines"))
+def raw_props_stale_snapshot(t: Target) -> None:
+    """One date's prop snapshots are a stale copy of each player's previous game-day scrape (old lines, old times); phase 3 re-ran."""
+    dates = t.counted_dates
+    day = t.date(dates[5:])
+    props = t.ref(PROPS)
+    t.run(f"""INSERT INTO {props}
+SELECT * REPLACE (@d AS game_date)
+FROM {props} AS o
+WHERE o.game_date = (SELECT MAX(game_date) FROM {props} AS b WHERE b.game_date < @d AND b.player_lookup = o.player_lookup
+                     AND b.game_date >= DATE_SUB(@d, INTERVAL 10 DAY))
+  AND o.player_lookup IN (SELECT player_lookup FROM {props} WHERE game_date = @d)""",
+          f"DELETE FROM {props} WHERE game_date = @d AND DATE(snapshot_timestamp) >= @d", d=day)
+    t.rerun_downstream(PROPS, day, day)
+
+
+@fault("phase3", FEW_GAMES, f"{P8} timezone date shift (Odds API commence_time is UTC)", LINES,
+       caught_by=("upcoming_team_game_context.lines_schedule",))
+def raw_game_lines_dated_utc(t: Target) -> None:
+    """Two games' lines dated by their UTC commence time (the next day) on one date; phase 3 re-ran."""
+    day = t.date(t.counted_dates[:-1])
+    games = t.games(2, among=[day])
+    t.run(f"UPDATE {t.ref(LINES)} SET game_date = DATE_ADD(game_date, INTERVAL 1 DAY) "
+          f"WHERE game_date = @d AND CONCAT(FORMAT_DATE('%Y%m%d', game_date), '_', away_team_abbr, '_', home_team_abbr) "
+          f"IN UNNEST(@games)", d=day, games=games)
+    t.rerun_downstream(LINES, day, day + dt.timedelta(days=1))
+
+
+@fault("phase3", ONE_GAME, "platform-facts §0 (schedule game_id reuse), §1 (two schedule sources, api_stats / cdn_static)", SCHED,
+       caught_by=("upcoming_team_game_context.key_unique", "upcoming_team_game_context.rows_per_game"))
+def raw_schedule_game_listed_twice(t: Target) -> None:
+    """A final game also listed under a second official id (another source's scrape) on its date; phase 3 re-ran."""
+    g = t.game()
+    sched = t.ref(SCHED)
+    t.run(f"INSERT INTO {sched} SELECT * REPLACE (CONCAT('009', SUBSTR(game_id, 4)) AS game_id) FROM {sched} "
+          f"WHERE game_date = @d AND game_status = 3 AND CONCAT(FORMAT_DATE('%Y%m%d', game_date), '_', away_team_tricode, "
+          f"'_', home_team_tricode) = @g", d=g["game_date"], g=g["game_id"])
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], g["game_date"], t.end)
+
+
+@fault("phase3", ONE_DATE, "platform-facts §3 (usage_rate over the player's own team's possessions)", PGS,
+       caught_by=("player_game_summary.usage_rate_recompute",))
+def pgs_usage_from_opponent_totals(t: Target) -> None:
+    """usage_rate computed with the opponent's team totals on one date (the join took the other side)."""
+    t.run(f"""UPDATE {t.ref(PGS)} AS p SET
+  usage_rate = ROUND(100 * (p.fg_attempts + 0.44 * COALESCE(p.ft_attempts, 0) + p.turnovers) * 48
+                     / (p.minutes_played * (o.fg_attempts + 0.44 * o.ft_attempts + o.turnovers)), 2)
+FROM {t.ref(TOGS)} AS o
+WHERE o.game_date = p.game_date AND o.team_abbr = p.opponent_team_abbr AND p.game_date = @d AND p.usage_rate IS NOT NULL""",
+          d=t.date())
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.1 (zone_vs_league = (team FG% allowed - league FG%) x 100)", TDZA,
+       caught_by=("team_defense_zone_analysis.zone_vs_league",))
+def tdza_vs_league_sign_inverted(t: Target) -> None:
+    """<zone>_defense_vs_league_avg computed league - team for a week (and the strongest/weakest zones ranked on it)."""
+    t.run(f"UPDATE {t.ref(TDZA)} SET paint_defense_vs_league_avg = -paint_defense_vs_league_avg, "
+          f"mid_range_defense_vs_league_avg = -mid_range_defense_vs_league_avg, "
+          f"three_pt_defense_vs_league_avg = -three_pt_defense_vs_league_avg, "
+          f"strongest_zone = weakest_zone, weakest_zone = strongest_zone WHERE analysis_date IN UNNEST(@dates)",
+          dates=t.week())
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.4 (last 10 games strictly before cache_date), §10", PDC,
+       caught_by=("player_daily_cache.rolling_aggregates",))
+def pdc_l10_window_one_game_late(t: Target) -> None:
+    """points_avg_last_10 of a week ends one game early (the previous cache row's value: the latest game left out)."""
+    t.run(f"""UPDATE {t.ref(PDC)} AS c SET points_avg_last_10 = s.prev
+FROM (
+  SELECT player_lookup, cache_date,
+         LAG(points_avg_last_10) OVER (PARTITION BY player_lookup ORDER BY cache_date) AS prev
+  FROM {t.ref(PDC)}
+) AS s
+WHERE s.player_lookup = c.player_lookup AND s.cache_date = c.cache_date AND s.prev IS NOT NULL
+  AND s.prev != c.points_avg_last_10 AND c.cache_date IN UNNEST(@dates)""", dates=t.week())
+
+
+@fault("phase4", ONE_DATE, "platform-facts §8 (feature index drift), §4.5 (names by index)", MLFS,
+       caught_by=("ml_feature_store_v2.feature_sources",))
+def mlfs_vector_shifted_by_one(t: Target) -> None:
+    """The feature vector shifted one index to the right (a feature inserted in front, the last dropped) on one date."""
+    n = len(t.table(MLFS).features)
+    shifted = "[10.0, " + ", ".join(f"features[OFFSET({i})]" for i in range(n - 1)) + "]"
+    t.run(f"UPDATE {t.ref(MLFS)} SET features = {shifted} WHERE game_date = @d", d=t.date())
+
+
+@fault("phase4", A_WEEK, f"{P8} the rolling-window cascade (phase 4 built over a phase-3 gap, repaired date only re-run)",
+       PGS, PDC,
+       caught_by=("player_daily_cache.not_older_than_player_game_summary",
+                  "player_shot_zone_analysis.not_older_than_player_game_summary"))
+def cascade_repaired_date_only_rerun(t: Target) -> None:
+    """player_game_summary lacked one date while phase 4 was built; after its backfill only that date's phase 4 re-ran."""
+    dates = t.counted_dates
+    day = t.date(dates[len(dates) // 2:-8])
+    phase4 = [x.name for x in t.catalog.tables_of("phase4")]
+    t.run(f"DELETE FROM {t.ref(PGS)} WHERE game_date = @d", d=day)
+    t.rerun(phase4, day, t.end)
+    t.rerun([PGS], day, day)
+    t.rerun(phase4, day, day)
+
+
+# =========================================================================================
 # Benign changes: the gate must stay GO
 # =========================================================================================
 
@@ -1152,9 +1376,10 @@ def approved_exception_for_removed_date(t: Target) -> None:
 
 
 @benign(("phase3", "phase4"), ONE_GAME,
-        "platform-facts §5, §8 postponed game (Final with NULL scores, rescheduled)", "nbac_schedule")
+        "platform-facts §5, §8 postponed game (Final with NULL scores, rescheduled)", "nbac_schedule",
+        "odds_api_game_lines")
 def postponed_game_rescheduled(t: Target) -> None:
-    """A game postponed ~2 h before tip: Final with NULL scores on its date, rescheduled after the window; no rows."""
+    """A game postponed ~2 h before tip: Final with NULL scores on its date (its lines already posted), rescheduled after the window; no rows."""
     sched = t.ref("nbac_schedule")
     day = t.date()
     season = t.pick(f"SELECT season_year FROM {sched} WHERE game_date = @d AND game_status = 3 ORDER BY game_id",
@@ -1177,7 +1402,12 @@ ORDER BY team""", season=season, d=day)]
                 f"FROM {sched} WHERE game_date = @d AND game_status = 3 AND season_year = @season "
                 f"QUALIFY ROW_NUMBER() OVER (ORDER BY game_id) = 1")
 
-    t.run(row("@d", 3), row("@later", 1), gid=game_id, home=home, away=away, d=day, season=season,
+    # the books had posted its lines before the postponement (a copy of one game's lines of that date)
+    lines = (f"INSERT INTO {t.ref(LINES)} SELECT * REPLACE (@home AS home_team_abbr, @away AS away_team_abbr, "
+             f"CASE outcome_name WHEN home_team_abbr THEN @home WHEN away_team_abbr THEN @away ELSE outcome_name END "
+             f"AS outcome_name, CONCAT('pp', game_id) AS game_id) FROM {t.ref(LINES)} WHERE game_date = @d "
+             f"AND game_id = (SELECT MIN(game_id) FROM {t.ref(LINES)} WHERE game_date = @d)")
+    t.run(row("@d", 3), row("@later", 1), lines, gid=game_id, home=home, away=away, d=day, season=season,
           at=dt.datetime.combine(day, dt.time(17, 0), tzinfo=dt.UTC), later=t.end + dt.timedelta(days=20))
 
 
@@ -1255,3 +1485,66 @@ def dnp_rows_without_team(t: Target) -> None:
     t.run(f"UPDATE {t.ref(GAMEBOOK)} SET team_abbr = NULL, processed_at = CURRENT_TIMESTAMP() "
           f"WHERE game_date = @d AND player_status = 'dnp'", d=day)
     t.rerun_downstream(GAMEBOOK, day, day + dt.timedelta(days=30))
+
+
+@benign(("phase3",), ONE_DATE, "platform-facts §1 (raw tables are append-only; data_hash smart idempotency), §2.1", GAMEBOOK)
+def gamebook_rescraped_identical(t: Target) -> None:
+    """One date's gamebook scraped again: every row appended a second time, identical but for a later processed_at; phase 3 re-ran."""
+    day = t.date()
+    t.run(f"INSERT INTO {t.ref(GAMEBOOK)} SELECT * REPLACE (TIMESTAMP_ADD(processed_at, INTERVAL 6 HOUR) AS processed_at) "
+          f"FROM {t.ref(GAMEBOOK)} WHERE game_date = @d", d=day)
+    _gamebook_rerun(t, day)
+
+
+@benign(("phase3", "phase4"), A_WEEK, "platform-facts §2.4 (rosters change; the schedule is keyed under every team), "
+        "§4.4 (a player's windows follow the player, not the team)", GAMEBOOK, ZONES, PROPS)
+def players_traded_mid_season(t: Target) -> None:
+    """Two regulars of different teams traded for each other mid-window: from that date each plays for the other's team; all re-ran."""
+    dates = t.counted_dates
+    day = t.date(dates[len(dates) // 3: 2 * len(dates) // 3])
+    regulars = t.query(f"""
+SELECT player_lookup, MIN(team_abbr) AS team_abbr FROM {t.ref(PGS)}
+WHERE {t.window(PGS)} AND is_active AND minutes_played > 0
+GROUP BY player_lookup HAVING COUNT(*) >= 15 AND COUNT(DISTINCT team_abbr) = 1 ORDER BY player_lookup""")
+    if len(regulars) < 2:
+        raise NotApplicable("fewer than two regulars in the window")
+    first = t.rng.choice(regulars)
+    second = t.rng.choice([r for r in regulars if r["team_abbr"] != first["team_abbr"]])
+    p, q = first["player_lookup"], second["player_lookup"]
+    swap = "CASE player_lookup WHEN @p THEN @q ELSE @p END"
+    for raw in (GAMEBOOK, ZONES, PROPS):
+        name = ", player_name = CASE player_lookup WHEN @p THEN @qn ELSE @pn END" if raw == GAMEBOOK else ""
+        stamp = ", processed_at = CURRENT_TIMESTAMP()" if raw != PROPS else ""
+        t.run(f"UPDATE {t.ref(raw)} SET player_lookup = {swap}{name}{stamp} "
+              f"WHERE game_date >= @d AND player_lookup IN (@p, @q)", d=day, p=p, q=q,
+              **({"pn": _player_name(t, p), "qn": _player_name(t, q)} if raw == GAMEBOOK else {}))
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], day, t.end)
+    t.rerun([x.name for x in t.catalog.tables_of("phase4")], day, t.end)
+
+
+def _player_name(t: Target, player: str) -> str:
+    return t.pick(f"SELECT DISTINCT player_name FROM {t.ref(GAMEBOOK)} WHERE player_lookup = @p ORDER BY player_name",
+                  p=player)["player_name"]
+
+
+@benign(("phase3", "phase4"), A_WEEK, "platform-facts §1 (the gamebook lists every rostered player: active, DNP, inactive), "
+        "§6 (18-36 players a game)", GAMEBOOK)
+def two_way_player_listed(t: Target) -> None:
+    """A team signed an extra two-way player for a week: listed inactive ('G League - Two-Way') in each of its games; all re-ran."""
+    day, team = t.team_date()
+    week = t.week(around=day)
+    gamebook = t.ref(GAMEBOOK)
+    t.run(f"""INSERT INTO {gamebook}
+SELECT * REPLACE ('tommytwoway' AS player_lookup, 'Tommy Twoway' AS player_name, 'inactive' AS player_status,
+  'G League - Two-Way' AS dnp_reason, CAST(NULL AS STRING) AS minutes, CAST(NULL AS INT64) AS points,
+  CAST(NULL AS INT64) AS field_goals_made, CAST(NULL AS INT64) AS field_goals_attempted,
+  CAST(NULL AS INT64) AS three_pointers_made, CAST(NULL AS INT64) AS three_pointers_attempted,
+  CAST(NULL AS INT64) AS free_throws_made, CAST(NULL AS INT64) AS free_throws_attempted,
+  CAST(NULL AS INT64) AS offensive_rebounds, CAST(NULL AS INT64) AS defensive_rebounds, CAST(NULL AS INT64) AS total_rebounds,
+  CAST(NULL AS INT64) AS assists, CAST(NULL AS INT64) AS steals, CAST(NULL AS INT64) AS blocks,
+  CAST(NULL AS INT64) AS turnovers, CAST(NULL AS INT64) AS personal_fouls, CAST(NULL AS INT64) AS plus_minus,
+  CURRENT_TIMESTAMP() AS processed_at)
+FROM {gamebook} WHERE game_date IN UNNEST(@dates) AND team_abbr = @team AND player_status = 'active'
+QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date ORDER BY player_lookup) = 1""", dates=week, team=team)
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], week[0], t.end)
+    t.rerun([x.name for x in t.catalog.tables_of("phase4")], week[0], t.end)
