@@ -1357,6 +1357,67 @@ def cascade_repaired_date_only_rerun(t: Target) -> None:
     t.rerun(phase4, day, day)
 
 
+
+@fault("phase3", A_WEEK, f"{P8} BigDataBall player_lookup format change (numeric id prefix, shot zones 0%)", ZONES,
+       caught_by=("player_game_summary.source_players",))
+def raw_shot_zones_lookup_prefixed(t: Target) -> None:
+    """The shot-zone source prefixed every player_lookup with a numeric id for a week (no zone joins); phase 3 re-ran."""
+    week = t.week()
+    t.run(f"UPDATE {t.ref(ZONES)} SET player_lookup = CONCAT('16300', CAST(LENGTH(player_lookup) AS STRING), player_lookup), "
+          f"processed_at = CURRENT_TIMESTAMP() WHERE game_date IN UNNEST(@dates)", dates=week)
+    t.rerun_downstream(ZONES, week[0], week[-1])
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.3 (shot_zone_mismatch reads the OPPONENT's zone defense)", PCF, MLFS,
+       caught_by=("player_composite_factors.factor_inputs",))
+def pcf_zone_mismatch_from_own_team(t: Target) -> None:
+    """shot_zone_mismatch_score (and the total) from the player's own team's zone defense for a week; the feature store re-ran."""
+    week = t.week()
+    weighted = ("CASE sz.primary_scoring_zone WHEN 'paint' THEN zd.paint_defense_vs_league_avg * LEAST(sz.paint_rate_last_10 / 50, 1) "
+                "WHEN 'mid_range' THEN zd.mid_range_defense_vs_league_avg * LEAST(sz.mid_range_rate_last_10 / 50, 1) "
+                "WHEN 'perimeter' THEN zd.three_pt_defense_vs_league_avg * LEAST(sz.three_pt_rate_last_10 / 50, 1) END")
+    score = f"COALESCE(ROUND(GREATEST(-10, LEAST(10, IF(ABS({weighted}) > 5, {weighted} * 1.2, {weighted}))), 1), 0)"
+    t.run(f"""UPDATE {t.ref(PCF)} AS f SET
+  total_composite_adjustment = ROUND(f.total_composite_adjustment - f.shot_zone_mismatch_score + s.score, 2),
+  shot_zone_mismatch_score = s.score
+FROM (
+  SELECT c.game_date, c.player_lookup, {score} AS score
+  FROM {t.ref(PCF)} AS c
+  LEFT JOIN {t.ref(PSZA)} AS sz ON sz.analysis_date = c.game_date AND sz.player_lookup = c.player_lookup
+  LEFT JOIN {t.ref(TDZA)} AS zd ON zd.analysis_date = c.game_date AND zd.team_abbr = c.team_abbr
+  WHERE c.game_date IN UNNEST(@dates)
+) AS s
+WHERE s.game_date = f.game_date AND s.player_lookup = f.player_lookup AND s.score != f.shot_zone_mismatch_score""",
+          dates=week)
+    t.rerun([MLFS], week[0], week[-1])
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.3 (fatigue: -15 on a back-to-back), §3 (Session 49 back_to_back fix)", PCF, MLFS,
+       caught_by=("player_composite_factors.factor_inputs",))
+def pcf_fatigue_ignores_back_to_back(t: Target) -> None:
+    """fatigue_score left out the -15 of a back-to-back for a week (adjustment and total follow); the feature store re-ran."""
+    week = t.week()
+    t.run(f"""UPDATE {t.ref(PCF)} AS f SET
+  fatigue_score = LEAST(100, f.fatigue_score + 15),
+  fatigue_adjustment = ROUND((LEAST(100, f.fatigue_score + 15) - 100) / 20, 2),
+  total_composite_adjustment = ROUND(f.total_composite_adjustment + (LEAST(100, f.fatigue_score + 15) - f.fatigue_score) / 20, 2)
+FROM {t.ref(UPGC)} AS u
+WHERE u.game_date = f.game_date AND u.player_lookup = f.player_lookup AND u.back_to_back AND f.fatigue_score < 100
+  AND f.game_date IN UNNEST(@dates)""", dates=week)
+    t.rerun([MLFS], week[0], week[-1])
+
+
+@fault("phase4", A_WEEK, "platform-facts §4.4 (team pace over the team's last 10 games strictly before the date)", PDC, MLFS,
+       caught_by=("player_daily_cache.team_windows",))
+def pdc_team_pace_includes_game(t: Target) -> None:
+    """team_pace_last_10 includes the cache date's own team game for a week (<= instead of <); the feature store re-ran."""
+    week = t.week()
+    t.run(f"""UPDATE {t.ref(PDC)} AS c SET team_pace_last_10 = ROUND((c.team_pace_last_10 * 9 + o.pace) / 10, 1)
+FROM {t.ref(TOGS)} AS o
+WHERE o.game_date = c.cache_date AND o.team_abbr = c.team_abbr AND c.cache_date IN UNNEST(@dates)""", dates=week)
+    t.rerun([MLFS], week[0], week[-1])
+
+
 # =========================================================================================
 # Benign changes: the gate must stay GO
 # =========================================================================================
