@@ -1609,3 +1609,48 @@ FROM {gamebook} WHERE game_date IN UNNEST(@dates) AND team_abbr = @team AND play
 QUALIFY ROW_NUMBER() OVER (PARTITION BY game_date ORDER BY player_lookup) = 1""", dates=week, team=team)
     t.rerun([x.name for x in t.catalog.tables_of("phase3")], week[0], t.end)
     t.rerun([x.name for x in t.catalog.tables_of("phase4")], week[0], t.end)
+
+
+@benign(("phase3", "phase4"), ONE_GAME, "platform-facts §0 (schedule game_id reuse: 0022500529 Final on 01-08 and "
+        "Scheduled on 01-29), §5 (postponed GSW@MIN rescheduled)", SCHED, BOX, GAMEBOOK, ZONES, PROPS, LINES)
+def game_rescheduled_and_played(t: Target) -> None:
+    """A game postponed on its date (Final, NULL scores) and played on a later date when both teams were idle,
+    under the same official id; every raw source re-dated (snapshots re-taken that day); all re-ran."""
+    sched = t.ref(SCHED)
+    dates = t.counted_dates
+    g = t.game(among=dates[len(dates) // 3: len(dates) // 2])
+    day = g["game_date"]
+    away, home = g["game_id"].split("_")[1:]
+    playing = ("SELECT game_date FROM {s} WHERE game_status = 3 AND @team IN (home_team_tricode, away_team_tricode)")
+    idle = [d for d in dates if d > day + dt.timedelta(days=2) and d <= day + dt.timedelta(days=20)
+            and d not in {r["game_date"] for team in (away, home)
+                          for r in t.query(playing.format(s=sched) + " AND game_date BETWEEN @a AND @b",
+                                           team=team, a=day, b=day + dt.timedelta(days=21))}]
+    if not idle:
+        raise NotApplicable(f"no date within 20 days of {day} with {away} and {home} both idle")
+    later = t.rng.choice(idle)
+    shift = (later - day).days
+    nba_id = t.pick(f"SELECT game_id FROM {sched} WHERE game_date = @d AND game_status = 3 AND home_team_tricode = @home "
+                    f"ORDER BY game_id", d=day, home=home)["game_id"]
+    new_gid = f"{later:%Y%m%d}_{away}_{home}"
+    teams = "team_abbr IN (@home, @away)"
+    t.run(
+        # the postponement: the date keeps a Final row with no scores; the played game moves, same official id
+        f"INSERT INTO {sched} SELECT * REPLACE (CAST(NULL AS INT64) AS home_team_score, CAST(NULL AS INT64) AS "
+        f"away_team_score, TIMESTAMP_SUB(processed_at, INTERVAL 1 HOUR) AS processed_at) FROM {sched} "
+        f"WHERE game_id = @nba AND game_date = @d AND game_status = 3",
+        f"UPDATE {sched} SET game_date = @later WHERE game_id = @nba AND game_date = @d AND game_status = 3 "
+        f"AND home_team_score IS NOT NULL",
+        # props first: their game_id mixes formats, so they are found through the game's gamebook players
+        f"UPDATE {t.ref(PROPS)} SET game_date = @later, snapshot_timestamp = TIMESTAMP_ADD(snapshot_timestamp, "
+        f"INTERVAL {shift * 24} HOUR), game_id = IF(game_id = @old, @gid, game_id) WHERE game_date = @d AND player_lookup IN "
+        f"(SELECT player_lookup FROM {t.ref(GAMEBOOK)} WHERE game_date = @d AND game_id = @old)",
+        f"UPDATE {t.ref(BOX)} SET game_date = @later, game_id = CONCAT(FORMAT_DATE('%Y%m%d', @later), SUBSTR(game_id, 9)) "
+        f"WHERE game_date = @d AND {teams}",
+        f"UPDATE {t.ref(GAMEBOOK)} SET game_date = @later, game_id = @gid WHERE game_date = @d AND game_id = @old",
+        f"UPDATE {t.ref(ZONES)} SET game_date = @later, game_id = @gid WHERE game_date = @d AND {teams}",
+        f"UPDATE {t.ref(LINES)} SET game_date = @later, snapshot_timestamp = TIMESTAMP_ADD(snapshot_timestamp, "
+        f"INTERVAL {shift * 24} HOUR) WHERE game_date = @d AND home_team_abbr = @home AND away_team_abbr = @away",
+        d=day, later=later, nba=nba_id, gid=new_gid, old=g["game_id"], home=home, away=away)
+    t.rerun([x.name for x in t.catalog.tables_of("phase3")], day, t.end)
+    t.rerun([x.name for x in t.catalog.tables_of("phase4")], day, t.end)
